@@ -1,0 +1,144 @@
+//! What the three HTTP functions share: JSON responses, the `{"error":{"code","message"}}` shape,
+//! bearer-token authentication, and body parsing that answers 400 instead of failing.
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use video2mp3_domain::{JwtKeys, UserId};
+
+/// An error answered to the client. Anything unexpected becomes an opaque 500 (see
+/// [`ApiError::internal`]) and is logged with its chain where it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// The answer for anything unexpected. Log the cause before calling this; the client is told
+    /// nothing about it.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; please try again",
+        )
+    }
+
+    /// The JSON response for this error.
+    pub fn into_response(self) -> Response<Body> {
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let mut response = json(self.status, &body);
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+/// A JSON response with `status`.
+pub fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
+    let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".into());
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Turns a handler's outcome into the response; errors become their JSON form.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(ApiError::into_response)
+}
+
+/// The user a request's `Authorization: Bearer` token is for; 401 when there is none or it is
+/// not valid. The reason is not told to the client beyond "missing" versus "invalid".
+pub fn authenticate(req: &Request, keys: &JwtKeys) -> Result<UserId, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized("log in first: this needs an Authorization: Bearer token")
+    })?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be 'Bearer <token>'")
+        })?;
+    keys.verify(token).map_err(|err| {
+        tracing::info!(reason = %err, "refused a token");
+        ApiError::unauthorized("the token is invalid or has expired; log in again")
+    })
+}
+
+/// Parses a JSON body into `T`, answering 400 with what was wrong.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "the request needs a JSON body",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|err| {
+        ApiError::bad_request("invalid_body", format!("the JSON body is not valid: {err}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_have_the_documented_shape() {
+        let response = ApiError::bad_request("too_large", "no").into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let Body::Text(text) = response.body() else {
+            panic!("not text")
+        };
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"error": {"code": "too_large", "message": "no"}})
+        );
+    }
+
+    #[test]
+    fn unauthorized_answers_carry_www_authenticate() {
+        let response = ApiError::unauthorized("x").into_response();
+        assert_eq!(
+            response.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            "Bearer"
+        );
+    }
+}

@@ -1,0 +1,422 @@
+//! One DynamoDB table (`pk`/`sk`) holds users and jobs:
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | login credentials | `EMAIL#{email}` | `EMAIL` |
+//! | user profile | `USER#{user_id}` | `PROFILE` |
+//! | job | `USER#{user_id}` | `JOB#{job_id}` |
+//!
+//! Job ids are ULIDs, so a query on `USER#{id}` with `begins_with(sk, "JOB#")` in reverse order
+//! lists a user's jobs newest first, and a job can only be read through its owner's key.
+
+use crate::errors::port_error;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use video2mp3_domain::{
+    EncodeSettings, Job, JobId, JobPage, JobStats, JobStore, PortError, Transition, User,
+    UserCredentials, UserId, UserStore,
+};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// [`UserStore`] and [`JobStore`] over one table.
+#[derive(Debug, Clone)]
+pub struct DynamoTable {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoTable {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn user_pk(user: &UserId) -> AttributeValue {
+    s(format!("USER#{user}"))
+}
+
+fn job_sk(job: &JobId) -> AttributeValue {
+    s(format!("JOB#{job}"))
+}
+
+fn timestamp(t: OffsetDateTime) -> AttributeValue {
+    s(t.format(&Rfc3339).unwrap_or_default())
+}
+
+fn corrupt(what: &str) -> PortError {
+    PortError::backend(
+        "read item",
+        false,
+        format!("stored item has a missing or bad {what}"),
+    )
+}
+
+fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, PortError> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| corrupt(name))
+}
+
+fn opt_s(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn get_time(item: &Item, name: &str) -> Result<OffsetDateTime, PortError> {
+    OffsetDateTime::parse(get_s(item, name)?, &Rfc3339).map_err(|_| corrupt(name))
+}
+
+fn job_to_item(job: &Job) -> Result<Item, PortError> {
+    let mut item = Item::from([
+        ("pk".into(), user_pk(&job.user_id)),
+        ("sk".into(), job_sk(&job.job_id)),
+        ("type".into(), s("job")),
+        ("job_id".into(), s(job.job_id.to_string())),
+        ("user_id".into(), s(job.user_id.to_string())),
+        ("filename".into(), s(&job.filename)),
+        ("content_type".into(), s(&job.content_type)),
+        (
+            "declared_size".into(),
+            AttributeValue::N(job.declared_size.to_string()),
+        ),
+        (
+            "settings".into(),
+            s(serde_json::to_string(&job.settings)
+                .map_err(|e| PortError::backend("encode job", false, e))?),
+        ),
+        ("status".into(), s(job.status.as_str())),
+        ("source_key".into(), s(&job.source_key)),
+        ("created_at".into(), timestamp(job.created_at)),
+        ("updated_at".into(), timestamp(job.updated_at)),
+        ("notified".into(), AttributeValue::Bool(job.notified)),
+    ]);
+    if let Some(e) = &job.error {
+        item.insert("error".into(), s(e));
+    }
+    if let Some(k) = &job.output_key {
+        item.insert("output_key".into(), s(k));
+    }
+    if let Some(stats) = &job.stats {
+        item.insert(
+            "stats".into(),
+            s(serde_json::to_string(stats)
+                .map_err(|e| PortError::backend("encode job", false, e))?),
+        );
+    }
+    Ok(item)
+}
+
+fn job_from_item(item: &Item) -> Result<Job, PortError> {
+    let settings: EncodeSettings =
+        serde_json::from_str(get_s(item, "settings")?).map_err(|_| corrupt("settings"))?;
+    let stats: Option<JobStats> = match opt_s(item, "stats") {
+        Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt("stats"))?),
+        None => None,
+    };
+    Ok(Job {
+        job_id: get_s(item, "job_id")?
+            .parse()
+            .map_err(|_| corrupt("job_id"))?,
+        user_id: get_s(item, "user_id")?
+            .parse()
+            .map_err(|_| corrupt("user_id"))?,
+        filename: get_s(item, "filename")?.to_owned(),
+        content_type: get_s(item, "content_type")?.to_owned(),
+        declared_size: item
+            .get("declared_size")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| corrupt("declared_size"))?,
+        settings,
+        status: get_s(item, "status")?
+            .parse()
+            .map_err(|_| corrupt("status"))?,
+        error: opt_s(item, "error"),
+        source_key: get_s(item, "source_key")?.to_owned(),
+        output_key: opt_s(item, "output_key"),
+        stats,
+        created_at: get_time(item, "created_at")?,
+        updated_at: get_time(item, "updated_at")?,
+        notified: item
+            .get("notified")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false),
+    })
+}
+
+fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(err: &E) -> bool {
+    matches!(
+        err.code(),
+        Some("ConditionalCheckFailedException" | "TransactionCanceledException")
+    )
+}
+
+#[async_trait]
+impl UserStore for DynamoTable {
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), PortError> {
+        let now = timestamp(OffsetDateTime::now_utc());
+        let put = |item: Item| -> Result<TransactWriteItem, PortError> {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| PortError::backend("TransactWriteItems", false, e))?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        };
+        let credentials = Item::from([
+            ("pk".into(), s(format!("EMAIL#{}", user.email))),
+            ("sk".into(), s("EMAIL")),
+            ("type".into(), s("credentials")),
+            ("user_id".into(), s(user.user_id.to_string())),
+            ("password_hash".into(), s(password_hash)),
+        ]);
+        let profile = Item::from([
+            ("pk".into(), user_pk(&user.user_id)),
+            ("sk".into(), s("PROFILE")),
+            ("type".into(), s("user")),
+            ("user_id".into(), s(user.user_id.to_string())),
+            ("email".into(), s(&user.email)),
+            ("created_at".into(), now),
+        ]);
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(credentials)?)
+            .transact_items(put(profile)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Err(PortError::AlreadyExists),
+            Err(err) => Err(port_error("TransactWriteItems", err)),
+        }
+    }
+
+    async fn credentials(&self, email: &str) -> Result<Option<UserCredentials>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("EMAIL#{email}")))
+            .key("sk", s("EMAIL"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error("GetItem", e))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        Ok(Some(UserCredentials {
+            user_id: get_s(&item, "user_id")?
+                .parse()
+                .map_err(|_| corrupt("user_id"))?,
+            password_hash: get_s(&item, "password_hash")?.to_owned(),
+        }))
+    }
+
+    async fn user(&self, user_id: &UserId) -> Result<Option<User>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", user_pk(user_id))
+            .key("sk", s("PROFILE"))
+            .send()
+            .await
+            .map_err(|e| port_error("GetItem", e))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        Ok(Some(User {
+            user_id: user_id.clone(),
+            email: get_s(&item, "email")?.to_owned(),
+        }))
+    }
+}
+
+#[async_trait]
+impl JobStore for DynamoTable {
+    async fn create_job(&self, job: &Job) -> Result<(), PortError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(job_to_item(job)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Err(PortError::AlreadyExists),
+            Err(err) => Err(port_error("PutItem", err)),
+        }
+    }
+
+    async fn job(&self, user: &UserId, job: &JobId) -> Result<Option<Job>, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", user_pk(user))
+            .key("sk", job_sk(job))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error("GetItem", e))?;
+        out.item.as_ref().map(job_from_item).transpose()
+    }
+
+    async fn jobs(
+        &self,
+        user: &UserId,
+        limit: u32,
+        after: Option<&JobId>,
+    ) -> Result<JobPage, PortError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :job)")
+            .expression_attribute_values(":pk", user_pk(user))
+            .expression_attribute_values(":job", s("JOB#"))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            query = query
+                .exclusive_start_key("pk", user_pk(user))
+                .exclusive_start_key("sk", job_sk(after));
+        }
+        let out = query.send().await.map_err(|e| port_error("Query", e))?;
+        let jobs = out
+            .items()
+            .iter()
+            .map(job_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match out.last_evaluated_key() {
+            Some(_) => jobs.last().map(|j| j.job_id),
+            None => None,
+        };
+        Ok(JobPage { jobs, next })
+    }
+
+    async fn transition(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        t: Transition,
+    ) -> Result<Job, PortError> {
+        let from = t.to.allowed_predecessors();
+        if from.is_empty() {
+            return Err(PortError::ConditionFailed);
+        }
+        let placeholders: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
+        let mut set = vec!["#status = :to", "updated_at = :now"];
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", user_pk(user))
+            .key("sk", job_sk(job))
+            .condition_expression(format!(
+                "attribute_exists(pk) AND #status IN ({})",
+                placeholders.join(", ")
+            ))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", s(t.to.as_str()))
+            .expression_attribute_values(":now", timestamp(OffsetDateTime::now_utc()))
+            .return_values(ReturnValue::AllNew);
+        for (name, status) in placeholders.iter().zip(from) {
+            update = update.expression_attribute_values(name, s(status.as_str()));
+        }
+        if let Some(error) = t.error {
+            set.push("#error = :error");
+            update = update
+                .expression_attribute_names("#error", "error")
+                .expression_attribute_values(":error", s(error));
+        }
+        if let Some(key) = t.output_key {
+            set.push("output_key = :output_key");
+            update = update.expression_attribute_values(":output_key", s(key));
+        }
+        if let Some(stats) = t.stats {
+            set.push("stats = :stats");
+            let json = serde_json::to_string(&stats)
+                .map_err(|e| PortError::backend("encode job", false, e))?;
+            update = update.expression_attribute_values(":stats", s(json));
+        }
+        let result = update
+            .update_expression(format!("SET {}", set.join(", ")))
+            .send()
+            .await;
+        match result {
+            Ok(out) => job_from_item(out.attributes().ok_or_else(|| corrupt("item"))?),
+            Err(err) if is_condition_failure(&err) => Err(PortError::ConditionFailed),
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+
+    async fn mark_notified(&self, user: &UserId, job: &JobId) -> Result<bool, PortError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", user_pk(user))
+            .key("sk", job_sk(job))
+            .update_expression("SET notified = :t")
+            .condition_expression("attribute_exists(pk) AND notified <> :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use video2mp3_domain::JobStatus;
+
+    #[test]
+    fn jobs_round_trip_through_items() {
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let job = Job {
+            job_id: JobId::generate(),
+            user_id: UserId::generate(),
+            filename: "a b.mp4".into(),
+            content_type: "video/mp4".into(),
+            declared_size: 1234,
+            settings: EncodeSettings::Cbr { kbps: 192 },
+            status: JobStatus::Done,
+            error: Some("x".into()),
+            source_key: "uploads/u/j/a b.mp4".into(),
+            output_key: Some("mp3/u/j/a b.mp3".into()),
+            stats: Some(JobStats {
+                source_bytes: 1234,
+                mp3_bytes: 99,
+                audio_seconds: 1.5,
+                elapsed_ms: 7,
+            }),
+            created_at: now,
+            updated_at: now,
+            notified: true,
+        };
+        assert_eq!(job_from_item(&job_to_item(&job).unwrap()).unwrap(), job);
+    }
+}

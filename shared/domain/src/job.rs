@@ -1,0 +1,288 @@
+//! Jobs: their ids, their states and the legal moves between them, the encoder settings a user
+//! asked for, and the event published when a job ends.
+
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+use time::OffsetDateTime;
+
+/// A job id: a ULID, so ids sort by creation time and carry 80 random bits (unguessable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(ulid::Ulid);
+
+impl JobId {
+    /// A fresh id for a job created now.
+    pub fn generate() -> Self {
+        Self(ulid::Ulid::new())
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for JobId {
+    type Err = ulid::DecodeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Only the canonical upper-case form is accepted, so one job has exactly one spelling.
+        if s.bytes().any(|b| b.is_ascii_lowercase()) {
+            return Err(ulid::DecodeError::InvalidChar);
+        }
+        s.parse().map(Self)
+    }
+}
+
+impl Serialize for JobId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for JobId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A user id: a ULID chosen when the user is created. It appears in object keys, never the email.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserId(String);
+
+impl UserId {
+    /// A fresh id for a new user.
+    pub fn generate() -> Self {
+        Self(ulid::Ulid::new().to_string())
+    }
+    /// The id as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for UserId {
+    type Err = ulid::DecodeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobId::from_str(s).map(|_| Self(s.to_owned()))
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for UserId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for UserId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where a job is in its life. The only legal moves are
+/// `awaiting_upload → queued → converting → done | failed` (see [`JobStatus::can_move_to`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    AwaitingUpload,
+    Queued,
+    Converting,
+    Done,
+    Failed,
+}
+
+impl JobStatus {
+    /// The name used in the API and the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingUpload => "awaiting_upload",
+            Self::Queued => "queued",
+            Self::Converting => "converting",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Whether the job has ended and will not change again.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Done | Self::Failed)
+    }
+
+    /// The states a job may move to `self` from. A converter that crashed leaves a job in
+    /// `queued` or `converting`; redelivery may take it from there again.
+    pub fn allowed_predecessors(self) -> &'static [JobStatus] {
+        use JobStatus::*;
+        match self {
+            AwaitingUpload => &[],
+            Queued => &[AwaitingUpload],
+            Converting => &[Queued, Converting],
+            Done => &[Converting],
+            // A job can fail from any unfinished state (for example an upload that does not match).
+            Failed => &[AwaitingUpload, Queued, Converting],
+        }
+    }
+
+    /// Whether `self → next` is a legal move.
+    pub fn can_move_to(self, next: JobStatus) -> bool {
+        next.allowed_predecessors().contains(&self)
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "awaiting_upload" => Self::AwaitingUpload,
+            "queued" => Self::Queued,
+            "converting" => Self::Converting,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            other => return Err(format!("unknown job status {other:?}")),
+        })
+    }
+}
+
+/// What the user asked the encoder for: VBR quality 0 (best) to 9, or a constant bitrate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum EncodeSettings {
+    /// Variable bitrate, LAME's `-V` scale.
+    Vbr { quality: u8 },
+    /// Constant bitrate in kbit/s.
+    Cbr { kbps: u16 },
+}
+
+impl Default for EncodeSettings {
+    fn default() -> Self {
+        Self::Vbr { quality: 2 }
+    }
+}
+
+impl EncodeSettings {
+    /// The constant bitrates offered (MPEG-1 layer III rates from 128 kbit/s up).
+    pub const CBR_RATES: [u16; 6] = [128, 160, 192, 224, 256, 320];
+
+    /// A short label such as `V2` or `192k`.
+    pub fn label(self) -> String {
+        match self {
+            Self::Vbr { quality } => format!("V{quality}"),
+            Self::Cbr { kbps } => format!("{kbps}k"),
+        }
+    }
+}
+
+/// Figures recorded on a finished job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobStats {
+    pub source_bytes: u64,
+    pub mp3_bytes: u64,
+    pub audio_seconds: f64,
+    pub elapsed_ms: u64,
+}
+
+/// A conversion job as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub job_id: JobId,
+    pub user_id: UserId,
+    /// The file name as sanitised at upload time.
+    pub filename: String,
+    pub content_type: String,
+    /// The size the client declared; the uploaded object must match it.
+    pub declared_size: u64,
+    pub settings: EncodeSettings,
+    pub status: JobStatus,
+    /// Why the job failed, in words for the user.
+    pub error: Option<String>,
+    pub source_key: String,
+    pub output_key: Option<String>,
+    pub stats: Option<JobStats>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    /// Set once the job's end has been published, so a redelivery does not publish twice.
+    pub notified: bool,
+}
+
+/// The message published on the topic when a job ends; `notify` reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobEvent {
+    pub job_id: JobId,
+    pub user_id: UserId,
+    pub status: JobStatus,
+    pub filename: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<JobStats>,
+}
+
+impl JobEvent {
+    /// The event for a job that has ended.
+    pub fn for_job(job: &Job) -> Self {
+        Self {
+            job_id: job.job_id,
+            user_id: job.user_id.clone(),
+            status: job.status,
+            filename: job.filename.clone(),
+            output_key: job.output_key.clone(),
+            error: job.error.clone(),
+            stats: job.stats.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_machine_allows_only_forward_moves() {
+        use JobStatus::*;
+        assert!(AwaitingUpload.can_move_to(Queued));
+        assert!(Queued.can_move_to(Converting));
+        assert!(Converting.can_move_to(Done));
+        assert!(Converting.can_move_to(Failed));
+        assert!(AwaitingUpload.can_move_to(Failed));
+        assert!(!Done.can_move_to(Converting));
+        assert!(!Failed.can_move_to(Done));
+        assert!(!Done.can_move_to(Failed));
+        assert!(!AwaitingUpload.can_move_to(Done));
+        assert!(!Queued.can_move_to(Done));
+    }
+
+    #[test]
+    fn job_ids_round_trip_and_reject_other_spellings() {
+        let id = JobId::generate();
+        assert_eq!(id.to_string().parse::<JobId>().ok(), Some(id));
+        assert!(id.to_string().to_lowercase().parse::<JobId>().is_err());
+        assert!("../etc/passwd".parse::<JobId>().is_err());
+        assert!("".parse::<JobId>().is_err());
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in [
+            JobStatus::AwaitingUpload,
+            JobStatus::Queued,
+            JobStatus::Converting,
+            JobStatus::Done,
+            JobStatus::Failed,
+        ] {
+            assert_eq!(s.as_str().parse::<JobStatus>(), Ok(s));
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::json!(s.as_str()))
+            );
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The rules of video2mp3 that do not depend on AWS: jobs and their state machine, users and
+//! passwords, tokens, upload validation and object keys, and the ports the adapters implement.
+
+pub mod auth;
+pub mod job;
+pub mod keys;
+pub mod ports;
+pub mod upload;
+
+pub use auth::{AuthError, Claims, JwtKeys, hash_password, verify_password};
+pub use job::{EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, UserId};
+pub use keys::{SourceKey, mp3_file_name, mp3_key, upload_key};
+pub use ports::{
+    EventPublisher, JobPage, JobStore, Mailer, ObjectInfo, ObjectStore, PortError, PresignedUpload,
+    Transition, User, UserCredentials, UserStore,
+};
+pub use upload::{UploadRequest, ValidUpload, ValidationError};

@@ -1,0 +1,194 @@
+//! The narrow interfaces the handlers need from the outside world. `video2mp3-aws` implements
+//! them over S3, DynamoDB, SNS and SES.
+
+use crate::job::{Job, JobEvent, JobId, JobStats, JobStatus, UserId};
+use async_trait::async_trait;
+use std::{collections::BTreeMap, path::Path, time::Duration};
+
+/// A boxed error from an adapter, kept whole so its chain can be logged.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What can go wrong talking to a store.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// A conditional write found the item in another state (someone else moved it first).
+    #[error("the item was not in the expected state")]
+    ConditionFailed,
+    /// The item already exists.
+    #[error("the item already exists")]
+    AlreadyExists,
+    /// The call failed; `transient` says whether trying again later may succeed.
+    #[error("{operation} failed")]
+    Backend {
+        operation: &'static str,
+        transient: bool,
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl PortError {
+    /// Wraps an adapter error, with whether a retry may help.
+    pub fn backend(operation: &'static str, transient: bool, source: impl Into<BoxError>) -> Self {
+        Self::Backend {
+            operation,
+            transient,
+            source: source.into(),
+        }
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Backend {
+                transient: true,
+                ..
+            }
+        )
+    }
+}
+
+/// A user as the rest of the system sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub user_id: UserId,
+    pub email: String,
+}
+
+/// What login needs: who the email belongs to and their password hash.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    pub user_id: UserId,
+    pub password_hash: String,
+}
+
+/// Users and their credentials.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates a user; [`PortError::AlreadyExists`] when the email is taken.
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), PortError>;
+    /// The credentials for an email (lower-cased by the caller), if such a user exists.
+    async fn credentials(&self, email: &str) -> Result<Option<UserCredentials>, PortError>;
+    /// The user with this id, if they exist.
+    async fn user(&self, user_id: &UserId) -> Result<Option<User>, PortError>;
+}
+
+/// One page of a user's jobs, newest first.
+#[derive(Debug, Clone)]
+pub struct JobPage {
+    pub jobs: Vec<Job>,
+    /// Pass as `after` to get the next page; `None` on the last page.
+    pub next: Option<JobId>,
+}
+
+/// A conditional move of a job to a new state, with what the move records.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub to: JobStatus,
+    pub error: Option<String>,
+    pub output_key: Option<String>,
+    pub stats: Option<JobStats>,
+}
+
+impl Transition {
+    /// A bare move to `to`.
+    pub fn to(to: JobStatus) -> Self {
+        Self {
+            to,
+            error: None,
+            output_key: None,
+            stats: None,
+        }
+    }
+
+    /// The move to `failed` with a reason for the user.
+    pub fn failed(reason: impl Into<String>) -> Self {
+        Self {
+            error: Some(reason.into()),
+            ..Self::to(JobStatus::Failed)
+        }
+    }
+}
+
+/// Jobs, keyed by their user: every read names the user, so no one reads another's job.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Stores a new job; [`PortError::AlreadyExists`] if the id is taken.
+    async fn create_job(&self, job: &Job) -> Result<(), PortError>;
+    /// The job, if it exists and belongs to `user`.
+    async fn job(&self, user: &UserId, job: &JobId) -> Result<Option<Job>, PortError>;
+    /// Up to `limit` of the user's jobs, newest first, after the job `after`.
+    async fn jobs(
+        &self,
+        user: &UserId,
+        limit: u32,
+        after: Option<&JobId>,
+    ) -> Result<JobPage, PortError>;
+    /// Applies `t` only if the job is in one of the states allowed to move to `t.to`;
+    /// [`PortError::ConditionFailed`] otherwise. Returns the job as it now is.
+    async fn transition(&self, user: &UserId, job: &JobId, t: Transition)
+    -> Result<Job, PortError>;
+    /// Records that the job's end was published; `false` if it already was.
+    async fn mark_notified(&self, user: &UserId, job: &JobId) -> Result<bool, PortError>;
+}
+
+/// A presigned request and the headers the client must send with it.
+#[derive(Debug, Clone)]
+pub struct PresignedUpload {
+    pub url: String,
+    pub method: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// What a HEAD of an object tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+}
+
+/// Object storage: presigning, and moving whole objects to and from local files.
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    /// A PUT URL signed for exactly this content type and length.
+    async fn presign_put(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedUpload, PortError>;
+    /// A GET URL that serves the object as an attachment named `download_name`.
+    async fn presign_get(
+        &self,
+        bucket: &str,
+        key: &str,
+        download_name: &str,
+        expires_in: Duration,
+    ) -> Result<String, PortError>;
+    /// The object's size, or `None` if there is no such object.
+    async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, PortError>;
+    /// Streams the object into a local file; returns the bytes written.
+    async fn download(&self, bucket: &str, key: &str, to: &Path) -> Result<u64, PortError>;
+    /// Uploads a local file as the object.
+    async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: &Path,
+        content_type: &str,
+    ) -> Result<(), PortError>;
+}
+
+/// Publishes job events (SNS).
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    async fn publish(&self, event: &JobEvent) -> Result<(), PortError>;
+}
+
+/// Sends plain-text email (SES).
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), PortError>;
+}

@@ -1,0 +1,241 @@
+//! Checking what a client asks to upload. Everything here is enforced server-side: the presigned
+//! URL is signed for exactly the validated content type and length.
+
+use crate::job::EncodeSettings;
+use serde::Deserialize;
+
+/// The longest file name kept, in bytes (most file systems' limit).
+pub const MAX_FILENAME_BYTES: usize = 255;
+
+/// The body of `POST /uploads`, as the client sent it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadRequest {
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    #[serde(default)]
+    pub quality: Option<String>,
+    #[serde(default)]
+    pub bitrate: Option<u16>,
+}
+
+/// An upload request that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidUpload {
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub settings: EncodeSettings,
+}
+
+/// Why an upload request was refused; each message is meant for the person using the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    #[error("the file name is empty")]
+    EmptyFilename,
+    #[error("the file name contains control characters")]
+    ControlCharacters,
+    #[error("the file name is longer than {MAX_FILENAME_BYTES} bytes")]
+    FilenameTooLong,
+    #[error("the content type {0:?} is not an audio or video type (audio/* or video/*)")]
+    ContentType(String),
+    #[error("the file is empty")]
+    EmptyFile,
+    #[error("the file is {size} bytes; the largest accepted is {max} bytes")]
+    TooLarge { size: u64, max: u64 },
+    #[error("quality must be one of V0 to V9, not {0:?}")]
+    Quality(String),
+    #[error("bitrate must be one of 128, 160, 192, 224, 256 or 320 kbit/s, not {0}")]
+    Bitrate(u16),
+    #[error("give either quality or bitrate, not both")]
+    QualityAndBitrate,
+}
+
+impl UploadRequest {
+    /// Checks the request against the limits; `max_bytes` is the configured upload maximum.
+    pub fn validate(&self, max_bytes: u64) -> Result<ValidUpload, ValidationError> {
+        let filename = sanitize_filename(&self.filename)?;
+        let content_type = validate_content_type(&self.content_type)?;
+        if self.size == 0 {
+            return Err(ValidationError::EmptyFile);
+        }
+        if self.size > max_bytes {
+            return Err(ValidationError::TooLarge {
+                size: self.size,
+                max: max_bytes,
+            });
+        }
+        let settings = match (&self.quality, self.bitrate) {
+            (Some(_), Some(_)) => return Err(ValidationError::QualityAndBitrate),
+            (Some(q), None) => parse_quality(q)?,
+            (None, Some(kbps)) if EncodeSettings::CBR_RATES.contains(&kbps) => {
+                EncodeSettings::Cbr { kbps }
+            }
+            (None, Some(kbps)) => return Err(ValidationError::Bitrate(kbps)),
+            (None, None) => EncodeSettings::default(),
+        };
+        Ok(ValidUpload {
+            filename,
+            content_type,
+            size: self.size,
+            settings,
+        })
+    }
+}
+
+fn parse_quality(q: &str) -> Result<EncodeSettings, ValidationError> {
+    let bad = || ValidationError::Quality(q.to_owned());
+    let digits = q.strip_prefix(['V', 'v']).ok_or_else(bad)?;
+    match digits.parse::<u8>() {
+        Ok(quality) if quality <= 9 && digits.len() == 1 => Ok(EncodeSettings::Vbr { quality }),
+        _ => Err(bad()),
+    }
+}
+
+/// Reduces a client's file name to a safe base name: the last path component (some browsers
+/// send `C:\Users\...\clip.mp4`), trimmed of spaces and dots at the ends. Names that are empty
+/// afterwards, that hold control characters, or that are too long are refused.
+pub fn sanitize_filename(raw: &str) -> Result<String, ValidationError> {
+    if raw.chars().any(char::is_control) {
+        return Err(ValidationError::ControlCharacters);
+    }
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name = base.trim().trim_matches('.').trim();
+    if name.is_empty() {
+        return Err(ValidationError::EmptyFilename);
+    }
+    if name.len() > MAX_FILENAME_BYTES {
+        return Err(ValidationError::FilenameTooLong);
+    }
+    Ok(name.to_owned())
+}
+
+fn validate_content_type(raw: &str) -> Result<String, ValidationError> {
+    let ct = raw.trim().to_ascii_lowercase();
+    let bad = || ValidationError::ContentType(raw.to_owned());
+    let (kind, subtype) = ct.split_once('/').ok_or_else(bad)?;
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 100
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    if matches!(kind, "audio" | "video") && token(subtype) {
+        Ok(ct)
+    } else {
+        Err(bad())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(filename: &str, content_type: &str, size: u64) -> UploadRequest {
+        UploadRequest {
+            filename: filename.into(),
+            content_type: content_type.into(),
+            size,
+            quality: None,
+            bitrate: None,
+        }
+    }
+
+    #[test]
+    fn a_plain_request_gets_the_default_v2() {
+        let v = request("clip.mp4", "video/mp4", 10).validate(100);
+        assert_eq!(
+            v,
+            Ok(ValidUpload {
+                filename: "clip.mp4".into(),
+                content_type: "video/mp4".into(),
+                size: 10,
+                settings: EncodeSettings::Vbr { quality: 2 },
+            })
+        );
+    }
+
+    #[test]
+    fn file_names_are_reduced_to_a_safe_base_name() {
+        assert_eq!(
+            sanitize_filename("C:\\Users\\me\\clip.mp4").as_deref(),
+            Ok("clip.mp4")
+        );
+        assert_eq!(
+            sanitize_filename("../../etc/passwd").as_deref(),
+            Ok("passwd")
+        );
+        assert_eq!(
+            sanitize_filename("  my video café.mov ").as_deref(),
+            Ok("my video café.mov")
+        );
+        assert_eq!(sanitize_filename(".."), Err(ValidationError::EmptyFilename));
+        assert_eq!(
+            sanitize_filename("dir/"),
+            Err(ValidationError::EmptyFilename)
+        );
+        assert_eq!(sanitize_filename(""), Err(ValidationError::EmptyFilename));
+        assert_eq!(
+            sanitize_filename("a\nb.mp4"),
+            Err(ValidationError::ControlCharacters)
+        );
+        assert_eq!(
+            sanitize_filename(&"x".repeat(300)),
+            Err(ValidationError::FilenameTooLong)
+        );
+    }
+
+    #[test]
+    fn limits_and_types_are_enforced() {
+        assert_eq!(
+            request("a.mp4", "video/mp4", 101).validate(100),
+            Err(ValidationError::TooLarge {
+                size: 101,
+                max: 100
+            })
+        );
+        assert_eq!(
+            request("a.mp4", "video/mp4", 0).validate(100),
+            Err(ValidationError::EmptyFile)
+        );
+        for ct in [
+            "text/plain",
+            "video",
+            "video/",
+            "application/mp4",
+            "video/mp4\r\nx: y",
+        ] {
+            assert!(
+                matches!(
+                    request("a.mp4", ct, 1).validate(100),
+                    Err(ValidationError::ContentType(_))
+                ),
+                "{ct:?} should be refused"
+            );
+        }
+        assert!(request("a.mp3", "Audio/MPEG", 1).validate(100).is_ok());
+    }
+
+    #[test]
+    fn quality_and_bitrate_are_checked() {
+        let mut r = request("a.wav", "audio/wav", 1);
+        r.quality = Some("V0".into());
+        assert_eq!(
+            r.validate(9).map(|v| v.settings),
+            Ok(EncodeSettings::Vbr { quality: 0 })
+        );
+        r.quality = Some("V10".into());
+        assert_eq!(r.validate(9), Err(ValidationError::Quality("V10".into())));
+        r.quality = None;
+        r.bitrate = Some(192);
+        assert_eq!(
+            r.validate(9).map(|v| v.settings),
+            Ok(EncodeSettings::Cbr { kbps: 192 })
+        );
+        r.bitrate = Some(150);
+        assert_eq!(r.validate(9), Err(ValidationError::Bitrate(150)));
+        r.quality = Some("V2".into());
+        r.bitrate = Some(192);
+        assert_eq!(r.validate(9), Err(ValidationError::QualityAndBitrate));
+    }
+}

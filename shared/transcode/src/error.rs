@@ -1,0 +1,44 @@
+//! Why a conversion failed, in words a person understands.
+
+use std::time::Duration;
+
+/// Every way a conversion can fail. All but [`TranscodeError::Io`] are about the input itself,
+/// so trying again will not help.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TranscodeError {
+    #[error("the file is not an audio or video format we can read")]
+    UnrecognisedFormat,
+    #[error("the file has no audio track")]
+    NoAudioTrack,
+    #[error("the audio codec {0} is not supported")]
+    UnsupportedCodec(String),
+    #[error("the audio track is empty")]
+    EmptyAudio,
+    #[error("the file is damaged near {at:.1} s: {detail}")]
+    Corrupt { at: f64, detail: String },
+    #[error("the audio is longer than the limit of {}", hours_minutes(*.limit))]
+    TooLong { limit: Duration },
+    #[error("the audio has {found} channels; at most {limit} are supported")]
+    TooManyChannels { found: usize, limit: usize },
+    #[error("the MP3 encoder failed: {0}")]
+    Encoder(String),
+    #[error("reading or writing failed")]
+    Io(#[from] std::io::Error),
+}
+
+impl TranscodeError {
+    /// Whether the input is at fault (retrying cannot help), rather than the machinery.
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, Self::Io(_))
+    }
+}
+
+fn hours_minutes(d: Duration) -> String {
+    let minutes = d.as_secs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} minutes"),
+        (h, 0) => format!("{h} hours"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}

@@ -1,0 +1,449 @@
+//! The audio engine: reads any container and codec symphonia supports from a seekable source,
+//! and writes an MP3 (LAME) to a seekable sink, packet by packet, so memory does not grow with
+//! the input's length. Synchronous and free of AWS code.
+//!
+//! The MP3 starts with a Xing/LAME info frame. LAME writes a blank one first; it is filled in
+//! after the flush (frame count, sizes, encoder delay and padding), which is why the sink must
+//! be seekable. Without it players guess the length of a VBR file wrongly.
+
+mod downmix;
+mod error;
+mod names;
+
+pub use error::TranscodeError;
+
+use mp3lame_encoder::{Builder, Encoder, FlushGap, InterleavedPcm, MonoPcm};
+use std::io::{Seek, SeekFrom, Write};
+use std::time::Duration;
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::MetadataOptions;
+
+/// What the encoder should aim for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    /// Variable bitrate, LAME `-V0` (best) to `-V9`.
+    Vbr(u8),
+    /// Constant bitrate in kbit/s (one of LAME's MPEG-1 rates).
+    Cbr(u16),
+}
+
+impl Default for Quality {
+    fn default() -> Self {
+        Self::Vbr(2)
+    }
+}
+
+/// Settings and limits of one conversion.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub quality: Quality,
+    /// Inputs longer than this are refused (checked as audio is decoded).
+    pub max_duration: Duration,
+    /// Inputs with more channels than this are refused.
+    pub max_channels: usize,
+    /// Corrupt packets skipped before the input is declared broken.
+    pub max_bad_packets: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            quality: Quality::default(),
+            max_duration: Duration::from_secs(4 * 3600),
+            max_channels: 8,
+            max_bad_packets: 20,
+        }
+    }
+}
+
+/// What was converted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The container, e.g. `isomp4`.
+    pub format: String,
+    /// The audio codec, e.g. `aac`.
+    pub codec: String,
+    pub sample_rate: u32,
+    /// Channels in the source.
+    pub source_channels: usize,
+    /// Channels in the MP3 (1 or 2).
+    pub channels: usize,
+    /// Samples per channel decoded from the source.
+    pub frames: u64,
+    /// Packets that could not be decoded and were skipped.
+    pub bad_packets: u32,
+    pub mp3_bytes: u64,
+}
+
+impl Summary {
+    /// The source's decoded duration.
+    pub fn duration(&self) -> Duration {
+        if self.sample_rate == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64(self.frames as f64 / f64::from(self.sample_rate))
+    }
+}
+
+/// The sample rates an MP3 can carry.
+const MP3_RATES: [u32; 9] = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
+
+/// The legal MP3 rate nearest to `rate` (ties go up, so quality is not lost).
+fn nearest_mp3_rate(rate: u32) -> u32 {
+    MP3_RATES
+        .iter()
+        .copied()
+        .min_by_key(|r| (r.abs_diff(rate), u32::MAX - r))
+        .unwrap_or(44100)
+}
+
+/// Converts the audio of `source` to MP3 written to `out`, starting at `out`'s current position.
+/// `extension` (e.g. `"mp4"`) helps pick the container but is not trusted.
+pub fn transcode<W: Write + Seek>(
+    source: Box<dyn MediaSource>,
+    extension: Option<&str>,
+    out: &mut W,
+    options: &Options,
+) -> Result<Summary, TranscodeError> {
+    let mut hint = Hint::new();
+    if let Some(ext) = extension {
+        hint.with_extension(ext);
+    }
+    let stream = MediaSourceStream::new(source, Default::default());
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|err| match err {
+            SymphoniaError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                TranscodeError::Io(e)
+            }
+            _ => TranscodeError::UnrecognisedFormat,
+        })?;
+    let format_name = format.format_info().short_name.to_owned();
+
+    let track = format
+        .default_track(TrackType::Audio)
+        .or_else(|| {
+            format
+                .tracks()
+                .iter()
+                .find(|t| t.codec_params.as_ref().and_then(|p| p.audio()).is_some())
+        })
+        .ok_or(TranscodeError::NoAudioTrack)?;
+    let track_id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or(TranscodeError::NoAudioTrack)?
+        .clone();
+    let codec_name = names::codec_name(params.codec);
+    if let (Some(frames), Some(rate)) = (track.num_frames, params.sample_rate) {
+        if rate > 0
+            && Duration::from_secs_f64(frames as f64 / f64::from(rate)) > options.max_duration
+        {
+            return Err(TranscodeError::TooLong {
+                limit: options.max_duration,
+            });
+        }
+    }
+    if let Some(channels) = &params.channels {
+        if channels.count() > options.max_channels {
+            return Err(TranscodeError::TooManyChannels {
+                found: channels.count(),
+                limit: options.max_channels,
+            });
+        }
+    }
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|_| TranscodeError::UnsupportedCodec(codec_name.clone()))?;
+
+    let start = out.stream_position()?;
+    let mut state: Option<EncodeState> = None;
+    let mut pcm: Vec<f32> = Vec::new();
+    let mut frames: u64 = 0;
+    let mut bad_packets = 0u32;
+    let max_frames = |rate: u32| options.max_duration.as_secs_f64() * f64::from(rate);
+
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            // A truncated file ends early; what was decoded so far is kept, as other tools do.
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                break;
+            }
+            Err(SymphoniaError::IoError(e)) => return Err(TranscodeError::Io(e)),
+            Err(SymphoniaError::ResetRequired) => {
+                return Err(TranscodeError::Corrupt {
+                    at: seconds(frames, &state),
+                    detail: "the stream changes its format midway".into(),
+                });
+            }
+            Err(err) => {
+                return Err(TranscodeError::Corrupt {
+                    at: seconds(frames, &state),
+                    detail: err.to_string(),
+                });
+            }
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        let buffer = match decoder.decode(&packet) {
+            Ok(buffer) => buffer,
+            Err(SymphoniaError::DecodeError(detail)) => {
+                bad_packets += 1;
+                if bad_packets > options.max_bad_packets {
+                    return Err(TranscodeError::Corrupt {
+                        at: seconds(frames, &state),
+                        detail: format!(
+                            "{bad_packets} packets could not be decoded (last: {detail})"
+                        ),
+                    });
+                }
+                continue;
+            }
+            Err(SymphoniaError::IoError(e)) => return Err(TranscodeError::Io(e)),
+            Err(SymphoniaError::Unsupported(what)) => {
+                return Err(TranscodeError::UnsupportedCodec(format!(
+                    "{codec_name} ({what})"
+                )));
+            }
+            Err(err) => {
+                return Err(TranscodeError::Corrupt {
+                    at: seconds(frames, &state),
+                    detail: err.to_string(),
+                });
+            }
+        };
+        if buffer.frames() == 0 {
+            continue;
+        }
+        let rate = buffer.spec().rate();
+        let channels = buffer.spec().channels().count();
+        if channels == 0 || rate == 0 {
+            return Err(TranscodeError::Corrupt {
+                at: seconds(frames, &state),
+                detail: "a packet has no channels or no sample rate".into(),
+            });
+        }
+        if channels > options.max_channels {
+            return Err(TranscodeError::TooManyChannels {
+                found: channels,
+                limit: options.max_channels,
+            });
+        }
+        let enc = match &mut state {
+            Some(s) => {
+                if s.rate != rate || s.source_channels != channels {
+                    return Err(TranscodeError::Corrupt {
+                        at: seconds(frames, &state),
+                        detail: "the sample rate or channel count changes midway".into(),
+                    });
+                }
+                s
+            }
+            None => state.insert(EncodeState::new(rate, channels, options.quality)?),
+        };
+        buffer.copy_to_vec_interleaved::<f32>(&mut pcm);
+        frames += buffer.frames() as u64;
+        if frames as f64 > max_frames(rate) {
+            return Err(TranscodeError::TooLong {
+                limit: options.max_duration,
+            });
+        }
+        enc.encode(&mut pcm, out)?;
+    }
+
+    let Some(mut enc) = state else {
+        return Err(if bad_packets > 0 {
+            TranscodeError::Corrupt {
+                at: 0.0,
+                detail: "no audio packet could be decoded".into(),
+            }
+        } else {
+            TranscodeError::EmptyAudio
+        });
+    };
+    enc.finish(out, start)?;
+    let end = out.stream_position()?;
+    Ok(Summary {
+        format: format_name,
+        codec: codec_name,
+        sample_rate: enc.rate,
+        source_channels: enc.source_channels,
+        channels: enc.out_channels,
+        frames,
+        bad_packets,
+        mp3_bytes: end - start,
+    })
+}
+
+fn seconds(frames: u64, state: &Option<EncodeState>) -> f64 {
+    state
+        .as_ref()
+        .map_or(0.0, |s| frames as f64 / f64::from(s.rate))
+}
+
+/// The LAME encoder and the buffers it writes through.
+struct EncodeState {
+    encoder: Encoder,
+    rate: u32,
+    source_channels: usize,
+    out_channels: usize,
+    mp3: Vec<u8>,
+    stereo: Vec<f32>,
+}
+
+impl EncodeState {
+    fn new(rate: u32, source_channels: usize, quality: Quality) -> Result<Self, TranscodeError> {
+        let out_channels = source_channels.min(2);
+        let encoder_error = |e: mp3lame_encoder::BuildError| TranscodeError::Encoder(e.to_string());
+        let mut builder =
+            Builder::new().ok_or_else(|| TranscodeError::Encoder("out of memory".into()))?;
+        builder
+            .set_num_channels(out_channels as u8)
+            .map_err(encoder_error)?;
+        builder.set_sample_rate(rate).map_err(encoder_error)?;
+        let out_rate = nearest_mp3_rate(rate);
+        if out_rate != rate {
+            // LAME resamples internally with a windowed-sinc filter.
+            builder
+                .set_output_sample_rate(std::num::NonZeroU32::new(out_rate))
+                .map_err(encoder_error)?;
+        }
+        builder
+            .set_mode(if out_channels == 1 {
+                mp3lame_encoder::Mode::Mono
+            } else {
+                mp3lame_encoder::Mode::JointStereo
+            })
+            .map_err(encoder_error)?;
+        match quality {
+            Quality::Vbr(q) => {
+                builder
+                    .set_vbr_mode(mp3lame_encoder::VbrMode::Mtrh)
+                    .map_err(encoder_error)?;
+                builder
+                    .set_vbr_quality(vbr_quality(q))
+                    .map_err(encoder_error)?;
+            }
+            Quality::Cbr(kbps) => {
+                builder
+                    .set_vbr_mode(mp3lame_encoder::VbrMode::Off)
+                    .map_err(encoder_error)?;
+                builder.set_brate(cbr_rate(kbps)?).map_err(encoder_error)?;
+            }
+        }
+        builder.set_to_write_vbr_tag(true).map_err(encoder_error)?;
+        let encoder = builder.build().map_err(encoder_error)?;
+        Ok(Self {
+            encoder,
+            rate,
+            source_channels,
+            out_channels,
+            mp3: Vec::new(),
+            stereo: Vec::new(),
+        })
+    }
+
+    /// Encodes interleaved samples in `pcm` (source channel layout) and writes what LAME returns.
+    fn encode<W: Write>(&mut self, pcm: &mut [f32], out: &mut W) -> Result<(), TranscodeError> {
+        let frames = pcm.len() / self.source_channels;
+        self.mp3.clear();
+        self.mp3
+            .reserve(mp3lame_encoder::max_required_buffer_size(frames));
+        let result = match self.source_channels {
+            1 => self.encoder.encode_to_vec(MonoPcm(&pcm[..]), &mut self.mp3),
+            2 => self
+                .encoder
+                .encode_to_vec(InterleavedPcm(&pcm[..]), &mut self.mp3),
+            n => {
+                downmix::to_stereo(pcm, n, &mut self.stereo);
+                self.encoder
+                    .encode_to_vec(InterleavedPcm(&self.stereo[..]), &mut self.mp3)
+            }
+        };
+        result.map_err(|e| TranscodeError::Encoder(e.to_string()))?;
+        out.write_all(&self.mp3)?;
+        Ok(())
+    }
+
+    /// Flushes LAME and fills in the info frame at `start`.
+    fn finish<W: Write + Seek>(&mut self, out: &mut W, start: u64) -> Result<(), TranscodeError> {
+        self.mp3.clear();
+        self.mp3.reserve(7200);
+        self.encoder
+            .flush_to_vec::<FlushGap>(&mut self.mp3)
+            .map_err(|e| TranscodeError::Encoder(e.to_string()))?;
+        out.write_all(&self.mp3)?;
+        self.mp3.clear();
+        self.mp3.reserve(self.encoder.lame_tag_size().max(1));
+        if self.encoder.lame_tag_encode_to_vec(&mut self.mp3).is_some() {
+            let end = out.stream_position()?;
+            out.seek(SeekFrom::Start(start))?;
+            out.write_all(&self.mp3)?;
+            out.seek(SeekFrom::Start(end))?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+}
+
+fn vbr_quality(q: u8) -> mp3lame_encoder::Quality {
+    use mp3lame_encoder::Quality::*;
+    match q {
+        0 => Best,
+        1 => SecondBest,
+        2 => NearBest,
+        3 => VeryNice,
+        4 => Nice,
+        5 => Good,
+        6 => Decent,
+        7 => Ok,
+        8 => SecondWorst,
+        _ => Worst,
+    }
+}
+
+fn cbr_rate(kbps: u16) -> Result<mp3lame_encoder::Bitrate, TranscodeError> {
+    use mp3lame_encoder::Bitrate::*;
+    Ok(match kbps {
+        128 => Kbps128,
+        160 => Kbps160,
+        192 => Kbps192,
+        224 => Kbps224,
+        256 => Kbps256,
+        320 => Kbps320,
+        other => {
+            return Err(TranscodeError::Encoder(format!(
+                "{other} kbit/s is not an offered bitrate"
+            )));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_map_to_the_nearest_legal_mp3_rate() {
+        assert_eq!(nearest_mp3_rate(44100), 44100);
+        assert_eq!(nearest_mp3_rate(96000), 48000);
+        assert_eq!(nearest_mp3_rate(88200), 48000);
+        assert_eq!(nearest_mp3_rate(192000), 48000);
+        assert_eq!(nearest_mp3_rate(7000), 8000);
+        assert_eq!(nearest_mp3_rate(64000), 48000);
+    }
+}

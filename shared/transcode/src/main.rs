@@ -1,0 +1,85 @@
+//! `transcode INPUT -o OUTPUT.mp3 [--quality V2 | --bitrate 192]`: converts one local file and
+//! prints a one-line summary. Exit 0 on success, 2 with `error: ...` on a bad input, 1 on I/O.
+
+use clap::Parser;
+use std::{fs::File, io::BufWriter, path::PathBuf, process::ExitCode, time::Instant};
+use video2mp3_transcode::{Options, Quality, TranscodeError, transcode};
+
+#[derive(Parser)]
+#[command(version, about = "Convert the audio of a video or audio file to MP3")]
+struct Args {
+    /// The file to convert.
+    input: PathBuf,
+    /// Where to write the MP3.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// VBR quality, V0 (best) to V9.
+    #[arg(long, conflicts_with = "bitrate", value_parser = parse_quality)]
+    quality: Option<u8>,
+    /// Constant bitrate in kbit/s (128, 160, 192, 224, 256, 320).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["128", "160", "192", "224", "256", "320"]))]
+    bitrate: Option<String>,
+}
+
+fn parse_quality(s: &str) -> Result<u8, String> {
+    let digits = s.strip_prefix(['V', 'v']).unwrap_or(s);
+    match digits.parse::<u8>() {
+        Ok(q) if q <= 9 => Ok(q),
+        _ => Err(format!("{s:?} is not V0..V9")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let quality = match (
+        args.quality,
+        args.bitrate.as_deref().and_then(|b| b.parse().ok()),
+    ) {
+        (_, Some(kbps)) => Quality::Cbr(kbps),
+        (Some(q), None) => Quality::Vbr(q),
+        (None, None) => Quality::default(),
+    };
+    let options = Options {
+        quality,
+        ..Options::default()
+    };
+    let started = Instant::now();
+    let result = (|| -> Result<_, TranscodeError> {
+        let input = File::open(&args.input)?;
+        let mut output = BufWriter::new(File::create(&args.output)?);
+        let ext = args.input.extension().and_then(|e| e.to_str());
+        transcode(Box::new(input), ext, &mut output, &options)
+    })();
+    match result {
+        Ok(summary) => {
+            let secs = summary.duration().as_secs_f64();
+            let elapsed = started.elapsed().as_secs_f64().max(1e-6);
+            println!(
+                "{}: {} {} Hz {} ch, {:.2} s -> {} ({} bytes) in {:.2} s, {:.0}x realtime",
+                summary.format,
+                summary.codec,
+                summary.sample_rate,
+                summary.source_channels,
+                secs,
+                args.output.display(),
+                summary.mp3_bytes,
+                elapsed,
+                secs / elapsed
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            let _ = std::fs::remove_file(&args.output);
+            match &err {
+                TranscodeError::Io(e) => {
+                    eprintln!("error: {}: {e}", args.input.display());
+                    ExitCode::from(1)
+                }
+                _ => {
+                    eprintln!("error: {}: {err}", args.input.display());
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
