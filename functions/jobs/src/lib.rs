@@ -1,1 +1,138 @@
-//! placeholder
+//! `GET /jobs` and `GET /jobs/{id}`: the caller's jobs, newest first, and one job with a
+//! presigned download link once it is done. Every read is keyed by the caller's user id, so
+//! another user's job answers exactly like a job that does not exist.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use std::{sync::Arc, time::Duration};
+use time::format_description::well_known::Rfc3339;
+use video2mp3_api::{ApiError, authenticate, json, respond};
+use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
+use video2mp3_domain::{Job, JobId, JobStats, JobStore, JwtKeys, ObjectStore, UserId, mp3_file_name};
+
+/// Jobs per page unless the client asks for another number (1 to [`MAX_PAGE`]).
+pub const DEFAULT_PAGE: u32 = 20;
+/// The largest page a client may ask for.
+pub const MAX_PAGE: u32 = 100;
+
+/// Settings read at cold start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mp3_bucket: String,
+    pub download_ttl: Duration,
+}
+
+/// What the handler needs, built once per cold start.
+#[derive(Clone)]
+pub struct Deps {
+    pub jobs: Arc<dyn JobStore>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub keys: JwtKeys,
+    pub config: Config,
+}
+
+impl Deps {
+    /// Reads `TABLE_NAME`, `MP3_BUCKET`, `DOWNLOAD_URL_TTL_SECONDS` and the signing key.
+    pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            jobs: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), env.required("TABLE_NAME")?)),
+            objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
+            keys: video2mp3_aws::secrets::jwt_keys(sdk, env).await?,
+            config: Config {
+                mp3_bucket: env.required("MP3_BUCKET")?,
+                download_ttl: Duration::from_secs(env.parsed_or("DOWNLOAD_URL_TTL_SECONDS", 3600)?),
+            },
+        })
+    }
+}
+
+/// A job as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct JobView {
+    pub job_id: JobId,
+    pub filename: String,
+    pub status: &'static str,
+    pub error: Option<String>,
+    pub settings: String,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<JobStats>,
+}
+
+/// Handles one request; every outcome is a JSON response.
+#[tracing::instrument(skip_all, fields(user_id))]
+pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
+    respond(route(req, deps).await)
+}
+
+async fn route(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
+    let user = authenticate(&req, &deps.keys)?;
+    tracing::Span::current().record("user_id", tracing::field::display(&user));
+    match req.path_parameters_ref().and_then(|p| p.first("id")) {
+        Some(id) => one_job(&user, id, deps).await,
+        None => list_jobs(&req, &user, deps).await,
+    }
+}
+
+fn store_failed(err: video2mp3_domain::PortError) -> ApiError {
+    tracing::error!(error = ?err, "reading jobs failed");
+    ApiError::internal()
+}
+
+async fn one_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Body>, ApiError> {
+    let not_found = || ApiError::not_found("no such job");
+    let job_id: JobId = id.parse().map_err(|_| not_found())?;
+    let job = deps.jobs.job(user, &job_id).await.map_err(store_failed)?.ok_or_else(not_found)?;
+    Ok(json(StatusCode::OK, &view(job, deps).await?))
+}
+
+async fn list_jobs(req: &Request, user: &UserId, deps: &Deps) -> Result<Response<Body>, ApiError> {
+    let query = req.query_string_parameters();
+    let limit = match query.first("limit") {
+        None => DEFAULT_PAGE,
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => return Err(ApiError::bad_request("invalid_query", format!("limit must be a number from 1 to {MAX_PAGE}"))),
+        },
+    };
+    let after = match query.first("cursor") {
+        None => None,
+        Some(text) => Some(
+            text.parse::<JobId>()
+                .map_err(|_| ApiError::bad_request("invalid_query", "cursor is not one this API returned"))?,
+        ),
+    };
+    let page = deps.jobs.jobs(user, limit, after.as_ref()).await.map_err(store_failed)?;
+    let mut jobs = Vec::with_capacity(page.jobs.len());
+    for job in page.jobs {
+        jobs.push(view(job, deps).await?);
+    }
+    Ok(json(StatusCode::OK, &serde_json::json!({"jobs": jobs, "next_cursor": page.next})))
+}
+
+async fn view(job: Job, deps: &Deps) -> Result<JobView, ApiError> {
+    let download_url = match (&job.output_key, job.status) {
+        (Some(key), video2mp3_domain::JobStatus::Done) => Some(
+            deps.objects
+                .presign_get(&deps.config.mp3_bucket, key, &mp3_file_name(&job.filename), deps.config.download_ttl)
+                .await
+                .map_err(store_failed)?,
+        ),
+        _ => None,
+    };
+    Ok(JobView {
+        job_id: job.job_id,
+        filename: job.filename,
+        status: job.status.as_str(),
+        error: job.error,
+        settings: job.settings.label(),
+        created_at: job.created_at.format(&Rfc3339).unwrap_or_default(),
+        updated_at: job.updated_at.format(&Rfc3339).unwrap_or_default(),
+        download_url,
+        stats: job.stats,
+    })
+}

@@ -1,1 +1,12 @@
-fn main() {}
+//! Lambda entry point for `GET /jobs` and `GET /jobs/{id}`: wiring only.
+
+use lambda_http::{Error, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let sdk = video2mp3_aws::sdk_config().await;
+    let deps = jobs::Deps::from_env(&sdk, &video2mp3_aws::Env::from_process()).await?;
+    let deps = &deps;
+    lambda_http::run(service_fn(move |req| async move { Ok::<_, Error>(jobs::handle(req, deps).await) })).await
+}

@@ -1,1 +1,171 @@
-//! placeholder
+//! The notifier: job events arrive through SNS; each becomes one email to the job's owner,
+//! with a download link when the MP3 is ready or the reason it could not be made.
+
+use aws_lambda_events::event::sns::SnsEvent;
+use std::{sync::Arc, time::Duration};
+use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SesMailer};
+use video2mp3_domain::{JobEvent, JobStatus, Mailer, ObjectStore, PortError, UserStore, mp3_file_name};
+
+/// Settings read at cold start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mp3_bucket: String,
+    /// How long the emailed link works. A link signed with a Lambda role's temporary credentials
+    /// stops working when they expire, whatever this says (see the README).
+    pub link_ttl: Duration,
+}
+
+/// What the handler needs, built once per cold start.
+#[derive(Clone)]
+pub struct Deps {
+    pub users: Arc<dyn UserStore>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub mailer: Arc<dyn Mailer>,
+    pub config: Config,
+}
+
+impl Deps {
+    /// Reads `TABLE_NAME`, `MP3_BUCKET`, `SENDER_EMAIL` and `DOWNLOAD_LINK_TTL_SECONDS`
+    /// (default 6 h).
+    pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            users: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), env.required("TABLE_NAME")?)),
+            objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
+            mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk), env.required("SENDER_EMAIL")?)),
+            config: Config {
+                mp3_bucket: env.required("MP3_BUCKET")?,
+                link_ttl: Duration::from_secs(env.parsed_or("DOWNLOAD_LINK_TTL_SECONDS", 6 * 3600)?),
+            },
+        })
+    }
+}
+
+/// Why an event could not be handled now; the invocation fails so it is delivered again.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("a store or mail call failed")]
+    Port(#[from] PortError),
+}
+
+impl From<NotifyError> for lambda_runtime::Diagnostic {
+    fn from(err: NotifyError) -> Self {
+        let NotifyError::Port(port) = &err;
+        Self {
+            error_type: if port.is_transient() { "Retryable" } else { "NonRetryable" }.into(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+/// An email ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The email for a job event; `download_url` is given when the job is done.
+pub fn compose(event: &JobEvent, download_url: Option<&str>, link_ttl: Duration) -> Email {
+    let hours = (link_ttl.as_secs() / 3600).max(1);
+    match (event.status, download_url) {
+        (JobStatus::Done, Some(url)) => {
+            let mp3 = mp3_file_name(&event.filename);
+            let details = event
+                .stats
+                .as_ref()
+                .map(|s| format!("\nLength: {:.1} s. Size: {:.1} MB.\n", s.audio_seconds, s.mp3_bytes as f64 / 1e6))
+                .unwrap_or_default();
+            Email {
+                subject: format!("Your MP3 is ready: {mp3}"),
+                body: format!(
+                    "Hello,\n\n\"{}\" has been converted to MP3.\n\nDownload {mp3} here (the link works for {hours} hours):\n{url}\n{details}\nJob {}\n\n-- video2mp3\n",
+                    event.filename, event.job_id
+                ),
+            }
+        }
+        _ => {
+            let reason = event.error.as_deref().unwrap_or("an unexpected error");
+            Email {
+                subject: format!("We could not convert {}", event.filename),
+                body: format!(
+                    "Hello,\n\nwe could not convert \"{}\" to MP3: {reason}.\n\nYou can try again with another file.\n\nJob {}\n\n-- video2mp3\n",
+                    event.filename, event.job_id
+                ),
+            }
+        }
+    }
+}
+
+/// Handles one SNS delivery. Unreadable messages and unknown users are logged and dropped;
+/// a failing store or mail call fails the invocation so it is retried.
+#[tracing::instrument(skip_all, fields(records = event.records.len()))]
+pub async fn handle(event: SnsEvent, deps: &Deps) -> Result<(), NotifyError> {
+    for record in event.records {
+        let job: JobEvent = match serde_json::from_str(&record.sns.message) {
+            Ok(job) => job,
+            Err(err) => {
+                tracing::warn!(error = %err, message_id = %record.sns.message_id, "not a job event; dropped");
+                continue;
+            }
+        };
+        notify(&job, deps).await?;
+    }
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, fields(job_id = %job.job_id, user_id = %job.user_id, status = job.status.as_str()))]
+async fn notify(job: &JobEvent, deps: &Deps) -> Result<(), NotifyError> {
+    let Some(user) = deps.users.user(&job.user_id).await? else {
+        tracing::warn!("the job's user no longer exists; no email sent");
+        return Ok(());
+    };
+    let url = match (job.status, &job.output_key) {
+        (JobStatus::Done, Some(key)) => Some(
+            deps.objects
+                .presign_get(&deps.config.mp3_bucket, key, &mp3_file_name(&job.filename), deps.config.link_ttl)
+                .await?,
+        ),
+        _ => None,
+    };
+    let email = compose(job, url.as_deref(), deps.config.link_ttl);
+    deps.mailer.send(&user.email, &email.subject, &email.body).await?;
+    tracing::info!("email sent");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use video2mp3_domain::{JobId, JobStats, UserId};
+
+    fn event(status: JobStatus) -> JobEvent {
+        JobEvent {
+            job_id: JobId::generate(),
+            user_id: UserId::generate(),
+            status,
+            filename: "holiday clip.mov".into(),
+            output_key: None,
+            error: Some("the file has no audio track".into()),
+            stats: Some(JobStats { source_bytes: 1, mp3_bytes: 2_500_000, audio_seconds: 61.25, elapsed_ms: 9 }),
+        }
+    }
+
+    #[test]
+    fn a_done_job_gets_the_link_and_the_mp3_name() {
+        let e = event(JobStatus::Done);
+        let email = compose(&e, Some("https://example.test/dl"), Duration::from_secs(6 * 3600));
+        assert_eq!(email.subject, "Your MP3 is ready: holiday clip.mp3");
+        assert!(email.body.contains("https://example.test/dl"));
+        assert!(email.body.contains("6 hours"));
+        assert!(email.body.contains("61.2 s") || email.body.contains("61.3 s"), "{}", email.body);
+        assert!(email.body.contains(&e.job_id.to_string()));
+    }
+
+    #[test]
+    fn a_failed_job_gets_the_reason() {
+        let email = compose(&event(JobStatus::Failed), None, Duration::from_secs(3600));
+        assert_eq!(email.subject, "We could not convert holiday clip.mov");
+        assert!(email.body.contains("the file has no audio track"));
+        assert!(!email.body.contains("http"));
+    }
+}

@@ -1,1 +1,15 @@
-fn main() {}
+//! Lambda entry point for the notifier (SNS subscription): wiring only.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let sdk = video2mp3_aws::sdk_config().await;
+    let deps = notify::Deps::from_env(&sdk, &video2mp3_aws::Env::from_process())?;
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::event::sns::SnsEvent>| async move {
+        notify::handle(event.payload, deps).await
+    }))
+    .await
+}

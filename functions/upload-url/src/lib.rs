@@ -1,1 +1,110 @@
-//! placeholder
+//! `POST /uploads`: validates what the user wants to upload, creates the job, and returns a
+//! presigned S3 PUT for `uploads/{user_id}/{job_id}/{file name}` signed with the declared
+//! content type and length, so the upload cannot be swapped for something else.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use std::{sync::Arc, time::Duration};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use video2mp3_api::{ApiError, authenticate, json, json_body, respond};
+use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
+use video2mp3_domain::{Job, JobId, JobStatus, JobStore, JwtKeys, ObjectStore, UploadRequest, upload_key};
+
+/// The default upload limit: 2 GiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Settings read at cold start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub uploads_bucket: String,
+    pub max_upload_bytes: u64,
+    pub url_ttl: Duration,
+}
+
+/// What the handler needs, built once per cold start.
+#[derive(Clone)]
+pub struct Deps {
+    pub jobs: Arc<dyn JobStore>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub keys: JwtKeys,
+    pub config: Config,
+}
+
+impl Deps {
+    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `MAX_UPLOAD_BYTES`, `UPLOAD_URL_TTL_SECONDS` and the
+    /// signing key from `env`.
+    pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let config = Config {
+            uploads_bucket: env.required("UPLOADS_BUCKET")?,
+            max_upload_bytes: env.parsed_or("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)?,
+            url_ttl: Duration::from_secs(env.parsed_or("UPLOAD_URL_TTL_SECONDS", 900)?),
+        };
+        Ok(Self {
+            jobs: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), env.required("TABLE_NAME")?)),
+            objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
+            keys: video2mp3_aws::secrets::jwt_keys(sdk, env).await?,
+            config,
+        })
+    }
+}
+
+/// Handles one request; every outcome is a JSON response.
+#[tracing::instrument(skip_all, fields(user_id, job_id))]
+pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
+    respond(create_upload(req, deps).await)
+}
+
+async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
+    let user = authenticate(&req, &deps.keys)?;
+    tracing::Span::current().record("user_id", tracing::field::display(&user));
+    let request: UploadRequest = json_body(&req)?;
+    let upload = request
+        .validate(deps.config.max_upload_bytes)
+        .map_err(|err| ApiError::bad_request("invalid_upload", err.to_string()))?;
+
+    let job_id = JobId::generate();
+    tracing::Span::current().record("job_id", tracing::field::display(&job_id));
+    let now = OffsetDateTime::now_utc();
+    let key = upload_key(&user, &job_id, &upload.filename);
+    let job = Job {
+        job_id,
+        user_id: user.clone(),
+        filename: upload.filename.clone(),
+        content_type: upload.content_type.clone(),
+        declared_size: upload.size,
+        settings: upload.settings,
+        status: JobStatus::AwaitingUpload,
+        error: None,
+        source_key: key.clone(),
+        output_key: None,
+        stats: None,
+        created_at: now,
+        updated_at: now,
+        notified: false,
+    };
+    let internal = |what: &'static str| {
+        move |err: video2mp3_domain::PortError| {
+            tracing::error!(error = ?err, "{what} failed");
+            ApiError::internal()
+        }
+    };
+    deps.jobs.create_job(&job).await.map_err(internal("creating the job"))?;
+    let presigned = deps
+        .objects
+        .presign_put(&deps.config.uploads_bucket, &key, &upload.content_type, upload.size, deps.config.url_ttl)
+        .await
+        .map_err(internal("presigning the upload"))?;
+    let expires_at = now + deps.config.url_ttl;
+    tracing::info!(size = upload.size, settings = %upload.settings.label(), "upload URL issued");
+    Ok(json(
+        StatusCode::CREATED,
+        &serde_json::json!({
+            "job_id": job_id,
+            "upload_url": presigned.url,
+            "method": presigned.method,
+            "headers": presigned.headers,
+            "expires_at": expires_at.format(&Rfc3339).unwrap_or_default(),
+        }),
+    ))
+}

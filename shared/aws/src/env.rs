@@ -1,8 +1,12 @@
-//! Reading configuration from the environment, failing fast with the variable's name.
+//! Reading configuration, failing fast with the variable's name.
+//!
+//! Functions read an [`Env`]: on Lambda the process environment, in the local stack the variables
+//! the template gives that function, so several functions can share one process.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
-/// A configuration variable that is missing or malformed.
+/// A configuration variable that is missing or malformed, or a secret that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {0} is not set")]
@@ -23,36 +27,68 @@ pub enum ConfigError {
     Key(#[source] video2mp3_domain::AuthError),
 }
 
-/// A variable that must be set and non-empty.
-pub fn required(name: &'static str) -> Result<String, ConfigError> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(ConfigError::Missing(name)),
-    }
+/// A set of configuration variables.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
 }
 
-/// A variable that may be absent (then `default`), and must parse when present.
-pub fn parsed_or<T>(name: &'static str, default: T) -> Result<T, ConfigError>
-where
-    T: FromStr,
-    T::Err: std::fmt::Display,
-{
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => {
-            v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-                name,
-                value: v,
-                reason: e.to_string(),
-            })
+impl Env {
+    /// The process environment (what Lambda gives a function).
+    pub fn from_process() -> Self {
+        Self {
+            vars: std::env::vars().collect(),
         }
-        _ => Ok(default),
+    }
+
+    /// Exactly these variables.
+    pub fn from_map(vars: HashMap<String, String>) -> Self {
+        Self { vars }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    /// A variable that must be set and non-empty.
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).map(str::to_owned).ok_or(ConfigError::Missing(name))
+    }
+
+    /// A variable that may be absent (then `default`), and must parse when present.
+    pub fn parsed_or<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: std::fmt::Display,
+    {
+        match self.get(name) {
+            Some(v) => v.parse().map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                value: v.to_owned(),
+                reason: e.to_string(),
+            }),
+            None => Ok(default),
+        }
+    }
+
+    /// A variable that may be absent (then `default`).
+    pub fn or(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or(default).to_owned()
     }
 }
 
-/// A variable that may be absent (then `default`).
-pub fn or(name: &'static str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| default.to_owned())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_and_malformed_variables_are_named() {
+        let env = Env::from_map(HashMap::from([("N".to_string(), "x".to_string()), ("E".to_string(), " ".to_string())]));
+        assert!(matches!(env.required("E"), Err(ConfigError::Missing("E"))));
+        assert!(matches!(env.required("ABSENT"), Err(ConfigError::Missing("ABSENT"))));
+        let err = env.parsed_or::<u64>("N", 1).unwrap_err();
+        assert!(err.to_string().contains("N") && err.to_string().contains("\"x\""), "{err}");
+        assert_eq!(env.parsed_or::<u64>("ABSENT", 7).unwrap(), 7);
+        assert_eq!(env.or("E", "d"), "d");
+    }
 }

@@ -12,7 +12,7 @@ pub mod ses;
 pub mod sns;
 
 pub use dynamo::DynamoTable;
-pub use env::ConfigError;
+pub use env::{ConfigError, Env};
 pub use s3::S3Objects;
 pub use ses::SesMailer;
 pub use sns::SnsPublisher;

@@ -1,6 +1,6 @@
 //! The JWT signing key, read once at cold start from Secrets Manager.
 
-use crate::env::ConfigError;
+use crate::env::{ConfigError, Env};
 use crate::errors::port_error;
 use secrecy::{ExposeSecret, SecretString};
 use video2mp3_domain::JwtKeys;
@@ -30,14 +30,14 @@ pub async fn secret_string(
 
 /// The token keys from the secret named by `JWT_SECRET_ARN`, with the issuer and audience
 /// from `JWT_ISSUER` / `JWT_AUDIENCE` (defaults `video2mp3` / `video2mp3-api`).
-pub async fn jwt_keys_from_env(config: &aws_config::SdkConfig) -> Result<JwtKeys, ConfigError> {
-    let arn = crate::env::required("JWT_SECRET_ARN")?;
+pub async fn jwt_keys(config: &aws_config::SdkConfig, env: &Env) -> Result<JwtKeys, ConfigError> {
+    let arn = env.required("JWT_SECRET_ARN")?;
     let client = aws_sdk_secretsmanager::Client::new(config);
     let secret = secret_string(&client, &arn).await?;
     JwtKeys::new(
         secret.expose_secret().as_bytes(),
-        &crate::env::or("JWT_ISSUER", "video2mp3"),
-        &crate::env::or("JWT_AUDIENCE", "video2mp3-api"),
+        &env.or("JWT_ISSUER", "video2mp3"),
+        &env.or("JWT_AUDIENCE", "video2mp3-api"),
     )
     .map_err(ConfigError::Key)
 }

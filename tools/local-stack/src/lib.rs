@@ -1,1 +1,14 @@
-//! placeholder
+//! The video2mp3 stack on a local machine: moto stands in for AWS, the resources come from
+//! `template.yaml`, the handlers run in-process, and a small client drives it over HTTP as a
+//! user would (the demo and the end-to-end tests).
+
+pub mod client;
+pub mod functions;
+pub mod http;
+pub mod moto;
+pub mod pollers;
+pub mod stack;
+pub mod template;
+
+pub use moto::Moto;
+pub use stack::{SentEmail, Stack, StackOptions, sent_emails};

@@ -1,0 +1,61 @@
+//! The five functions, built exactly as their Lambda `main.rs` builds them, from the
+//! environment the template gives each.
+
+use anyhow::{Result, bail};
+use aws_config::SdkConfig;
+use serde_json::Value;
+use video2mp3_aws::Env;
+
+/// A function's handler and what it needs.
+pub enum Handler {
+    Login(login::Deps),
+    UploadUrl(upload_url::Deps),
+    Jobs(jobs::Deps),
+    Convert(convert::Deps),
+    Notify(notify::Deps),
+}
+
+impl Handler {
+    /// Builds the handler for a function binary, reading its configuration from `env`.
+    pub async fn build(binary: &str, sdk: &SdkConfig, env: &Env) -> Result<Self> {
+        Ok(match binary {
+            "login" => Self::Login(login::Deps::from_env(sdk, env).await?),
+            "upload-url" => Self::UploadUrl(upload_url::Deps::from_env(sdk, env).await?),
+            "jobs" => Self::Jobs(jobs::Deps::from_env(sdk, env).await?),
+            "convert" => Self::Convert(convert::Deps::from_env(sdk, env)?),
+            "notify" => Self::Notify(notify::Deps::from_env(sdk, env)?),
+            other => bail!("the template names a function binary {other:?} that the local stack does not know"),
+        })
+    }
+
+    /// Calls an HTTP function; `None` for functions that are not HTTP functions.
+    pub async fn http(&self, req: lambda_http::Request) -> Option<lambda_http::Response<lambda_http::Body>> {
+        Some(match self {
+            Self::Login(d) => login::handle(req, d).await,
+            Self::UploadUrl(d) => upload_url::handle(req, d).await,
+            Self::Jobs(d) => jobs::handle(req, d).await,
+            Self::Convert(_) | Self::Notify(_) => return None,
+        })
+    }
+}
+
+/// A function of the template with its handler.
+pub struct Function {
+    pub logical_id: String,
+    pub binary: String,
+    /// The function's `Events` from the template.
+    pub events: Value,
+    pub handler: Handler,
+}
+
+impl Function {
+    /// The function's events of one type (`HttpApi`, `SQS`, `SNS`), as their `Properties`.
+    pub fn events_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.events
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(move |(_, e)| e["Type"] == kind)
+            .map(|(_, e)| &e["Properties"])
+    }
+}

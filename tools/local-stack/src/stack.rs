@@ -1,0 +1,395 @@
+//! The local stack: creates the template's resources in moto, builds each function's handler
+//! from the environment the template gives it, serves the HTTP routes and polls the queues.
+
+use crate::functions::{Function, Handler};
+use crate::template::{Physical, Resolver, Template, scalar};
+use anyhow::{Context, Result, anyhow, bail};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_s3::types::{
+    Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
+    QueueConfiguration, S3KeyFilter,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use rand::distr::{Alphanumeric, SampleString};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use video2mp3_aws::{DynamoTable, Env};
+use video2mp3_domain::{User, UserId, UserStore, hash_password};
+
+/// The stack name used locally; resource names derive from it as they would on AWS.
+pub const LOCAL_STACK_NAME: &str = "video2mp3-local";
+/// moto's default account and the region used locally.
+pub const LOCAL_ACCOUNT: &str = "123456789012";
+pub const LOCAL_REGION: &str = "us-east-1";
+
+/// How to start the stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// The repository root (holding `template.yaml`).
+    pub repo_root: PathBuf,
+    /// moto's base URL.
+    pub moto_url: String,
+    /// The port for the HTTP API; 0 picks a free one.
+    pub api_port: u16,
+    /// Parameter values that override the template's defaults.
+    pub parameters: HashMap<String, String>,
+    /// How long a failed message stays invisible before the poller sees it again.
+    pub retry_delay: Duration,
+}
+
+impl StackOptions {
+    pub fn new(repo_root: impl Into<PathBuf>, moto_url: impl Into<String>) -> Self {
+        Self {
+            repo_root: repo_root.into(),
+            moto_url: moto_url.into(),
+            api_port: 0,
+            parameters: HashMap::new(),
+            retry_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A running local stack.
+pub struct Stack {
+    pub api_url: String,
+    pub moto_url: String,
+    pub sdk: SdkConfig,
+    pub resolver: Resolver,
+    pub functions: Vec<Arc<Function>>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// The SDK configuration for talking to moto.
+pub async fn local_sdk_config(moto_url: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto_url)
+        .region(Region::new(LOCAL_REGION))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("local", "local", None, None, "local-stack"))
+        .load()
+        .await
+}
+
+/// Finds the repository root: the nearest directory upwards holding `template.yaml`.
+pub fn find_repo_root(start: &Path) -> Result<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join("template.yaml").is_file())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| anyhow!("no template.yaml in {} or above", start.display()))
+}
+
+/// Resource types the local stack knows it does not need to create, with why.
+const NOT_CREATED: &[(&str, &str)] = &[
+    ("AWS::Serverless::HttpApi", "the local stack serves the routes itself"),
+    ("AWS::Serverless::Function", "handlers run in-process"),
+    ("AWS::S3::BucketPolicy", "moto does not enforce bucket policies"),
+    ("AWS::SQS::QueuePolicy", "moto delivers S3 notifications without one"),
+];
+
+impl Stack {
+    /// Creates every resource, builds the handlers and starts serving.
+    pub async fn start(options: StackOptions) -> Result<Self> {
+        let template = Template::load(&options.repo_root.join("template.yaml"))?;
+        let sdk = local_sdk_config(&options.moto_url).await;
+        let mut parameters = template.parameter_defaults();
+        parameters.extend(options.parameters.clone());
+        let mut resolver = Resolver {
+            stack_name: LOCAL_STACK_NAME.into(),
+            account: LOCAL_ACCOUNT.into(),
+            region: LOCAL_REGION.into(),
+            parameters,
+            physical: HashMap::new(),
+        };
+        create_resources(&template, &sdk, &mut resolver).await?;
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut functions = Vec::new();
+        for (logical_id, resource) in template.resources_of("AWS::Serverless::Function") {
+            let env = function_env(&template, resource, &resolver)
+                .with_context(|| format!("environment of {logical_id}"))?;
+            let binary = scalar(&resource["Metadata"]["BuildProperties"]["Binary"])
+                .ok_or_else(|| anyhow!("{logical_id} has no Metadata.BuildProperties.Binary"))?;
+            let handler = Handler::build(&binary, &sdk, &Env::from_map(env))
+                .await
+                .with_context(|| format!("configuring {logical_id} ({binary})"))?;
+            functions.push(Arc::new(Function {
+                logical_id: logical_id.clone(),
+                binary,
+                events: resource["Properties"]["Events"].clone(),
+                handler,
+            }));
+        }
+
+        let (api_url, server) = crate::http::serve(&template, &functions, options.api_port, shutdown_rx.clone()).await?;
+        let mut tasks = vec![server];
+        tasks.extend(crate::pollers::start(&template, &functions, &sdk, &resolver, options.retry_delay, shutdown_rx).await?);
+        Ok(Self {
+            api_url,
+            moto_url: options.moto_url,
+            sdk,
+            resolver,
+            functions,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// The table's name.
+    pub fn table_name(&self) -> Result<String> {
+        self.resolver.string(&serde_json::json!({"Ref": "Table"}))
+    }
+
+    /// Adds a user directly to the table (what `make user` does).
+    pub async fn add_user(&self, email: &str, password: &str) -> Result<UserId> {
+        add_user(&self.sdk, &self.table_name()?, email, password).await
+    }
+
+    /// Stops the server and the pollers.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+    }
+}
+
+/// Adds a user with a fresh id; fails if the email is taken.
+pub async fn add_user(sdk: &SdkConfig, table: &str, email: &str, password: &str) -> Result<UserId> {
+    let store = DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), table);
+    let user = User {
+        user_id: UserId::generate(),
+        email: email.trim().to_lowercase(),
+    };
+    let hash = hash_password(password)?;
+    store
+        .create_user(&user, &hash)
+        .await
+        .with_context(|| format!("adding user {email}"))?;
+    Ok(user.user_id)
+}
+
+/// The name of the table the template defines, for a stack already running (`make user`).
+pub fn local_table_name(repo_root: &Path) -> Result<String> {
+    let template = Template::load(&repo_root.join("template.yaml"))?;
+    let (id, table) = template
+        .resources_of("AWS::DynamoDB::Table")
+        .next()
+        .ok_or_else(|| anyhow!("the template defines no table"))?;
+    Ok(default_name(id, &table["Properties"]["TableName"], &base_resolver(&template))?)
+}
+
+fn base_resolver(template: &Template) -> Resolver {
+    Resolver {
+        stack_name: LOCAL_STACK_NAME.into(),
+        account: LOCAL_ACCOUNT.into(),
+        region: LOCAL_REGION.into(),
+        parameters: template.parameter_defaults(),
+        physical: HashMap::new(),
+    }
+}
+
+fn function_env(template: &Template, function: &Value, resolver: &Resolver) -> Result<HashMap<String, String>> {
+    let mut env = HashMap::new();
+    for (name, value) in template.function_environment(function) {
+        env.insert(name.clone(), resolver.string(&value).with_context(|| format!("variable {name}"))?);
+    }
+    Ok(env)
+}
+
+/// The physical name: the one the template gives, else `{stack}-{LogicalId}` as CloudFormation would.
+fn default_name(logical_id: &str, given: &Value, resolver: &Resolver) -> Result<String> {
+    if given.is_null() {
+        Ok(format!("{LOCAL_STACK_NAME}-{logical_id}"))
+    } else {
+        resolver.string(given)
+    }
+}
+
+async fn create_resources(template: &Template, sdk: &SdkConfig, resolver: &mut Resolver) -> Result<()> {
+    // Refuse resource types nobody taught the local stack, so the two cannot drift silently.
+    let known = [
+        "AWS::SecretsManager::Secret",
+        "AWS::DynamoDB::Table",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
+        "AWS::S3::Bucket",
+    ];
+    for (id, r) in template.resources() {
+        let kind = r["Type"].as_str().unwrap_or_default();
+        if !known.contains(&kind) && !NOT_CREATED.iter().any(|(k, _)| *k == kind) {
+            bail!("template resource {id} has type {kind}, which the local stack does not create yet");
+        }
+    }
+    resolver.physical.insert("HttpApi".into(), Physical::Api { id: "local".into() });
+
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    for (id, r) in template.resources_of("AWS::SecretsManager::Secret") {
+        let props = &r["Properties"];
+        let length = props["GenerateSecretString"]["PasswordLength"].as_u64().unwrap_or(64) as usize;
+        let value = Alphanumeric.sample_string(&mut rand::rng(), length);
+        let out = secrets
+            .create_secret()
+            .name(default_name(id, &props["Name"], resolver)?)
+            .secret_string(value)
+            .send()
+            .await
+            .with_context(|| format!("creating secret {id}"))?;
+        let arn = out.arn().ok_or_else(|| anyhow!("no ARN for {id}"))?.to_owned();
+        resolver.physical.insert(id.clone(), Physical::Secret { arn });
+    }
+
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    for (id, r) in template.resources_of("AWS::DynamoDB::Table") {
+        let props = &r["Properties"];
+        let name = default_name(id, &props["TableName"], resolver)?;
+        let mut create = dynamo.create_table().table_name(&name).billing_mode(BillingMode::PayPerRequest);
+        for a in props["AttributeDefinitions"].as_array().into_iter().flatten() {
+            create = create.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(a["AttributeName"].as_str().unwrap_or_default())
+                    .attribute_type(ScalarAttributeType::from(a["AttributeType"].as_str().unwrap_or("S")))
+                    .build()?,
+            );
+        }
+        for k in props["KeySchema"].as_array().into_iter().flatten() {
+            create = create.key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(k["AttributeName"].as_str().unwrap_or_default())
+                    .key_type(KeyType::from(k["KeyType"].as_str().unwrap_or("HASH")))
+                    .build()?,
+            );
+        }
+        create.send().await.with_context(|| format!("creating table {id}"))?;
+        resolver.physical.insert(id.clone(), Physical::Table { name });
+    }
+
+    let sns = aws_sdk_sns::Client::new(sdk);
+    for (id, r) in template.resources_of("AWS::SNS::Topic") {
+        let name = default_name(id, &r["Properties"]["TopicName"], resolver)?;
+        let out = sns.create_topic().name(&name).send().await.with_context(|| format!("creating topic {id}"))?;
+        let arn = out.topic_arn().ok_or_else(|| anyhow!("no ARN for {id}"))?.to_owned();
+        resolver.physical.insert(id.clone(), Physical::Topic { arn, name });
+    }
+
+    // Queues without a redrive policy first: the others name them.
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let mut queues: Vec<_> = template.resources_of("AWS::SQS::Queue").collect();
+    queues.sort_by_key(|(_, r)| !r["Properties"]["RedrivePolicy"].is_null());
+    for (id, r) in queues {
+        let props = &r["Properties"];
+        let name = default_name(id, &props["QueueName"], resolver)?;
+        let mut create = sqs.create_queue().queue_name(&name);
+        for (attr, prop) in [
+            (QueueAttributeName::VisibilityTimeout, "VisibilityTimeout"),
+            (QueueAttributeName::MessageRetentionPeriod, "MessageRetentionPeriod"),
+        ] {
+            if let Some(v) = scalar(&props[prop]) {
+                create = create.attributes(attr, v);
+            }
+        }
+        if let Some(redrive) = props["RedrivePolicy"].as_object() {
+            let target = resolver.string(&redrive["deadLetterTargetArn"])?;
+            let count = scalar(&redrive["maxReceiveCount"]).unwrap_or_else(|| "5".into());
+            let policy = serde_json::json!({"deadLetterTargetArn": target, "maxReceiveCount": count});
+            create = create.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
+        }
+        let url = create
+            .send()
+            .await
+            .with_context(|| format!("creating queue {id}"))?
+            .queue_url
+            .ok_or_else(|| anyhow!("no URL for {id}"))?;
+        let arn = format!("arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{name}");
+        resolver.physical.insert(id.clone(), Physical::Queue { url, arn, name });
+    }
+
+    let s3 = video2mp3_aws::s3_client(sdk);
+    let buckets: Vec<_> = template.resources_of("AWS::S3::Bucket").collect();
+    for (id, r) in &buckets {
+        let name = default_name(id, &r["Properties"]["BucketName"], resolver)?;
+        s3.create_bucket().bucket(&name).send().await.with_context(|| format!("creating bucket {id}"))?;
+        resolver.physical.insert((*id).clone(), Physical::Bucket { name });
+    }
+    for (id, r) in &buckets {
+        let configs = r["Properties"]["NotificationConfiguration"]["QueueConfigurations"].as_array();
+        let Some(configs) = configs else { continue };
+        let bucket = resolver.string(&serde_json::json!({"Ref": id}))?;
+        let mut notification = NotificationConfiguration::builder();
+        for c in configs {
+            let mut queue = QueueConfiguration::builder()
+                .queue_arn(resolver.string(&c["Queue"])?)
+                .events(Event::from(c["Event"].as_str().unwrap_or("s3:ObjectCreated:*")));
+            let rules = c["Filter"]["S3Key"]["Rules"].as_array().cloned().unwrap_or_default();
+            if !rules.is_empty() {
+                let mut key = S3KeyFilter::builder();
+                for rule in rules {
+                    key = key.filter_rules(
+                        FilterRule::builder()
+                            .name(FilterRuleName::from(rule["Name"].as_str().unwrap_or("prefix")))
+                            .value(rule["Value"].as_str().unwrap_or_default())
+                            .build(),
+                    );
+                }
+                queue = queue.filter(NotificationConfigurationFilter::builder().key(key.build()).build());
+            }
+            notification = notification.queue_configurations(queue.build()?);
+        }
+        s3.put_bucket_notification_configuration()
+            .bucket(&bucket)
+            .notification_configuration(notification.build())
+            .send()
+            .await
+            .with_context(|| format!("configuring notifications of {id}"))?;
+    }
+
+    // The sender must be a verified identity before SES sends anything.
+    if let Some(sender) = resolver.parameters.get("SenderEmail") {
+        aws_sdk_sesv2::Client::new(sdk)
+            .create_email_identity()
+            .email_identity(sender)
+            .send()
+            .await
+            .context("verifying the sender identity")?;
+    }
+    Ok(())
+}
+
+/// One email moto has recorded as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentEmail {
+    pub to: Vec<String>,
+    pub from: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The emails moto has recorded as sent, oldest first.
+pub async fn sent_emails(moto_url: &str) -> Result<Vec<SentEmail>> {
+    let data: Value = reqwest::get(format!("{moto_url}/moto-api/data.json"))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
+    Ok(messages
+        .iter()
+        .map(|m| SentEmail {
+            to: m["destinations"]["ToAddresses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect(),
+            from: m["source"].as_str().unwrap_or_default().to_owned(),
+            subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+            body: m["body"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect())
+}
