@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use std::{sync::Arc, time::Duration, time::Instant};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher};
 use video2mp3_domain::{
-    EncodeSettings, EventPublisher, Job, JobEvent, JobStats, JobStatus, JobStore, ObjectStore, PortError,
-    SourceKey, Transition, mp3_key,
+    EncodeSettings, EventPublisher, Job, JobEvent, JobStats, JobStatus, JobStore, ObjectStore,
+    PortError, SourceKey, Transition, mp3_key,
 };
 use video2mp3_transcode::{Options, Quality, TranscodeError};
 
@@ -51,9 +51,15 @@ impl Deps {
             work_dir: env.parsed_or("WORK_DIR", std::env::temp_dir())?,
         };
         Ok(Self {
-            jobs: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), env.required("TABLE_NAME")?)),
+            jobs: Arc::new(DynamoTable::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                env.required("TABLE_NAME")?,
+            )),
             objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
-            events: Arc::new(SnsPublisher::new(aws_sdk_sns::Client::new(sdk), env.required("TOPIC_ARN")?)),
+            events: Arc::new(SnsPublisher::new(
+                aws_sdk_sns::Client::new(sdk),
+                env.required("TOPIC_ARN")?,
+            )),
             config,
         })
     }
@@ -187,11 +193,19 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         return publish_once(&job, deps).await;
     }
     if job.status == JobStatus::AwaitingUpload {
-        job = deps.jobs.transition(&job.user_id, &job.job_id, Transition::to(JobStatus::Queued)).await?;
+        job = deps
+            .jobs
+            .transition(&job.user_id, &job.job_id, Transition::to(JobStatus::Queued))
+            .await?;
     }
 
     let Some(object) = deps.objects.head(&deps.config.uploads_bucket, key).await? else {
-        return fail(&job, "the uploaded file is no longer there; please upload it again".into(), deps).await;
+        return fail(
+            &job,
+            "the uploaded file is no longer there; please upload it again".into(),
+            deps,
+        )
+        .await;
     };
     if object.size != job.declared_size {
         let reason = format!(
@@ -200,14 +214,23 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         );
         return fail(&job, reason, deps).await;
     }
-    job = deps.jobs.transition(&job.user_id, &job.job_id, Transition::to(JobStatus::Converting)).await?;
+    job = deps
+        .jobs
+        .transition(
+            &job.user_id,
+            &job.job_id,
+            Transition::to(JobStatus::Converting),
+        )
+        .await?;
     tracing::info!(bytes = object.size, "converting");
 
     let started = Instant::now();
     let work = tempfile::tempdir_in(&deps.config.work_dir)?;
     let input = work.path().join("source");
     let output = work.path().join("out.mp3");
-    deps.objects.download(&deps.config.uploads_bucket, key, &input).await?;
+    deps.objects
+        .download(&deps.config.uploads_bucket, key, &input)
+        .await?;
 
     let options = Options {
         quality: match job.settings {
@@ -217,7 +240,10 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         max_duration: deps.config.max_audio,
         ..Options::default()
     };
-    let extension = job.filename.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase());
+    let extension = job
+        .filename
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
     let (input_path, output_path) = (input.clone(), output.clone());
     let span = tracing::Span::current();
     let result = tokio::task::spawn_blocking(move || {
@@ -237,7 +263,9 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
     };
 
     let out_key = mp3_key(&job.user_id, &job.job_id, &job.filename);
-    deps.objects.upload(&deps.config.mp3_bucket, &out_key, &output, "audio/mpeg").await?;
+    deps.objects
+        .upload(&deps.config.mp3_bucket, &out_key, &output, "audio/mpeg")
+        .await?;
     let stats = JobStats {
         source_bytes: object.size,
         mp3_bytes: summary.mp3_bytes,
@@ -258,14 +286,21 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         stats: Some(stats),
         ..Transition::to(JobStatus::Done)
     };
-    let job = deps.jobs.transition(&job.user_id, &job.job_id, done).await?;
+    let job = deps
+        .jobs
+        .transition(&job.user_id, &job.job_id, done)
+        .await?;
     publish_once(&job, deps).await
 }
 
 /// Marks the job failed with `reason` and tells the user. A job that already ended is left as is.
 async fn fail(job: &Job, reason: String, deps: &Deps) -> Result<(), ConvertError> {
     tracing::info!(%reason, "job failed");
-    match deps.jobs.transition(&job.user_id, &job.job_id, Transition::failed(reason)).await {
+    match deps
+        .jobs
+        .transition(&job.user_id, &job.job_id, Transition::failed(reason))
+        .await
+    {
         Ok(job) => publish_once(&job, deps).await,
         Err(PortError::ConditionFailed) => Ok(()),
         Err(err) => Err(err.into()),
@@ -288,7 +323,10 @@ mod tests {
 
     #[test]
     fn s3_keys_are_form_decoded() {
-        assert_eq!(decode_s3_key("uploads/u/j/my+video+caf%C3%A9.mp4"), "uploads/u/j/my video café.mp4");
+        assert_eq!(
+            decode_s3_key("uploads/u/j/my+video+caf%C3%A9.mp4"),
+            "uploads/u/j/my video café.mp4"
+        );
         assert_eq!(decode_s3_key("a%2Bb%20c"), "a+b c");
         assert_eq!(decode_s3_key("plain.mp4"), "plain.mp4");
     }
@@ -296,7 +334,8 @@ mod tests {
     #[test]
     fn test_events_and_foreign_bodies_parse_leniently() {
         let test_event: S3Notification =
-            serde_json::from_str(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#).unwrap();
+            serde_json::from_str(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#)
+                .unwrap();
         assert_eq!(test_event.event.as_deref(), Some("s3:TestEvent"));
         assert!(test_event.records.is_empty());
     }

@@ -9,7 +9,9 @@ use std::{sync::Arc, time::Duration};
 use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
-use video2mp3_domain::{Job, JobId, JobStats, JobStore, JwtKeys, ObjectStore, UserId, mp3_file_name};
+use video2mp3_domain::{
+    Job, JobId, JobStats, JobStore, JwtKeys, ObjectStore, UserId, mp3_file_name,
+};
 
 /// Jobs per page unless the client asks for another number (1 to [`MAX_PAGE`]).
 pub const DEFAULT_PAGE: u32 = 20;
@@ -36,7 +38,10 @@ impl Deps {
     /// Reads `TABLE_NAME`, `MP3_BUCKET`, `DOWNLOAD_URL_TTL_SECONDS` and the signing key.
     pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            jobs: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), env.required("TABLE_NAME")?)),
+            jobs: Arc::new(DynamoTable::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                env.required("TABLE_NAME")?,
+            )),
             objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
             keys: video2mp3_aws::secrets::jwt_keys(sdk, env).await?,
             config: Config {
@@ -86,7 +91,12 @@ fn store_failed(err: video2mp3_domain::PortError) -> ApiError {
 async fn one_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Body>, ApiError> {
     let not_found = || ApiError::not_found("no such job");
     let job_id: JobId = id.parse().map_err(|_| not_found())?;
-    let job = deps.jobs.job(user, &job_id).await.map_err(store_failed)?.ok_or_else(not_found)?;
+    let job = deps
+        .jobs
+        .job(user, &job_id)
+        .await
+        .map_err(store_failed)?
+        .ok_or_else(not_found)?;
     Ok(json(StatusCode::OK, &view(job, deps).await?))
 }
 
@@ -96,29 +106,45 @@ async fn list_jobs(req: &Request, user: &UserId, deps: &Deps) -> Result<Response
         None => DEFAULT_PAGE,
         Some(text) => match text.parse::<u32>() {
             Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => return Err(ApiError::bad_request("invalid_query", format!("limit must be a number from 1 to {MAX_PAGE}"))),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("limit must be a number from 1 to {MAX_PAGE}"),
+                ));
+            }
         },
     };
     let after = match query.first("cursor") {
         None => None,
-        Some(text) => Some(
-            text.parse::<JobId>()
-                .map_err(|_| ApiError::bad_request("invalid_query", "cursor is not one this API returned"))?,
-        ),
+        Some(text) => Some(text.parse::<JobId>().map_err(|_| {
+            ApiError::bad_request("invalid_query", "cursor is not one this API returned")
+        })?),
     };
-    let page = deps.jobs.jobs(user, limit, after.as_ref()).await.map_err(store_failed)?;
+    let page = deps
+        .jobs
+        .jobs(user, limit, after.as_ref())
+        .await
+        .map_err(store_failed)?;
     let mut jobs = Vec::with_capacity(page.jobs.len());
     for job in page.jobs {
         jobs.push(view(job, deps).await?);
     }
-    Ok(json(StatusCode::OK, &serde_json::json!({"jobs": jobs, "next_cursor": page.next})))
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({"jobs": jobs, "next_cursor": page.next}),
+    ))
 }
 
 async fn view(job: Job, deps: &Deps) -> Result<JobView, ApiError> {
     let download_url = match (&job.output_key, job.status) {
         (Some(key), video2mp3_domain::JobStatus::Done) => Some(
             deps.objects
-                .presign_get(&deps.config.mp3_bucket, key, &mp3_file_name(&job.filename), deps.config.download_ttl)
+                .presign_get(
+                    &deps.config.mp3_bucket,
+                    key,
+                    &mp3_file_name(&job.filename),
+                    deps.config.download_ttl,
+                )
                 .await
                 .map_err(store_failed)?,
         ),

@@ -45,8 +45,12 @@ pub fn normalise_email(email: &str) -> String {
 
 fn basic_credentials(req: &Request) -> Option<(String, String)> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (email, password) = text.split_once(':')?;
     Some((email.to_owned(), password.to_owned()))
@@ -70,7 +74,10 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
     let (email, password) = credentials(&req)?;
     let email = normalise_email(&email);
     if email.is_empty() || password.is_empty() {
-        return Err(ApiError::bad_request("invalid_body", "email and password are required"));
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "email and password are required",
+        ));
     }
     let found = deps.users.credentials(&email).await.map_err(|err| {
         tracing::error!(error = ?err, "reading credentials failed");
@@ -89,10 +96,13 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
             "wrong email or password",
         ));
     };
-    let (token, expires_at) = deps.keys.issue(&user.user_id, OffsetDateTime::now_utc()).map_err(|err| {
-        tracing::error!(error = ?err, "signing a token failed");
-        ApiError::internal()
-    })?;
+    let (token, expires_at) = deps
+        .keys
+        .issue(&user.user_id, OffsetDateTime::now_utc())
+        .map_err(|err| {
+            tracing::error!(error = ?err, "signing a token failed");
+            ApiError::internal()
+        })?;
     tracing::info!(user_id = %user.user_id, "logged in");
     Ok(json(
         StatusCode::OK,
@@ -116,8 +126,15 @@ mod tests {
     #[test]
     fn basic_credentials_are_read() {
         let mut req = Request::new(Body::Empty);
-        req.headers_mut()
-            .insert(header::AUTHORIZATION, "Basic YW5uQGV4YW1wbGUuY29tOnBhc3M6d29yZA==".parse().unwrap());
-        assert_eq!(basic_credentials(&req), Some(("ann@example.com".into(), "pass:word".into())));
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            "Basic YW5uQGV4YW1wbGUuY29tOnBhc3M6d29yZA=="
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            basic_credentials(&req),
+            Some(("ann@example.com".into(), "pass:word".into()))
+        );
     }
 }

@@ -8,5 +8,8 @@ async fn main() -> Result<(), Error> {
     let sdk = video2mp3_aws::sdk_config().await;
     let deps = login::Deps::from_env(&sdk, &video2mp3_aws::Env::from_process()).await?;
     let deps = &deps;
-    lambda_http::run(service_fn(move |req| async move { Ok::<_, Error>(login::handle(req, deps).await) })).await
+    lambda_http::run(service_fn(move |req| async move {
+        Ok::<_, Error>(login::handle(req, deps).await)
+    }))
+    .await
 }

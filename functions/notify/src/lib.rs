@@ -4,7 +4,9 @@
 use aws_lambda_events::event::sns::SnsEvent;
 use std::{sync::Arc, time::Duration};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SesMailer};
-use video2mp3_domain::{JobEvent, JobStatus, Mailer, ObjectStore, PortError, UserStore, mp3_file_name};
+use video2mp3_domain::{
+    JobEvent, JobStatus, Mailer, ObjectStore, PortError, UserStore, mp3_file_name,
+};
 
 /// Settings read at cold start.
 #[derive(Debug, Clone)]
@@ -29,12 +31,20 @@ impl Deps {
     /// (default 6 h).
     pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            users: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), env.required("TABLE_NAME")?)),
+            users: Arc::new(DynamoTable::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                env.required("TABLE_NAME")?,
+            )),
             objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
-            mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk), env.required("SENDER_EMAIL")?)),
+            mailer: Arc::new(SesMailer::new(
+                aws_sdk_sesv2::Client::new(sdk),
+                env.required("SENDER_EMAIL")?,
+            )),
             config: Config {
                 mp3_bucket: env.required("MP3_BUCKET")?,
-                link_ttl: Duration::from_secs(env.parsed_or("DOWNLOAD_LINK_TTL_SECONDS", 6 * 3600)?),
+                link_ttl: Duration::from_secs(
+                    env.parsed_or("DOWNLOAD_LINK_TTL_SECONDS", 6 * 3600)?,
+                ),
             },
         })
     }
@@ -51,7 +61,12 @@ impl From<NotifyError> for lambda_runtime::Diagnostic {
     fn from(err: NotifyError) -> Self {
         let NotifyError::Port(port) = &err;
         Self {
-            error_type: if port.is_transient() { "Retryable" } else { "NonRetryable" }.into(),
+            error_type: if port.is_transient() {
+                "Retryable"
+            } else {
+                "NonRetryable"
+            }
+            .into(),
             error_message: err.to_string(),
         }
     }
@@ -73,7 +88,13 @@ pub fn compose(event: &JobEvent, download_url: Option<&str>, link_ttl: Duration)
             let details = event
                 .stats
                 .as_ref()
-                .map(|s| format!("\nLength: {:.1} s. Size: {:.1} MB.\n", s.audio_seconds, s.mp3_bytes as f64 / 1e6))
+                .map(|s| {
+                    format!(
+                        "\nLength: {:.1} s. Size: {:.1} MB.\n",
+                        s.audio_seconds,
+                        s.mp3_bytes as f64 / 1e6
+                    )
+                })
                 .unwrap_or_default();
             Email {
                 subject: format!("Your MP3 is ready: {mp3}"),
@@ -122,13 +143,20 @@ async fn notify(job: &JobEvent, deps: &Deps) -> Result<(), NotifyError> {
     let url = match (job.status, &job.output_key) {
         (JobStatus::Done, Some(key)) => Some(
             deps.objects
-                .presign_get(&deps.config.mp3_bucket, key, &mp3_file_name(&job.filename), deps.config.link_ttl)
+                .presign_get(
+                    &deps.config.mp3_bucket,
+                    key,
+                    &mp3_file_name(&job.filename),
+                    deps.config.link_ttl,
+                )
                 .await?,
         ),
         _ => None,
     };
     let email = compose(job, url.as_deref(), deps.config.link_ttl);
-    deps.mailer.send(&user.email, &email.subject, &email.body).await?;
+    deps.mailer
+        .send(&user.email, &email.subject, &email.body)
+        .await?;
     tracing::info!("email sent");
     Ok(())
 }
@@ -146,18 +174,31 @@ mod tests {
             filename: "holiday clip.mov".into(),
             output_key: None,
             error: Some("the file has no audio track".into()),
-            stats: Some(JobStats { source_bytes: 1, mp3_bytes: 2_500_000, audio_seconds: 61.25, elapsed_ms: 9 }),
+            stats: Some(JobStats {
+                source_bytes: 1,
+                mp3_bytes: 2_500_000,
+                audio_seconds: 61.25,
+                elapsed_ms: 9,
+            }),
         }
     }
 
     #[test]
     fn a_done_job_gets_the_link_and_the_mp3_name() {
         let e = event(JobStatus::Done);
-        let email = compose(&e, Some("https://example.test/dl"), Duration::from_secs(6 * 3600));
+        let email = compose(
+            &e,
+            Some("https://example.test/dl"),
+            Duration::from_secs(6 * 3600),
+        );
         assert_eq!(email.subject, "Your MP3 is ready: holiday clip.mp3");
         assert!(email.body.contains("https://example.test/dl"));
         assert!(email.body.contains("6 hours"));
-        assert!(email.body.contains("61.2 s") || email.body.contains("61.3 s"), "{}", email.body);
+        assert!(
+            email.body.contains("61.2 s") || email.body.contains("61.3 s"),
+            "{}",
+            email.body
+        );
         assert!(email.body.contains(&e.job_id.to_string()));
     }
 

@@ -8,8 +8,10 @@ async fn main() -> Result<(), Error> {
     let sdk = video2mp3_aws::sdk_config().await;
     let deps = notify::Deps::from_env(&sdk, &video2mp3_aws::Env::from_process())?;
     let deps = &deps;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::event::sns::SnsEvent>| async move {
-        notify::handle(event.payload, deps).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<aws_lambda_events::event::sns::SnsEvent>| async move {
+            notify::handle(event.payload, deps).await
+        },
+    ))
     .await
 }

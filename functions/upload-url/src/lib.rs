@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, json_body, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
-use video2mp3_domain::{Job, JobId, JobStatus, JobStore, JwtKeys, ObjectStore, UploadRequest, upload_key};
+use video2mp3_domain::{
+    Job, JobId, JobStatus, JobStore, JwtKeys, ObjectStore, UploadRequest, upload_key,
+};
 
 /// The default upload limit: 2 GiB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -41,7 +43,10 @@ impl Deps {
             url_ttl: Duration::from_secs(env.parsed_or("UPLOAD_URL_TTL_SECONDS", 900)?),
         };
         Ok(Self {
-            jobs: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), env.required("TABLE_NAME")?)),
+            jobs: Arc::new(DynamoTable::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                env.required("TABLE_NAME")?,
+            )),
             objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
             keys: video2mp3_aws::secrets::jwt_keys(sdk, env).await?,
             config,
@@ -89,10 +94,19 @@ async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiE
             ApiError::internal()
         }
     };
-    deps.jobs.create_job(&job).await.map_err(internal("creating the job"))?;
+    deps.jobs
+        .create_job(&job)
+        .await
+        .map_err(internal("creating the job"))?;
     let presigned = deps
         .objects
-        .presign_put(&deps.config.uploads_bucket, &key, &upload.content_type, upload.size, deps.config.url_ttl)
+        .presign_put(
+            &deps.config.uploads_bucket,
+            &key,
+            &upload.content_type,
+            upload.size,
+            deps.config.url_ttl,
+        )
         .await
         .map_err(internal("presigning the upload"))?;
     let expires_at = now + deps.config.url_ttl;

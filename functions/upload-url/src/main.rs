@@ -8,5 +8,8 @@ async fn main() -> Result<(), Error> {
     let sdk = video2mp3_aws::sdk_config().await;
     let deps = upload_url::Deps::from_env(&sdk, &video2mp3_aws::Env::from_process()).await?;
     let deps = &deps;
-    lambda_http::run(service_fn(move |req| async move { Ok::<_, Error>(upload_url::handle(req, deps).await) })).await
+    lambda_http::run(service_fn(move |req| async move {
+        Ok::<_, Error>(upload_url::handle(req, deps).await)
+    }))
+    .await
 }

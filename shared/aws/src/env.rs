@@ -47,12 +47,17 @@ impl Env {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 
     /// A variable that must be set and non-empty.
     pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
-        self.get(name).map(str::to_owned).ok_or(ConfigError::Missing(name))
+        self.get(name)
+            .map(str::to_owned)
+            .ok_or(ConfigError::Missing(name))
     }
 
     /// A variable that may be absent (then `default`), and must parse when present.
@@ -83,11 +88,20 @@ mod tests {
 
     #[test]
     fn missing_and_malformed_variables_are_named() {
-        let env = Env::from_map(HashMap::from([("N".to_string(), "x".to_string()), ("E".to_string(), " ".to_string())]));
+        let env = Env::from_map(HashMap::from([
+            ("N".to_string(), "x".to_string()),
+            ("E".to_string(), " ".to_string()),
+        ]));
         assert!(matches!(env.required("E"), Err(ConfigError::Missing("E"))));
-        assert!(matches!(env.required("ABSENT"), Err(ConfigError::Missing("ABSENT"))));
+        assert!(matches!(
+            env.required("ABSENT"),
+            Err(ConfigError::Missing("ABSENT"))
+        ));
         let err = env.parsed_or::<u64>("N", 1).unwrap_err();
-        assert!(err.to_string().contains("N") && err.to_string().contains("\"x\""), "{err}");
+        assert!(
+            err.to_string().contains("N") && err.to_string().contains("\"x\""),
+            "{err}"
+        );
         assert_eq!(env.parsed_or::<u64>("ABSENT", 7).unwrap(), 7);
         assert_eq!(env.or("E", "d"), "d");
     }

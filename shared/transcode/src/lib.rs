@@ -146,22 +146,21 @@ pub fn transcode<W: Write + Seek>(
         .ok_or(TranscodeError::NoAudioTrack)?
         .clone();
     let codec_name = names::codec_name(params.codec);
-    if let (Some(frames), Some(rate)) = (track.num_frames, params.sample_rate) {
-        if rate > 0
-            && Duration::from_secs_f64(frames as f64 / f64::from(rate)) > options.max_duration
-        {
-            return Err(TranscodeError::TooLong {
-                limit: options.max_duration,
-            });
-        }
+    if let (Some(frames), Some(rate)) = (track.num_frames, params.sample_rate)
+        && rate > 0
+        && Duration::from_secs_f64(frames as f64 / f64::from(rate)) > options.max_duration
+    {
+        return Err(TranscodeError::TooLong {
+            limit: options.max_duration,
+        });
     }
-    if let Some(channels) = &params.channels {
-        if channels.count() > options.max_channels {
-            return Err(TranscodeError::TooManyChannels {
-                found: channels.count(),
-                limit: options.max_channels,
-            });
-        }
+    if let Some(channels) = &params.channels
+        && channels.count() > options.max_channels
+    {
+        return Err(TranscodeError::TooManyChannels {
+            found: channels.count(),
+            limit: options.max_channels,
+        });
     }
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())

@@ -67,11 +67,21 @@ impl ApiClient {
 
     /// Logs in and keeps the token.
     pub async fn login(&mut self, email: &str, password: &str) -> Result<()> {
-        let a = self.post("/login", &serde_json::json!({"email": email, "password": password})).await?;
+        let a = self
+            .post(
+                "/login",
+                &serde_json::json!({"email": email, "password": password}),
+            )
+            .await?;
         if a.status != 200 {
             bail!("login failed with {}: {}", a.status, a.body);
         }
-        self.token = Some(a.body["token"].as_str().context("no token in the login answer")?.to_owned());
+        self.token = Some(
+            a.body["token"]
+                .as_str()
+                .context("no token in the login answer")?
+                .to_owned(),
+        );
         Ok(())
     }
 
@@ -89,7 +99,10 @@ impl ApiClient {
             .collect();
         Ok(UploadTicket {
             job_id: a.body["job_id"].as_str().context("no job_id")?.to_owned(),
-            url: a.body["upload_url"].as_str().context("no upload_url")?.to_owned(),
+            url: a.body["upload_url"]
+                .as_str()
+                .context("no upload_url")?
+                .to_owned(),
             method: a.body["method"].as_str().unwrap_or("PUT").to_owned(),
             headers,
         })
@@ -108,7 +121,10 @@ impl ApiClient {
         let response = req.body(bytes).send().await?;
         if !response.status().is_success() {
             let status = response.status();
-            bail!("the upload PUT failed with {status}: {}", response.text().await.unwrap_or_default());
+            bail!(
+                "the upload PUT failed with {status}: {}",
+                response.text().await.unwrap_or_default()
+            );
         }
         Ok(())
     }
@@ -125,7 +141,10 @@ impl ApiClient {
                 return Ok(a.body);
             }
             if Instant::now() > deadline {
-                bail!("job {job_id} is still {} after {timeout:?}", a.body["status"]);
+                bail!(
+                    "job {job_id} is still {} after {timeout:?}",
+                    a.body["status"]
+                );
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -145,7 +164,12 @@ impl ApiClient {
 
 /// The MIME type a client would send for a file name.
 pub fn content_type_for(path: &std::path::Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("mp4" | "m4v") => "video/mp4",
         Some("mov") => "video/quicktime",
         Some("mkv") => "video/x-matroska",

@@ -24,12 +24,17 @@ impl Handler {
             "jobs" => Self::Jobs(jobs::Deps::from_env(sdk, env).await?),
             "convert" => Self::Convert(convert::Deps::from_env(sdk, env)?),
             "notify" => Self::Notify(notify::Deps::from_env(sdk, env)?),
-            other => bail!("the template names a function binary {other:?} that the local stack does not know"),
+            other => bail!(
+                "the template names a function binary {other:?} that the local stack does not know"
+            ),
         })
     }
 
     /// Calls an HTTP function; `None` for functions that are not HTTP functions.
-    pub async fn http(&self, req: lambda_http::Request) -> Option<lambda_http::Response<lambda_http::Body>> {
+    pub async fn http(
+        &self,
+        req: lambda_http::Request,
+    ) -> Option<lambda_http::Response<lambda_http::Body>> {
         Some(match self {
             Self::Login(d) => login::handle(req, d).await,
             Self::UploadUrl(d) => upload_url::handle(req, d).await,

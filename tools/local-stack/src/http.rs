@@ -60,12 +60,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -85,8 +86,14 @@ pub async fn serve(
         for event in function.events_of("HttpApi") {
             let path = scalar(&event["Path"]).context("HttpApi event without Path")?;
             routes.push(Route {
-                method: scalar(&event["Method"]).unwrap_or_else(|| "ANY".into()).to_uppercase(),
-                segments: path.trim_end_matches('/').split('/').map(str::to_owned).collect(),
+                method: scalar(&event["Method"])
+                    .unwrap_or_else(|| "ANY".into())
+                    .to_uppercase(),
+                segments: path
+                    .trim_end_matches('/')
+                    .split('/')
+                    .map(str::to_owned)
+                    .collect(),
                 path,
                 function: function.clone(),
             });
@@ -107,7 +114,10 @@ pub async fn serve(
         let stop = async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         };
-        if let Err(err) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+        if let Err(err) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
             tracing::error!(error = %err, "the API server stopped");
         }
     });
@@ -141,9 +151,15 @@ async fn dispatch(State(api): State<Arc<Api>>, request: Request) -> Response {
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
     if method == "OPTIONS" {
-        return cors_headers(&api.cors, Response::builder().status(204)).body(AxumBody::empty()).unwrap_or_default();
+        return cors_headers(&api.cors, Response::builder().status(204))
+            .body(AxumBody::empty())
+            .unwrap_or_default();
     }
-    let Some((route, params)) = api.routes.iter().find_map(|r| r.matches(&method, &path).map(|p| (r, p))) else {
+    let Some((route, params)) = api
+        .routes
+        .iter()
+        .find_map(|r| r.matches(&method, &path).map(|p| (r, p)))
+    else {
         return plain(404, "Not Found", &api.cors);
     };
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
@@ -169,7 +185,10 @@ async fn dispatch(State(api): State<Arc<Api>>, request: Request) -> Response {
     }
     let (body, is_base64) = match std::str::from_utf8(&bytes) {
         Ok(text) => (text.to_owned(), false),
-        Err(_) => (base64::engine::general_purpose::STANDARD.encode(&bytes), true),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD.encode(&bytes),
+            true,
+        ),
     };
     let now = time::OffsetDateTime::now_utc();
     let event = json!({

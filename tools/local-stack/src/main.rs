@@ -49,9 +49,14 @@ enum Command {
 }
 
 fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).compact().init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .compact()
+        .init();
 }
 
 #[tokio::main]
@@ -59,14 +64,20 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     let root = find_repo_root(&std::env::current_dir()?)?;
     match cli.command {
-        Command::Serve { api_port, moto_port } => {
+        Command::Serve {
+            api_port,
+            moto_port,
+        } => {
             init_logs();
             let moto = Moto::start(&root, Some(moto_port)).await?;
             let mut options = StackOptions::new(&root, &moto.url);
             options.api_port = api_port;
             let stack = Stack::start(options).await?;
             println!("ready: {}", stack.api_url);
-            println!("moto: {}  (add a user: make user EMAIL=you@example.com PASSWORD=...)", moto.url);
+            println!(
+                "moto: {}  (add a user: make user EMAIL=you@example.com PASSWORD=...)",
+                moto.url
+            );
             tokio::signal::ctrl_c().await?;
             stack.stop().await;
             moto.stop().await;
@@ -77,7 +88,11 @@ async fn main() -> Result<()> {
                 init_logs();
             }
             let video = video.unwrap_or_else(|| root.join("fixtures/sample.mp4"));
-            let out = if out.is_absolute() { out } else { root.join(out) };
+            let out = if out.is_absolute() {
+                out
+            } else {
+                root.join(out)
+            };
             let moto = Moto::start(&root, None).await?;
             let stack = Stack::start(StackOptions::new(&root, &moto.url)).await?;
             let result = demo(&stack, &video, &out).await;
@@ -85,7 +100,11 @@ async fn main() -> Result<()> {
             moto.stop().await;
             result
         }
-        Command::AddUser { email, password, moto_port } => {
+        Command::AddUser {
+            email,
+            password,
+            moto_port,
+        } => {
             let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
             let table = local_table_name(&root)?;
             let id = add_user(&sdk, &table, &email, &password)
@@ -100,7 +119,10 @@ async fn main() -> Result<()> {
 async fn demo(stack: &Stack, video: &std::path::Path, out: &std::path::Path) -> Result<()> {
     let started = Instant::now();
     let (email, password) = ("demo@example.com", "demo password 123");
-    println!("local stack: API {}  (moto {})", stack.api_url, stack.moto_url);
+    println!(
+        "local stack: API {}  (moto {})",
+        stack.api_url, stack.moto_url
+    );
     stack.add_user(email, password).await?;
     println!("1. created user {email}");
 
@@ -109,7 +131,10 @@ async fn demo(stack: &Stack, video: &std::path::Path, out: &std::path::Path) -> 
     println!("2. POST /login -> token");
 
     let bytes = std::fs::read(video).with_context(|| format!("reading {}", video.display()))?;
-    let filename = video.file_name().and_then(|n| n.to_str()).context("the file has no name")?;
+    let filename = video
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the file has no name")?;
     let ticket = client
         .create_upload(&serde_json::json!({
             "filename": filename,
@@ -121,12 +146,16 @@ async fn demo(stack: &Stack, video: &std::path::Path, out: &std::path::Path) -> 
     client.upload(&ticket, bytes.clone()).await?;
     println!("4. PUT {} bytes to the presigned URL", bytes.len());
 
-    let job = client.wait_for_job(&ticket.job_id, Duration::from_secs(120)).await?;
+    let job = client
+        .wait_for_job(&ticket.job_id, Duration::from_secs(120))
+        .await?;
     if job["status"] != "done" {
         bail!("the job failed: {}", job["error"]);
     }
     println!("5. GET /jobs/{} -> done {}", ticket.job_id, job["stats"]);
-    let url = job["download_url"].as_str().context("no download_url on the done job")?;
+    let url = job["download_url"]
+        .as_str()
+        .context("no download_url on the done job")?;
     let (mp3, _) = client.download(url).await?;
     if mp3.len() < 1024 {
         bail!("the MP3 is only {} bytes", mp3.len());
@@ -138,7 +167,11 @@ async fn demo(stack: &Stack, video: &std::path::Path, out: &std::path::Path) -> 
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let mail = loop {
-        if let Some(mail) = sent_emails(&stack.moto_url).await?.into_iter().find(|m| m.to.iter().any(|t| t == email)) {
+        if let Some(mail) = sent_emails(&stack.moto_url)
+            .await?
+            .into_iter()
+            .find(|m| m.to.iter().any(|t| t == email))
+        {
             break mail;
         }
         if Instant::now() > deadline {
@@ -146,10 +179,19 @@ async fn demo(stack: &Stack, video: &std::path::Path, out: &std::path::Path) -> 
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    println!("7. email sent:\n   From: {}\n   To: {}\n   Subject: {}\n", mail.from, mail.to.join(", "), mail.subject);
+    println!(
+        "7. email sent:\n   From: {}\n   To: {}\n   Subject: {}\n",
+        mail.from,
+        mail.to.join(", "),
+        mail.subject
+    );
     for line in mail.body.lines() {
         println!("   {line}");
     }
-    println!("demo done in {:.1} s: {}", started.elapsed().as_secs_f64(), path.display());
+    println!(
+        "demo done in {:.1} s: {}",
+        started.elapsed().as_secs_f64(),
+        path.display()
+    );
     Ok(())
 }

@@ -44,12 +44,21 @@ impl Moto {
             Some(p) => p,
             None => free_port()?,
         };
-        let quiet = std::env::var_os("TEST_LOG").is_none() && std::env::var_os("MOTO_LOG").is_none();
+        let quiet =
+            std::env::var_os("TEST_LOG").is_none() && std::env::var_os("MOTO_LOG").is_none();
         let child = Command::new(&binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
-            .stdout(if quiet { Stdio::null() } else { Stdio::inherit() })
-            .stderr(if quiet { Stdio::null() } else { Stdio::inherit() })
+            .stdout(if quiet {
+                Stdio::null()
+            } else {
+                Stdio::inherit()
+            })
+            .stderr(if quiet {
+                Stdio::null()
+            } else {
+                Stdio::inherit()
+            })
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
@@ -67,12 +76,18 @@ impl Moto {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait()? {
-                bail!("moto_server exited at start ({status}); is port {} in use?", self.port);
+                bail!(
+                    "moto_server exited at start ({status}); is port {} in use?",
+                    self.port
+                );
             }
-            if let Ok(r) = client.get(format!("{}/moto-api/data.json", self.url)).send().await {
-                if r.status().is_success() {
-                    return Ok(());
-                }
+            if let Ok(r) = client
+                .get(format!("{}/moto-api/data.json", self.url))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                return Ok(());
             }
             if Instant::now() > deadline {
                 bail!("moto_server did not answer on {} within 30 s", self.url);

@@ -4,7 +4,7 @@
 //! to the topic, one record per invocation as SNS invokes Lambda.
 
 use crate::functions::{Function, Handler};
-use crate::template::{Physical, Resolver, Template};
+use crate::template::{Physical, Resolver};
 use anyhow::{Context, Result, anyhow};
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
@@ -16,7 +16,6 @@ use tokio::task::JoinHandle;
 
 /// Starts one poller per SQS and SNS event in the template.
 pub async fn start(
-    _template: &Template,
     functions: &[Arc<Function>],
     sdk: &SdkConfig,
     resolver: &Resolver,
@@ -43,7 +42,11 @@ pub async fn start(
         }
         for event in function.events_of("SNS") {
             let topic = resolver.string(&event["Topic"])?;
-            let name = format!("{}-{}-sns", crate::stack::LOCAL_STACK_NAME, function.logical_id);
+            let name = format!(
+                "{}-{}-sns",
+                crate::stack::LOCAL_STACK_NAME,
+                function.logical_id
+            );
             let url = sqs
                 .create_queue()
                 .queue_name(&name)
@@ -52,7 +55,10 @@ pub async fn start(
                 .context("creating the SNS delivery queue")?
                 .queue_url
                 .ok_or_else(|| anyhow!("no queue URL"))?;
-            let queue_arn = format!("arn:aws:sqs:{}:{}:{name}", resolver.region, resolver.account);
+            let queue_arn = format!(
+                "arn:aws:sqs:{}:{}:{name}",
+                resolver.region, resolver.account
+            );
             let subscription = aws_sdk_sns::Client::new(sdk)
                 .subscribe()
                 .topic_arn(&topic)
@@ -136,7 +142,9 @@ async fn poll(
         };
         for message in &messages {
             let id = message.message_id().unwrap_or_default();
-            let Some(handle) = message.receipt_handle() else { continue };
+            let Some(handle) = message.receipt_handle() else {
+                continue;
+            };
             let result = if failed.iter().any(|f| f == id) {
                 // Lambda would wait out the visibility timeout; locally a short delay keeps retries visible.
                 sqs.change_message_visibility()
@@ -148,7 +156,13 @@ async fn poll(
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             } else {
-                sqs.delete_message().queue_url(&url).receipt_handle(handle).send().await.map(|_| ()).map_err(|e| e.to_string())
+                sqs.delete_message()
+                    .queue_url(&url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             };
             if let Err(err) = result {
                 tracing::warn!(error = %err, "settling a message failed");
@@ -164,7 +178,11 @@ fn sqs_event(arn: &str, messages: &[Message]) -> Value {
         .map(|m| {
             let attributes: serde_json::Map<String, Value> = m
                 .attributes()
-                .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone()))).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
+                        .collect()
+                })
                 .unwrap_or_default();
             json!({
                 "messageId": m.message_id(),
@@ -183,7 +201,12 @@ fn sqs_event(arn: &str, messages: &[Message]) -> Value {
 }
 
 async fn invoke_sqs(function: &Function, arn: &str, messages: &[Message]) -> Vec<String> {
-    let all = || messages.iter().filter_map(|m| m.message_id().map(str::to_owned)).collect();
+    let all = || {
+        messages
+            .iter()
+            .filter_map(|m| m.message_id().map(str::to_owned))
+            .collect()
+    };
     let Handler::Convert(deps) = &function.handler else {
         tracing::error!(function = %function.logical_id, "has an SQS event but is not an SQS function");
         return all();
@@ -196,7 +219,11 @@ async fn invoke_sqs(function: &Function, arn: &str, messages: &[Message]) -> Vec
         }
     };
     let response = convert::handle(event, deps).await;
-    response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+    response
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect()
 }
 
 /// The SNS event Lambda would receive for an SNS envelope delivered to SQS.
@@ -232,7 +259,8 @@ async fn invoke_sns(function: &Function, subscription: &str, messages: &[Message
             failed.push(id);
             continue;
         };
-        let envelope: Value = serde_json::from_str(m.body().unwrap_or_default()).unwrap_or(Value::Null);
+        let envelope: Value =
+            serde_json::from_str(m.body().unwrap_or_default()).unwrap_or(Value::Null);
         let event = match serde_json::from_value(sns_event(subscription, &envelope)) {
             Ok(e) => e,
             Err(err) => {

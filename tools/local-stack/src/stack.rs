@@ -5,7 +5,9 @@ use crate::functions::{Function, Handler};
 use crate::template::{Physical, Resolver, Template, scalar};
 use anyhow::{Context, Result, anyhow, bail};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
     QueueConfiguration, S3KeyFilter,
@@ -41,6 +43,8 @@ pub struct StackOptions {
     pub parameters: HashMap<String, String>,
     /// How long a failed message stays invisible before the poller sees it again.
     pub retry_delay: Duration,
+    /// Whether to poll the queues (off when a test invokes the queue handlers itself).
+    pub pollers: bool,
 }
 
 impl StackOptions {
@@ -51,6 +55,7 @@ impl StackOptions {
             api_port: 0,
             parameters: HashMap::new(),
             retry_delay: Duration::from_secs(2),
+            pollers: true,
         }
     }
 }
@@ -71,7 +76,13 @@ pub async fn local_sdk_config(moto_url: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(moto_url)
         .region(Region::new(LOCAL_REGION))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new("local", "local", None, None, "local-stack"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "local-stack",
+        ))
         .load()
         .await
 }
@@ -87,10 +98,19 @@ pub fn find_repo_root(start: &Path) -> Result<PathBuf> {
 
 /// Resource types the local stack knows it does not need to create, with why.
 const NOT_CREATED: &[(&str, &str)] = &[
-    ("AWS::Serverless::HttpApi", "the local stack serves the routes itself"),
+    (
+        "AWS::Serverless::HttpApi",
+        "the local stack serves the routes itself",
+    ),
     ("AWS::Serverless::Function", "handlers run in-process"),
-    ("AWS::S3::BucketPolicy", "moto does not enforce bucket policies"),
-    ("AWS::SQS::QueuePolicy", "moto delivers S3 notifications without one"),
+    (
+        "AWS::S3::BucketPolicy",
+        "moto does not enforce bucket policies",
+    ),
+    (
+        "AWS::SQS::QueuePolicy",
+        "moto delivers S3 notifications without one",
+    ),
 ];
 
 impl Stack {
@@ -127,9 +147,22 @@ impl Stack {
             }));
         }
 
-        let (api_url, server) = crate::http::serve(&template, &functions, options.api_port, shutdown_rx.clone()).await?;
+        let (api_url, server) =
+            crate::http::serve(&template, &functions, options.api_port, shutdown_rx.clone())
+                .await?;
         let mut tasks = vec![server];
-        tasks.extend(crate::pollers::start(&template, &functions, &sdk, &resolver, options.retry_delay, shutdown_rx).await?);
+        if options.pollers {
+            tasks.extend(
+                crate::pollers::start(
+                    &functions,
+                    &sdk,
+                    &resolver,
+                    options.retry_delay,
+                    shutdown_rx,
+                )
+                .await?,
+            );
+        }
         Ok(Self {
             api_url,
             moto_url: options.moto_url,
@@ -182,7 +215,11 @@ pub fn local_table_name(repo_root: &Path) -> Result<String> {
         .resources_of("AWS::DynamoDB::Table")
         .next()
         .ok_or_else(|| anyhow!("the template defines no table"))?;
-    Ok(default_name(id, &table["Properties"]["TableName"], &base_resolver(&template))?)
+    default_name(
+        id,
+        &table["Properties"]["TableName"],
+        &base_resolver(&template),
+    )
 }
 
 fn base_resolver(template: &Template) -> Resolver {
@@ -195,10 +232,19 @@ fn base_resolver(template: &Template) -> Resolver {
     }
 }
 
-fn function_env(template: &Template, function: &Value, resolver: &Resolver) -> Result<HashMap<String, String>> {
+fn function_env(
+    template: &Template,
+    function: &Value,
+    resolver: &Resolver,
+) -> Result<HashMap<String, String>> {
     let mut env = HashMap::new();
     for (name, value) in template.function_environment(function) {
-        env.insert(name.clone(), resolver.string(&value).with_context(|| format!("variable {name}"))?);
+        env.insert(
+            name.clone(),
+            resolver
+                .string(&value)
+                .with_context(|| format!("variable {name}"))?,
+        );
     }
     Ok(env)
 }
@@ -212,7 +258,11 @@ fn default_name(logical_id: &str, given: &Value, resolver: &Resolver) -> Result<
     }
 }
 
-async fn create_resources(template: &Template, sdk: &SdkConfig, resolver: &mut Resolver) -> Result<()> {
+async fn create_resources(
+    template: &Template,
+    sdk: &SdkConfig,
+    resolver: &mut Resolver,
+) -> Result<()> {
     // Refuse resource types nobody taught the local stack, so the two cannot drift silently.
     let known = [
         "AWS::SecretsManager::Secret",
@@ -224,15 +274,21 @@ async fn create_resources(template: &Template, sdk: &SdkConfig, resolver: &mut R
     for (id, r) in template.resources() {
         let kind = r["Type"].as_str().unwrap_or_default();
         if !known.contains(&kind) && !NOT_CREATED.iter().any(|(k, _)| *k == kind) {
-            bail!("template resource {id} has type {kind}, which the local stack does not create yet");
+            bail!(
+                "template resource {id} has type {kind}, which the local stack does not create yet"
+            );
         }
     }
-    resolver.physical.insert("HttpApi".into(), Physical::Api { id: "local".into() });
+    resolver
+        .physical
+        .insert("HttpApi".into(), Physical::Api { id: "local".into() });
 
     let secrets = aws_sdk_secretsmanager::Client::new(sdk);
     for (id, r) in template.resources_of("AWS::SecretsManager::Secret") {
         let props = &r["Properties"];
-        let length = props["GenerateSecretString"]["PasswordLength"].as_u64().unwrap_or(64) as usize;
+        let length = props["GenerateSecretString"]["PasswordLength"]
+            .as_u64()
+            .unwrap_or(64) as usize;
         let value = Alphanumeric.sample_string(&mut rand::rng(), length);
         let out = secrets
             .create_secret()
@@ -241,20 +297,34 @@ async fn create_resources(template: &Template, sdk: &SdkConfig, resolver: &mut R
             .send()
             .await
             .with_context(|| format!("creating secret {id}"))?;
-        let arn = out.arn().ok_or_else(|| anyhow!("no ARN for {id}"))?.to_owned();
-        resolver.physical.insert(id.clone(), Physical::Secret { arn });
+        let arn = out
+            .arn()
+            .ok_or_else(|| anyhow!("no ARN for {id}"))?
+            .to_owned();
+        resolver
+            .physical
+            .insert(id.clone(), Physical::Secret { arn });
     }
 
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     for (id, r) in template.resources_of("AWS::DynamoDB::Table") {
         let props = &r["Properties"];
         let name = default_name(id, &props["TableName"], resolver)?;
-        let mut create = dynamo.create_table().table_name(&name).billing_mode(BillingMode::PayPerRequest);
-        for a in props["AttributeDefinitions"].as_array().into_iter().flatten() {
+        let mut create = dynamo
+            .create_table()
+            .table_name(&name)
+            .billing_mode(BillingMode::PayPerRequest);
+        for a in props["AttributeDefinitions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             create = create.attribute_definitions(
                 AttributeDefinition::builder()
                     .attribute_name(a["AttributeName"].as_str().unwrap_or_default())
-                    .attribute_type(ScalarAttributeType::from(a["AttributeType"].as_str().unwrap_or("S")))
+                    .attribute_type(ScalarAttributeType::from(
+                        a["AttributeType"].as_str().unwrap_or("S"),
+                    ))
                     .build()?,
             );
         }
@@ -266,16 +336,31 @@ async fn create_resources(template: &Template, sdk: &SdkConfig, resolver: &mut R
                     .build()?,
             );
         }
-        create.send().await.with_context(|| format!("creating table {id}"))?;
-        resolver.physical.insert(id.clone(), Physical::Table { name });
+        create
+            .send()
+            .await
+            .with_context(|| format!("creating table {id}"))?;
+        resolver
+            .physical
+            .insert(id.clone(), Physical::Table { name });
     }
 
     let sns = aws_sdk_sns::Client::new(sdk);
     for (id, r) in template.resources_of("AWS::SNS::Topic") {
         let name = default_name(id, &r["Properties"]["TopicName"], resolver)?;
-        let out = sns.create_topic().name(&name).send().await.with_context(|| format!("creating topic {id}"))?;
-        let arn = out.topic_arn().ok_or_else(|| anyhow!("no ARN for {id}"))?.to_owned();
-        resolver.physical.insert(id.clone(), Physical::Topic { arn, name });
+        let out = sns
+            .create_topic()
+            .name(&name)
+            .send()
+            .await
+            .with_context(|| format!("creating topic {id}"))?;
+        let arn = out
+            .topic_arn()
+            .ok_or_else(|| anyhow!("no ARN for {id}"))?
+            .to_owned();
+        resolver
+            .physical
+            .insert(id.clone(), Physical::Topic { arn, name });
     }
 
     // Queues without a redrive policy first: the others name them.
@@ -288,7 +373,10 @@ async fn create_resources(template: &Template, sdk: &SdkConfig, resolver: &mut R
         let mut create = sqs.create_queue().queue_name(&name);
         for (attr, prop) in [
             (QueueAttributeName::VisibilityTimeout, "VisibilityTimeout"),
-            (QueueAttributeName::MessageRetentionPeriod, "MessageRetentionPeriod"),
+            (
+                QueueAttributeName::MessageRetentionPeriod,
+                "MessageRetentionPeriod",
+            ),
         ] {
             if let Some(v) = scalar(&props[prop]) {
                 create = create.attributes(attr, v);
@@ -297,7 +385,8 @@ async fn create_resources(template: &Template, sdk: &SdkConfig, resolver: &mut R
         if let Some(redrive) = props["RedrivePolicy"].as_object() {
             let target = resolver.string(&redrive["deadLetterTargetArn"])?;
             let count = scalar(&redrive["maxReceiveCount"]).unwrap_or_else(|| "5".into());
-            let policy = serde_json::json!({"deadLetterTargetArn": target, "maxReceiveCount": count});
+            let policy =
+                serde_json::json!({"deadLetterTargetArn": target, "maxReceiveCount": count});
             create = create.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
         }
         let url = create
@@ -307,37 +396,57 @@ async fn create_resources(template: &Template, sdk: &SdkConfig, resolver: &mut R
             .queue_url
             .ok_or_else(|| anyhow!("no URL for {id}"))?;
         let arn = format!("arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{name}");
-        resolver.physical.insert(id.clone(), Physical::Queue { url, arn, name });
+        resolver
+            .physical
+            .insert(id.clone(), Physical::Queue { url, arn, name });
     }
 
     let s3 = video2mp3_aws::s3_client(sdk);
     let buckets: Vec<_> = template.resources_of("AWS::S3::Bucket").collect();
     for (id, r) in &buckets {
         let name = default_name(id, &r["Properties"]["BucketName"], resolver)?;
-        s3.create_bucket().bucket(&name).send().await.with_context(|| format!("creating bucket {id}"))?;
-        resolver.physical.insert((*id).clone(), Physical::Bucket { name });
+        s3.create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .with_context(|| format!("creating bucket {id}"))?;
+        resolver
+            .physical
+            .insert((*id).clone(), Physical::Bucket { name });
     }
     for (id, r) in &buckets {
-        let configs = r["Properties"]["NotificationConfiguration"]["QueueConfigurations"].as_array();
+        let configs =
+            r["Properties"]["NotificationConfiguration"]["QueueConfigurations"].as_array();
         let Some(configs) = configs else { continue };
         let bucket = resolver.string(&serde_json::json!({"Ref": id}))?;
         let mut notification = NotificationConfiguration::builder();
         for c in configs {
             let mut queue = QueueConfiguration::builder()
                 .queue_arn(resolver.string(&c["Queue"])?)
-                .events(Event::from(c["Event"].as_str().unwrap_or("s3:ObjectCreated:*")));
-            let rules = c["Filter"]["S3Key"]["Rules"].as_array().cloned().unwrap_or_default();
+                .events(Event::from(
+                    c["Event"].as_str().unwrap_or("s3:ObjectCreated:*"),
+                ));
+            let rules = c["Filter"]["S3Key"]["Rules"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             if !rules.is_empty() {
                 let mut key = S3KeyFilter::builder();
                 for rule in rules {
                     key = key.filter_rules(
                         FilterRule::builder()
-                            .name(FilterRuleName::from(rule["Name"].as_str().unwrap_or("prefix")))
+                            .name(FilterRuleName::from(
+                                rule["Name"].as_str().unwrap_or("prefix"),
+                            ))
                             .value(rule["Value"].as_str().unwrap_or_default())
                             .build(),
                     );
                 }
-                queue = queue.filter(NotificationConfigurationFilter::builder().key(key.build()).build());
+                queue = queue.filter(
+                    NotificationConfigurationFilter::builder()
+                        .key(key.build())
+                        .build(),
+                );
             }
             notification = notification.queue_configurations(queue.build()?);
         }
@@ -377,7 +486,10 @@ pub async fn sent_emails(moto_url: &str) -> Result<Vec<SentEmail>> {
         .error_for_status()?
         .json()
         .await?;
-    let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
+    let messages = data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     Ok(messages
         .iter()
         .map(|m| SentEmail {

@@ -16,14 +16,18 @@ pub struct Template {
 impl Template {
     /// Reads and parses a SAM template.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text)
     }
 
     /// Parses template text.
     pub fn parse(text: &str) -> Result<Self> {
-        let yaml: serde_yaml::Value = serde_yaml::from_str(text).context("template.yaml is not valid YAML")?;
-        Ok(Self { root: to_json(yaml)? })
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(text).context("template.yaml is not valid YAML")?;
+        Ok(Self {
+            root: to_json(yaml)?,
+        })
     }
 
     /// `(logical id, resource)` for every resource, in template order.
@@ -32,7 +36,10 @@ impl Template {
     }
 
     /// Resources of one type.
-    pub fn resources_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
+    pub fn resources_of<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
         self.resources().filter(move |(_, r)| r["Type"] == kind)
     }
 
@@ -97,7 +104,9 @@ fn to_json(v: serde_yaml::Value) -> Result<Value> {
                 "GetAtt" => {
                     let parts = match inner {
                         Value::String(s) => {
-                            let (res, attr) = s.split_once('.').ok_or_else(|| anyhow!("!GetAtt {s} has no attribute"))?;
+                            let (res, attr) = s
+                                .split_once('.')
+                                .ok_or_else(|| anyhow!("!GetAtt {s} has no attribute"))?;
                             serde_json::json!([res, attr])
                         }
                         other => other,
@@ -113,12 +122,27 @@ fn to_json(v: serde_yaml::Value) -> Result<Value> {
 /// What a created resource is called, for `Ref` and `GetAtt`.
 #[derive(Debug, Clone)]
 pub enum Physical {
-    Bucket { name: String },
-    Queue { url: String, arn: String, name: String },
-    Table { name: String },
-    Topic { arn: String, name: String },
-    Secret { arn: String },
-    Api { id: String },
+    Bucket {
+        name: String,
+    },
+    Queue {
+        url: String,
+        arn: String,
+        name: String,
+    },
+    Table {
+        name: String,
+    },
+    Topic {
+        arn: String,
+        name: String,
+    },
+    Secret {
+        arn: String,
+    },
+    Api {
+        id: String,
+    },
 }
 
 /// Evaluates `Ref`, `Fn::GetAtt` and `Fn::Sub` against parameters, pseudo parameters and the
@@ -185,7 +209,10 @@ impl Resolver {
             (Some(Physical::Topic { name, .. }), "TopicName") => name.clone(),
             (Some(Physical::Topic { arn, .. }), "TopicArn") => arn.clone(),
             (Some(Physical::Table { name }), "Arn") => {
-                format!("arn:aws:dynamodb:{}:{}:table/{name}", self.region, self.account)
+                format!(
+                    "arn:aws:dynamodb:{}:{}:table/{name}",
+                    self.region, self.account
+                )
             }
             _ => bail!("Fn::GetAtt {res}.{attr} is not known to the local stack"),
         })
@@ -204,7 +231,10 @@ impl Resolver {
         let mut rest = text;
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
-            let end = rest[start..].find('}').ok_or_else(|| anyhow!("unclosed ${{ in {text}"))? + start;
+            let end = rest[start..]
+                .find('}')
+                .ok_or_else(|| anyhow!("unclosed ${{ in {text}"))?
+                + start;
             let name = &rest[start + 2..end];
             let value = match vars.and_then(|v| v.get(name)) {
                 Some(v) => self.string(v)?,
@@ -242,7 +272,14 @@ mod tests {
         };
         assert_eq!(r.string(&b["BucketName"]).unwrap(), "s-x-5");
         assert!(r.string(&b["R"]).is_err(), "unresolved refs are errors");
-        r.physical.insert("Q".into(), Physical::Queue { url: "u".into(), arn: "a".into(), name: "n".into() });
+        r.physical.insert(
+            "Q".into(),
+            Physical::Queue {
+                url: "u".into(),
+                arn: "a".into(),
+                name: "n".into(),
+            },
+        );
         assert_eq!(r.string(&b["R"]).unwrap(), "u");
         assert_eq!(r.string(&b["Q"]).unwrap(), "a");
     }

@@ -1,0 +1,70 @@
+# The front door: `make demo` and `make test` are all a fresh machine needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+CARGO ?= cargo
+VENV := $(CURDIR)/.venv
+ZIGLANG_VERSION := 0.17.1
+CARGO_LAMBDA_VERSION := 1.9.2
+
+export MOTO_SERVER ?= $(VENV)/bin/moto_server
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help venv demo test check-format lint unit sam-validate local user build fixtures clean
+
+help:
+	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
+	@echo "make test      format, lint, every test (moto-backed), sam validate --lint"
+	@echo "make local     run the local stack in the foreground (API_PORT=3000, MOTO_PORT=4566)"
+	@echo "make user      EMAIL=... PASSWORD=... add a user to a running local stack"
+	@echo "make build     sam build for arm64 (installs cargo-lambda and zig first)"
+
+# The Python tools, pinned in requirements-dev.txt, in a venv of the project's own.
+$(VENV)/.installed: requirements-dev.txt
+	@$(PYTHON) -m venv $(VENV) || { echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(CARGO) run --quiet -p local-stack -- demo
+
+test: venv check-format lint unit sam-validate
+
+check-format:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+
+unit: venv
+	$(CARGO) test --workspace
+
+sam-validate: venv
+	$(VENV)/bin/sam validate --lint --template template.yaml
+
+local: venv
+	$(CARGO) run --quiet -p local-stack -- serve
+
+user:
+	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make user EMAIL=you@example.com PASSWORD=secret" >&2; exit 2; }
+	$(CARGO) run --quiet -p local-stack -- add-user --email "$(EMAIL)" --password "$(PASSWORD)"
+
+# sam build compiles each function for arm64 with cargo-lambda, which cross-compiles through zig.
+# LAME's configure must be told the cross host.
+build: venv
+	@command -v cargo-lambda >/dev/null || $(CARGO) install cargo-lambda --version $(CARGO_LAMBDA_VERSION) --locked
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check ziglang==$(ZIGLANG_VERSION)
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(VENV)/bin:$$PATH" MP3LAME_SYS_OVERRIDE_HOST=aarch64-linux-gnu $(VENV)/bin/sam build
+
+# Remakes the committed media fixtures (needs ffmpeg; tests do not).
+fixtures:
+	tools/make-fixtures.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) out .aws-sam

@@ -1,0 +1,125 @@
+//! Checks of an MP3 that do not trust the encoder: the first frame header and the Xing/LAME info
+//! frame are read byte by byte, and the file is decoded by symphonia's MP3 decoder (not LAME).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::MediaSourceStream;
+
+/// What the bytes of an MP3's first frame say.
+#[derive(Debug)]
+pub struct InfoFrame {
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub samples_per_frame: u64,
+    /// Audio frames after the info frame, from the Xing/Info header.
+    pub frames: u64,
+    pub encoder: String,
+    pub delay: u64,
+    pub padding: u64,
+}
+
+impl InfoFrame {
+    /// The duration a gapless player plays.
+    pub fn duration(&self) -> f64 {
+        (self.frames * self.samples_per_frame - self.delay - self.padding) as f64
+            / f64::from(self.sample_rate)
+    }
+}
+
+/// Parses the first frame after any ID3v2 tag; panics with what is wrong.
+pub fn info_frame(mp3: &[u8]) -> InfoFrame {
+    let mut at = 0;
+    if mp3.starts_with(b"ID3") {
+        let size = mp3[6..10]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7f));
+        at = 10 + size;
+    }
+    let h = &mp3[at..at + 4];
+    assert!(
+        h[0] == 0xff && h[1] & 0xe0 == 0xe0,
+        "no frame sync at {at}: {h:02x?}"
+    );
+    let version = (h[1] >> 3) & 3; // 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5
+    assert_eq!((h[1] >> 1) & 3, 1, "not layer III");
+    let rates: [u32; 3] = match version {
+        3 => [44100, 48000, 32000],
+        2 => [22050, 24000, 16000],
+        0 => [11025, 12000, 8000],
+        _ => panic!("reserved MPEG version"),
+    };
+    let sample_rate = rates[usize::from((h[2] >> 2) & 3)];
+    let channels = if h[3] >> 6 == 3 { 1 } else { 2 };
+    let side_info = match (version == 3, channels) {
+        (true, 1) => 17,
+        (true, _) => 32,
+        (false, 1) => 9,
+        (false, _) => 17,
+    };
+    let x = at + 4 + side_info;
+    let tag = &mp3[x..x + 4];
+    assert!(
+        tag == b"Xing" || tag == b"Info",
+        "no Xing/Info header: {tag:02x?}"
+    );
+    let flags = u32::from_be_bytes(mp3[x + 4..x + 8].try_into().unwrap());
+    assert_eq!(
+        flags & 0xf,
+        0xf,
+        "the info frame should carry frames, bytes, TOC and quality"
+    );
+    let frames = u64::from(u32::from_be_bytes(mp3[x + 8..x + 12].try_into().unwrap()));
+    let lame = x + 120;
+    let encoder = String::from_utf8_lossy(&mp3[lame..lame + 9]).into_owned();
+    assert!(encoder.starts_with("LAME"), "no LAME tag: {encoder:?}");
+    let d = &mp3[lame + 21..lame + 24];
+    let delay = (u64::from(d[0]) << 4) | (u64::from(d[1]) >> 4);
+    let padding = (u64::from(d[1] & 0x0f) << 8) | u64::from(d[2]);
+    InfoFrame {
+        sample_rate,
+        channels,
+        samples_per_frame: if version == 3 { 1152 } else { 576 },
+        frames,
+        encoder,
+        delay,
+        padding,
+    }
+}
+
+/// Decodes the whole MP3 with symphonia; returns (sample rate, channels, frames per channel).
+/// Panics on any decode error.
+pub fn decode(mp3: Vec<u8>) -> (u32, usize, u64) {
+    let stream = MediaSourceStream::new(Box::new(std::io::Cursor::new(mp3)), Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension("mp3");
+    let mut format = symphonia::default::get_probe()
+        .probe(&hint, stream, FormatOptions::default(), Default::default())
+        .expect("symphonia recognises the MP3");
+    let track = format
+        .default_track(TrackType::Audio)
+        .expect("an audio track");
+    let id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .expect("audio params")
+        .clone();
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .expect("an MP3 decoder");
+    let (mut rate, mut channels, mut frames) = (0, 0, 0u64);
+    while let Some(packet) = format.next_packet().expect("reading MP3 packets") {
+        if packet.track_id != id {
+            continue;
+        }
+        let buffer = decoder.decode(&packet).expect("every MP3 frame decodes");
+        rate = buffer.spec().rate();
+        channels = buffer.spec().channels().count();
+        frames += buffer.frames() as u64;
+    }
+    (rate, channels, frames)
+}
