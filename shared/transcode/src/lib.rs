@@ -8,12 +8,13 @@
 
 mod downmix;
 mod error;
+mod mp4edit;
 mod names;
 
 pub use error::TranscodeError;
 
 use mp3lame_encoder::{Builder, Encoder, FlushGap, InterleavedPcm, MonoPcm};
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
@@ -104,11 +105,18 @@ fn nearest_mp3_rate(rate: u32) -> u32 {
 /// Converts the audio of `source` to MP3 written to `out`, starting at `out`'s current position.
 /// `extension` (e.g. `"mp4"`) helps pick the container but is not trusted.
 pub fn transcode<W: Write + Seek>(
-    source: Box<dyn MediaSource>,
+    mut source: Box<dyn MediaSource>,
     extension: Option<&str>,
     out: &mut W,
     options: &Options,
 ) -> Result<Summary, TranscodeError> {
+    // symphonia reads MP4 edit lists but does not apply them: read them here, before probing.
+    let edits = if source.is_seekable() && looks_like_mp4(&mut source)? {
+        mp4edit::track_edits(&mut source)
+    } else {
+        Vec::new()
+    };
+    source.seek(SeekFrom::Start(0))?;
     let mut hint = Hint::new();
     if let Some(ext) = extension {
         hint.with_extension(ext);
@@ -146,7 +154,16 @@ pub fn transcode<W: Write + Seek>(
         .ok_or(TranscodeError::NoAudioTrack)?
         .clone();
     let codec_name = names::codec_name(params.codec);
-    if let (Some(frames), Some(rate)) = (track.num_frames, params.sample_rate)
+    let track_frames = track.num_frames;
+    let mut trim = Trim::default();
+    if format_name == "isomp4" {
+        if let Some((_, edit)) = edits.iter().find(|(id, _)| *id == track_id) {
+            trim.edit = Some(*edit);
+        } else {
+            trim.itunes = itunes_gapless(&mut *format);
+        }
+    }
+    if let (Some(frames), Some(rate)) = (track_frames, params.sample_rate)
         && rate > 0
         && Duration::from_secs_f64(frames as f64 / f64::from(rate)) > options.max_duration
     {
@@ -242,6 +259,9 @@ pub fn transcode<W: Write + Seek>(
                 limit: options.max_channels,
             });
         }
+        if trim.done() {
+            break;
+        }
         let enc = match &mut state {
             Some(s) => {
                 if s.rate != rate || s.source_channels != channels {
@@ -255,7 +275,11 @@ pub fn transcode<W: Write + Seek>(
             None => state.insert(EncodeState::new(rate, channels, options.quality)?),
         };
         buffer.copy_to_vec_interleaved::<f32>(&mut pcm);
-        frames += buffer.frames() as u64;
+        let kept = trim.apply(&mut pcm, channels, rate);
+        if kept == 0 {
+            continue;
+        }
+        frames += kept as u64;
         if frames as f64 > max_frames(rate) {
             return Err(TranscodeError::TooLong {
                 limit: options.max_duration,
@@ -286,6 +310,80 @@ pub fn transcode<W: Write + Seek>(
         bad_packets,
         mp3_bytes: end - start,
     })
+}
+
+/// Whether the source starts like an ISO-BMFF (MP4, MOV, M4A, 3GP) file.
+fn looks_like_mp4(source: &mut Box<dyn MediaSource>) -> Result<bool, TranscodeError> {
+    let mut head = [0u8; 8];
+    let mut filled = 0;
+    while filled < head.len() {
+        match source.read(&mut head[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    source.seek(SeekFrom::Start(0))?;
+    Ok(filled == head.len()
+        && matches!(
+            &head[4..8],
+            b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" | b"pnot" | b"styp"
+        ))
+}
+
+/// iTunes' gapless comment (`iTunSMPB`) from the container's metadata, if any.
+fn itunes_gapless(format: &mut dyn symphonia::core::formats::FormatReader) -> Option<(u64, u64)> {
+    let metadata = format.metadata();
+    let revision = metadata.current()?;
+    revision.media.tags.iter().find_map(|tag| {
+        if !tag.raw.key.ends_with("iTunSMPB") {
+            return None;
+        }
+        match &tag.raw.value {
+            symphonia::core::meta::RawValue::String(text) => {
+                mp4edit::parse_itunsmpb(text).map(|(priming, _, samples)| (priming, samples))
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Which decoded samples are real audio: the encoder's priming at the start and its padding at
+/// the end are dropped, as players that honour the container's edit list do.
+#[derive(Debug, Default)]
+struct Trim {
+    edit: Option<mp4edit::TrackEdit>,
+    /// (priming, samples) from iTunSMPB, at the track's sample rate.
+    itunes: Option<(u64, u64)>,
+    /// Set from the first decoded buffer: frames still to drop, frames still to keep.
+    state: Option<(u64, Option<u64>)>,
+}
+
+impl Trim {
+    fn done(&self) -> bool {
+        matches!(self.state, Some((_, Some(0))))
+    }
+
+    /// Drops what is not to be played from interleaved `pcm`; returns the frames kept.
+    fn apply(&mut self, pcm: &mut Vec<f32>, channels: usize, rate: u32) -> usize {
+        let (skip, keep) = self
+            .state
+            .get_or_insert_with(|| match (self.edit, self.itunes) {
+                (Some(edit), _) => edit.at_rate(rate),
+                (None, Some((priming, samples))) => (priming, Some(samples)),
+                (None, None) => (0, None),
+            });
+        let frames = pcm.len() / channels;
+        let drop = usize::try_from(*skip).unwrap_or(usize::MAX).min(frames);
+        *skip -= drop as u64;
+        pcm.drain(..drop * channels);
+        let mut kept = frames - drop;
+        if let Some(left) = keep {
+            kept = kept.min(usize::try_from(*left).unwrap_or(usize::MAX));
+            *left -= kept as u64;
+            pcm.truncate(kept * channels);
+        }
+        kept
+    }
 }
 
 fn seconds(frames: u64, state: &Option<EncodeState>) -> f64 {

@@ -1,6 +1,7 @@
 //! Checks of an MP3 that do not trust the encoder: the first frame header and the Xing/LAME info
 //! frame are read byte by byte, and the file is decoded by symphonia's MP3 decoder (not LAME).
 
+// Test support: a failed check panics with what is wrong, as an assertion does.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use symphonia::core::codecs::audio::AudioDecoderOptions;

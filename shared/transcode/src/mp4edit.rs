@@ -1,0 +1,304 @@
+//! The part of an MP4/MOV file that says which decoded samples are real audio: each track's edit
+//! list (`moov/trak/edts/elst`), read with seeks so only box headers and a few small boxes are
+//! touched. symphonia parses the edit list but does not apply it, so an AAC track would otherwise
+//! keep its 1024 (or 2112) priming samples at the start and its padding at the end.
+//!
+//! Best effort by design: anything malformed gives `None`, and the audio is then kept whole.
+
+use std::io::{Read, Seek, SeekFrom};
+
+/// What to keep of one track, in the track's media timescale (for audio, usually the sample rate)
+/// and the movie timescale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TrackEdit {
+    /// Media time of the first presented sample, in `media_timescale` units.
+    pub media_time: u64,
+    pub media_timescale: u32,
+    /// Presented duration in `movie_timescale` units; `None` when the edit does not say
+    /// (fragmented files write 0).
+    pub duration: Option<u64>,
+    pub movie_timescale: u32,
+}
+
+impl TrackEdit {
+    /// Samples to drop at the start and, if known, samples to keep, at `rate`.
+    pub fn at_rate(&self, rate: u32) -> (u64, Option<u64>) {
+        let scale = |v: u64, from: u32| -> u64 {
+            if from == 0 {
+                return 0;
+            }
+            ((u128::from(v) * u128::from(rate) + u128::from(from) / 2) / u128::from(from))
+                .try_into()
+                .unwrap_or(u64::MAX)
+        };
+        (
+            scale(self.media_time, self.media_timescale),
+            self.duration.map(|d| scale(d, self.movie_timescale)),
+        )
+    }
+}
+
+/// Nesting and box-count bounds, so a hostile file cannot make this loop for long.
+const MAX_BOXES: usize = 10_000;
+
+struct BoxHeader {
+    kind: [u8; 4],
+    /// Offset of the body.
+    body: u64,
+    /// End of the box (exclusive).
+    end: u64,
+}
+
+fn read_header<R: Read + Seek>(r: &mut R, at: u64, limit: u64) -> Option<BoxHeader> {
+    if at.checked_add(8)? > limit {
+        return None;
+    }
+    r.seek(SeekFrom::Start(at)).ok()?;
+    let mut head = [0u8; 8];
+    r.read_exact(&mut head).ok()?;
+    let size = u64::from(u32::from_be_bytes(head[..4].try_into().ok()?));
+    let kind: [u8; 4] = head[4..].try_into().ok()?;
+    let (body, end) = match size {
+        0 => (at + 8, limit),
+        1 => {
+            let mut large = [0u8; 8];
+            r.read_exact(&mut large).ok()?;
+            (at + 16, at.checked_add(u64::from_be_bytes(large))?)
+        }
+        n => (at + 8, at.checked_add(n)?),
+    };
+    (end >= body && end <= limit).then_some(BoxHeader { kind, body, end })
+}
+
+/// The children of the box spanning `body..end`.
+fn children<R: Read + Seek>(r: &mut R, body: u64, end: u64, budget: &mut usize) -> Vec<BoxHeader> {
+    let mut out = Vec::new();
+    let mut at = body;
+    while let Some(header) = read_header(r, at, end) {
+        *budget = budget.saturating_sub(1);
+        if *budget == 0 || header.end <= at {
+            break;
+        }
+        at = header.end;
+        out.push(header);
+    }
+    out
+}
+
+fn read_body<R: Read + Seek>(r: &mut R, b: &BoxHeader, max: u64) -> Option<Vec<u8>> {
+    let len = b.end - b.body;
+    if len > max {
+        return None;
+    }
+    r.seek(SeekFrom::Start(b.body)).ok()?;
+    let mut buf = vec![0u8; usize::try_from(len).ok()?];
+    r.read_exact(&mut buf).ok()?;
+    Some(buf)
+}
+
+fn be_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// The timescale of an `mvhd` or `mdhd` body (both put it at the same place).
+fn timescale(body: &[u8]) -> Option<u32> {
+    match body.first()? {
+        0 => be_u32(body, 12),
+        1 => be_u32(body, 20),
+        _ => None,
+    }
+}
+
+/// The first edit that presents media: (media_time, summed duration of the media edits).
+fn parse_elst(body: &[u8]) -> Option<(u64, u64)> {
+    let version = *body.first()?;
+    let count = be_u32(body, 4)? as usize;
+    let entry = if version == 1 { 20 } else { 12 };
+    let mut first: Option<u64> = None;
+    let mut total = 0u64;
+    for i in 0..count.min(1024) {
+        let at = 8 + i * entry;
+        let (duration, media_time) = if version == 1 {
+            (be_u64(body, at)?, be_u64(body, at + 8)? as i64)
+        } else {
+            (
+                u64::from(be_u32(body, at)?),
+                i64::from(be_u32(body, at + 4)? as i32),
+            )
+        };
+        if media_time < 0 {
+            // An empty edit (a pause before the track starts): nothing to drop.
+            continue;
+        }
+        first.get_or_insert(media_time as u64);
+        total = total.saturating_add(duration);
+    }
+    first.map(|t| (t, total))
+}
+
+/// One entry per `trak` that has a usable edit list, keyed by its `tkhd` track id (the id
+/// symphonia gives the track). Empty if the file is not an MP4 or has no `moov`.
+pub(crate) fn track_edits<R: Read + Seek>(r: &mut R) -> Vec<(u32, TrackEdit)> {
+    let Ok(len) = r.seek(SeekFrom::End(0)) else {
+        return Vec::new();
+    };
+    let mut budget = MAX_BOXES;
+    let top = children(r, 0, len, &mut budget);
+    let Some(moov) = top.iter().find(|b| &b.kind == b"moov") else {
+        return Vec::new();
+    };
+    let moov_children = children(r, moov.body, moov.end, &mut budget);
+    let Some(movie_timescale) = moov_children
+        .iter()
+        .find(|b| &b.kind == b"mvhd")
+        .and_then(|b| read_body(r, b, 256))
+        .and_then(|body| timescale(&body))
+    else {
+        return Vec::new();
+    };
+    let mut edits = Vec::new();
+    for trak in moov_children.iter().filter(|b| &b.kind == b"trak") {
+        let parts = children(r, trak.body, trak.end, &mut budget);
+        let elst = parts
+            .iter()
+            .find(|b| &b.kind == b"edts")
+            .map(|edts| children(r, edts.body, edts.end, &mut budget))
+            .and_then(|kids| kids.into_iter().find(|b| &b.kind == b"elst"))
+            .and_then(|b| read_body(r, &b, 64 * 1024))
+            .and_then(|body| parse_elst(&body));
+        // tkhd puts the track id where mvhd and mdhd put the timescale.
+        let Some(track_id) = parts
+            .iter()
+            .find(|b| &b.kind == b"tkhd")
+            .and_then(|b| read_body(r, b, 256))
+            .and_then(|body| timescale(&body))
+        else {
+            continue;
+        };
+        let media_timescale = parts
+            .iter()
+            .find(|b| &b.kind == b"mdia")
+            .map(|mdia| children(r, mdia.body, mdia.end, &mut budget))
+            .and_then(|kids| kids.into_iter().find(|b| &b.kind == b"mdhd"))
+            .and_then(|b| read_body(r, &b, 256))
+            .and_then(|body| timescale(&body));
+        if let (Some((media_time, duration)), Some(media_timescale)) = (elst, media_timescale)
+            && media_timescale > 0
+        {
+            edits.push((
+                track_id,
+                TrackEdit {
+                    media_time,
+                    media_timescale,
+                    duration: (duration > 0).then_some(duration),
+                    movie_timescale,
+                },
+            ));
+        }
+    }
+    let _ = r.seek(SeekFrom::Start(0));
+    edits
+}
+
+/// Gapless information from iTunes' `iTunSMPB` comment: (priming, padding, samples).
+pub(crate) fn parse_itunsmpb(value: &str) -> Option<(u64, u64, u64)> {
+    let fields: Vec<u64> = value
+        .split_whitespace()
+        .take(4)
+        .map(|f| u64::from_str_radix(f, 16).ok())
+        .collect::<Option<_>>()?;
+    match fields[..] {
+        [_, priming, padding, samples] if samples > 0 => Some((priming, padding, samples)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(kind);
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn hd(timescale: u32) -> Vec<u8> {
+        let mut b = vec![0u8; 24];
+        b[12..16].copy_from_slice(&timescale.to_be_bytes());
+        b
+    }
+
+    fn elst(entries: &[(u32, i32)]) -> Vec<u8> {
+        let mut b = vec![0, 0, 0, 0];
+        b.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+        for (d, t) in entries {
+            b.extend_from_slice(&d.to_be_bytes());
+            b.extend_from_slice(&t.to_be_bytes());
+            b.extend_from_slice(&[0, 1, 0, 0]);
+        }
+        b
+    }
+
+    fn movie(traks: &[Vec<u8>]) -> Vec<u8> {
+        let mut moov = bx(b"mvhd", &hd(1000));
+        for t in traks {
+            moov.extend(t);
+        }
+        let mut file = bx(b"ftyp", b"isom\0\0\0\0");
+        file.extend(bx(b"mdat", &[0u8; 100]));
+        file.extend(bx(b"moov", &moov));
+        file
+    }
+
+    fn trak(id: u32, media_timescale: u32, edits: Option<&[(u32, i32)]>) -> Vec<u8> {
+        let mut body = bx(b"tkhd", &hd(id));
+        if let Some(e) = edits {
+            body.extend(bx(b"edts", &bx(b"elst", &elst(e))));
+        }
+        body.extend(bx(b"mdia", &bx(b"mdhd", &hd(media_timescale))));
+        bx(b"trak", &body)
+    }
+
+    #[test]
+    fn reads_each_tracks_first_media_edit() {
+        let file = movie(&[
+            trak(1, 15360, Some(&[(6000, 0)])),
+            trak(2, 44100, Some(&[(500, -1), (6000, 1024)])),
+            trak(3, 48000, None),
+        ]);
+        let edits = track_edits(&mut Cursor::new(file));
+        assert_eq!(edits.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 2]);
+        let audio = edits[1].1;
+        assert_eq!(audio.media_time, 1024);
+        assert_eq!(audio.duration, Some(6000));
+        assert_eq!(audio.at_rate(44100), (1024, Some(264_600)));
+    }
+
+    #[test]
+    fn garbage_gives_nothing_and_never_panics() {
+        for len in 0..64 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 % 251) as u8).collect();
+            assert!(track_edits(&mut Cursor::new(bytes)).is_empty());
+        }
+        // A box claiming to be larger than the file.
+        let mut lying = bx(b"moov", &[]);
+        lying[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(track_edits(&mut Cursor::new(lying)).is_empty());
+    }
+
+    #[test]
+    fn itunsmpb_is_read() {
+        assert_eq!(
+            parse_itunsmpb(" 00000000 00000840 000001CA 00000000003F31F6 00000000 00000000"),
+            Some((0x840, 0x1CA, 0x3F31F6))
+        );
+        assert_eq!(parse_itunsmpb("nonsense"), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! The engine on real files, its output checked by code that is not LAME: the info frame read
+//! byte by byte and the MP3 decoded by symphonia's MP3 decoder.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use video2mp3_mp3check as mp3check;
+use video2mp3_transcode::{Options, Quality, Summary, TranscodeError, transcode};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
+}
+
+fn convert(name: &str, options: &Options) -> Result<(Summary, Vec<u8>), TranscodeError> {
+    let path = fixture(name);
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let ext = path.extension().and_then(|e| e.to_str());
+    let mut out = Cursor::new(Vec::new());
+    let summary = transcode(Box::new(file), ext, &mut out, options)?;
+    Ok((summary, out.into_inner()))
+}
+
+/// Decoded length according to the info frame and according to another decoder; both must agree.
+fn decoded_frames(mp3: &[u8]) -> (mp3check::InfoFrame, u64) {
+    let info = mp3check::info_frame(mp3);
+    let (rate, channels, frames) = mp3check::decode(mp3.to_vec());
+    assert_eq!((rate, channels), (info.sample_rate, info.channels));
+    let gapless = info.frames * info.samples_per_frame - info.delay - info.padding;
+    assert_eq!(
+        frames, gapless,
+        "the decoder and the info frame disagree: {info:?}"
+    );
+    (info, frames)
+}
+
+#[test]
+fn an_mp4_converts_to_exactly_the_presented_samples() {
+    // fixtures/sample.mp4: 6.000 s of AAC at 44.1 kHz, with 1024 priming samples and padding
+    // that its edit list tells players to drop.
+    let (summary, mp3) = convert("sample.mp4", &Options::default()).unwrap();
+    assert_eq!(
+        (summary.format.as_str(), summary.codec.as_str()),
+        ("isomp4", "aac")
+    );
+    assert_eq!(summary.frames, 264_600);
+    let (info, frames) = decoded_frames(&mp3);
+    assert_eq!((info.sample_rate, info.channels), (44100, 2));
+    assert_eq!(frames, 264_600, "{info:?}");
+    assert_eq!(summary.mp3_bytes, mp3.len() as u64);
+}
+
+#[test]
+fn mono_stays_mono_at_its_rate() {
+    let (summary, mp3) = convert("tone-mono.wav", &Options::default()).unwrap();
+    assert_eq!(summary.channels, 1);
+    let (info, frames) = decoded_frames(&mp3);
+    assert_eq!((info.sample_rate, info.channels), (22050, 1));
+    assert_eq!(frames, 44_100);
+}
+
+#[test]
+fn output_is_deterministic() {
+    let options = Options {
+        quality: Quality::Cbr(192),
+        ..Options::default()
+    };
+    let (_, first) = convert("sample.mp4", &options).unwrap();
+    let (_, second) = convert("sample.mp4", &options).unwrap();
+    assert!(first == second, "two runs gave different bytes");
+    let (_, vbr) = convert("sample.mp4", &Options::default()).unwrap();
+    assert!(first != vbr, "CBR and VBR outputs should differ");
+}
+
+#[test]
+fn cbr_frames_carry_the_asked_bitrate() {
+    let options = Options {
+        quality: Quality::Cbr(320),
+        ..Options::default()
+    };
+    let (_, mp3) = convert("sample.mp4", &options).unwrap();
+    decoded_frames(&mp3);
+    // MPEG-1 layer III bitrate index 14 is 320 kbit/s; look at a frame in the middle.
+    let at = mp3.len() / 2;
+    let sync = (at..mp3.len() - 3)
+        .find(|&i| mp3[i] == 0xff && mp3[i + 1] == 0xfb && mp3[i + 2] >> 4 != 0xf)
+        .unwrap();
+    assert_eq!(
+        mp3[sync + 2] >> 4,
+        14,
+        "bitrate index of the frame at {sync}"
+    );
+}
+
+#[test]
+fn a_text_file_is_refused_with_a_clear_error() {
+    let err = convert("not-a-video.mp4", &Options::default()).unwrap_err();
+    assert!(matches!(err, TranscodeError::UnrecognisedFormat), "{err:?}");
+    assert!(err.is_input_error());
+    assert_eq!(
+        err.to_string(),
+        "the file is not an audio or video format we can read"
+    );
+}
+
+#[test]
+fn the_duration_limit_is_enforced() {
+    let options = Options {
+        max_duration: std::time::Duration::from_secs(2),
+        ..Options::default()
+    };
+    let err = convert("sample.mp4", &options).unwrap_err();
+    assert!(matches!(err, TranscodeError::TooLong { .. }), "{err:?}");
+}
