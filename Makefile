@@ -9,6 +9,8 @@ ZIGLANG_VERSION := 0.17.1
 CARGO_LAMBDA_VERSION := 1.9.2
 
 export MOTO_SERVER ?= $(VENV)/bin/moto_server
+# The venv's tools come first: cmake (for the bundled libopus), sam, moto.
+export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
@@ -37,7 +39,7 @@ test: venv check-format lint unit sam-validate
 check-format:
 	$(CARGO) fmt --all -- --check
 
-lint:
+lint: venv
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
 unit: venv
@@ -49,7 +51,7 @@ sam-validate: venv
 local: venv
 	$(CARGO) run --quiet -p local-stack -- serve
 
-user:
+user: venv
 	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make user EMAIL=you@example.com PASSWORD=secret" >&2; exit 2; }
 	$(CARGO) run --quiet -p local-stack -- add-user --email "$(EMAIL)" --password "$(PASSWORD)"
 

@@ -18,3 +18,45 @@ ff -f lavfi -i "sine=frequency=1000:sample_rate=22050:duration=2" -c:a pcm_s16le
 
 # A text file that claims to be a video.
 printf 'this is not a video, just text\n' > not-a-video.mp4
+
+# The format matrix: one second of a 440/660 Hz stereo pair (or the channels named) in each
+# container and codec a person is likely to upload. tests/formats.rs in shared/transcode lists
+# what each must give. Kept small: most are under 30 KB.
+mkdir -p formats
+pair() { # pair RATE -> a stereo lavfi source of 1 s at RATE
+  echo "aevalsrc=0.5*sin(2*PI*440*t)|0.5*sin(2*PI*660*t):s=$1:d=1"
+}
+fmt() { ff -f lavfi -i "$(pair "$1")" "${@:2}"; }
+fmt 44100 -c:a alac formats/alac.m4a
+fmt 44100 -c:a aac -b:a 64k formats/aac.mov
+fmt 22050 -c:a aac -b:a 32k formats/aac.3gp
+fmt 44100 -c:a libmp3lame -b:a 96k -f mp4 formats/mp3-in.mp4
+fmt 44100 -c:a aac -b:a 64k -f adts formats/adts.aac
+fmt 48000 -c:a libopus -b:a 48k formats/opus.webm
+fmt 48000 -c:a libvorbis -q:a 1 formats/vorbis.webm
+fmt 44100 -c:a flac formats/flac.mkv
+fmt 44100 -c:a aac -b:a 64k formats/aac.mkv
+fmt 44100 -c:a libvorbis -q:a 1 formats/vorbis.ogg
+fmt 48000 -c:a libopus -b:a 48k formats/opus.opus
+fmt 44100 -c:a flac formats/flac.ogg
+fmt 44100 -c:a flac formats/tone.flac
+fmt 96000 -c:a flac -sample_fmt s32 formats/hires-96k.flac
+fmt 8000 -c:a pcm_u8 formats/u8.wav
+fmt 11025 -c:a pcm_s24le formats/s24.wav
+fmt 11025 -c:a pcm_s32le formats/s32.wav
+fmt 11025 -c:a pcm_f32le formats/f32.wav
+fmt 11025 -c:a pcm_f64le formats/f64.wav
+fmt 8000 -c:a pcm_alaw formats/alaw.wav
+fmt 8000 -c:a pcm_mulaw formats/mulaw.wav
+fmt 22050 -c:a pcm_s16be formats/s16.aiff
+fmt 22050 -c:a pcm_s16le formats/s16.caf
+fmt 44100 -c:a libmp3lame -q:a 5 formats/lame.mp3
+fmt 44100 -c:a mp2 -b:a 128k formats/layer2.mp2
+# 5.1 AAC (six different tones), as cameras record: downmixed to stereo.
+ff -f lavfi -i "aevalsrc=0.3*sin(2*PI*300*t)|0.3*sin(2*PI*400*t)|0.3*sin(2*PI*500*t)|0.1*sin(2*PI*60*t)|0.3*sin(2*PI*700*t)|0.3*sin(2*PI*800*t):s=48000:d=1:c=5.1" \
+   -c:a aac -b:a 192k formats/aac-5.1.mp4
+# What the engine must refuse with a clear message.
+fmt 22050 -c:a pcm_s16le formats/refuse-avi.avi
+fmt 44100 -c:a aac -b:a 64k -f mpegts formats/refuse-ts.ts
+fmt 44100 -c:a ac3 -b:a 96k formats/refuse-ac3.mkv
+fmt 44100 -c:a wmav2 -b:a 64k formats/refuse-wma.wma

@@ -90,9 +90,29 @@ pub fn info_frame(mp3: &[u8]) -> InfoFrame {
     }
 }
 
+/// What an independent decoder hears in an MP3.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Samples per channel, after the gapless trim of the info frame.
+    pub frames: u64,
+    /// RMS level of each channel (full scale = 1.0).
+    pub rms: Vec<f64>,
+    /// Upward crossings per second of each channel (with hysteresis, so low-level noise in
+    /// silent stretches does not count): the frequency of a pure tone.
+    pub frequency: Vec<f64>,
+}
+
 /// Decodes the whole MP3 with symphonia; returns (sample rate, channels, frames per channel).
 /// Panics on any decode error.
 pub fn decode(mp3: Vec<u8>) -> (u32, usize, u64) {
+    let a = analyse(mp3);
+    (a.sample_rate, a.channels, a.frames)
+}
+
+/// Decodes the whole MP3 with symphonia and measures each channel. Panics on any decode error.
+pub fn analyse(mp3: Vec<u8>) -> Analysis {
     let stream = MediaSourceStream::new(Box::new(std::io::Cursor::new(mp3)), Default::default());
     let mut hint = Hint::new();
     hint.with_extension("mp3");
@@ -113,6 +133,12 @@ pub fn decode(mp3: Vec<u8>) -> (u32, usize, u64) {
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .expect("an MP3 decoder");
     let (mut rate, mut channels, mut frames) = (0, 0, 0u64);
+    let mut pcm: Vec<f32> = Vec::new();
+    let mut energy: Vec<f64> = Vec::new();
+    let mut crossings: Vec<u64> = Vec::new();
+    // A crossing counts when a channel goes from below -HYSTERESIS to above +HYSTERESIS.
+    const HYSTERESIS: f32 = 0.02;
+    let mut armed: Vec<bool> = Vec::new();
     while let Some(packet) = format.next_packet().expect("reading MP3 packets") {
         if packet.track_id != id {
             continue;
@@ -121,6 +147,31 @@ pub fn decode(mp3: Vec<u8>) -> (u32, usize, u64) {
         rate = buffer.spec().rate();
         channels = buffer.spec().channels().count();
         frames += buffer.frames() as u64;
+        buffer.copy_to_vec_interleaved::<f32>(&mut pcm);
+        energy.resize(channels, 0.0);
+        crossings.resize(channels, 0);
+        armed.resize(channels, false);
+        for frame in pcm.chunks_exact(channels) {
+            for (c, &x) in frame.iter().enumerate() {
+                energy[c] += f64::from(x) * f64::from(x);
+                if x < -HYSTERESIS {
+                    armed[c] = true;
+                } else if x > HYSTERESIS && armed[c] {
+                    armed[c] = false;
+                    crossings[c] += 1;
+                }
+            }
+        }
     }
-    (rate, channels, frames)
+    let seconds = frames as f64 / f64::from(rate.max(1));
+    Analysis {
+        sample_rate: rate,
+        channels,
+        frames,
+        rms: energy
+            .iter()
+            .map(|e| (e / frames.max(1) as f64).sqrt())
+            .collect(),
+        frequency: crossings.iter().map(|&n| n as f64 / seconds).collect(),
+    }
 }

@@ -9,6 +9,8 @@ use std::time::Duration;
 pub enum TranscodeError {
     #[error("the file is not an audio or video format we can read")]
     UnrecognisedFormat,
+    #[error("the file is {0}; that format is not supported")]
+    UnsupportedFormat(&'static str),
     #[error("the file has no audio track")]
     NoAudioTrack,
     #[error("the audio codec {0} is not supported")]

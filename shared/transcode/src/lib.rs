@@ -6,8 +6,10 @@
 //! after the flush (frame count, sizes, encoder delay and padding), which is why the sink must
 //! be seekable. Without it players guess the length of a VBR file wrongly.
 
+mod decoders;
 mod downmix;
 mod error;
+mod fdk;
 mod mp4edit;
 mod names;
 
@@ -16,7 +18,6 @@ pub use error::TranscodeError;
 use mp3lame_encoder::{Builder, Encoder, FlushGap, InterleavedPcm, MonoPcm};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
-use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, TrackType};
@@ -111,7 +112,12 @@ pub fn transcode<W: Write + Seek>(
     options: &Options,
 ) -> Result<Summary, TranscodeError> {
     // symphonia reads MP4 edit lists but does not apply them: read them here, before probing.
-    let edits = if source.is_seekable() && looks_like_mp4(&mut source)? {
+    let head = if source.is_seekable() {
+        read_head(&mut source)?
+    } else {
+        Vec::new()
+    };
+    let edits = if looks_like_mp4(&head) {
         mp4edit::track_edits(&mut source)
     } else {
         Vec::new()
@@ -133,7 +139,10 @@ pub fn transcode<W: Write + Seek>(
             SymphoniaError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
                 TranscodeError::Io(e)
             }
-            _ => TranscodeError::UnrecognisedFormat,
+            _ => names::sniff_container(&head).map_or(
+                TranscodeError::UnrecognisedFormat,
+                TranscodeError::UnsupportedFormat,
+            ),
         })?;
     let format_name = format.format_info().short_name.to_owned();
 
@@ -179,9 +188,8 @@ pub fn transcode<W: Write + Seek>(
             limit: options.max_channels,
         });
     }
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|_| TranscodeError::UnsupportedCodec(codec_name.clone()))?;
+    let mut decoder = decoders::Decoder::new(&params)
+        .ok_or_else(|| TranscodeError::UnsupportedCodec(codec_name.clone()))?;
 
     let start = out.stream_position()?;
     let mut state: Option<EncodeState> = None;
@@ -190,13 +198,18 @@ pub fn transcode<W: Write + Seek>(
     let mut bad_packets = 0u32;
     let max_frames = |rate: u32| options.max_duration.as_secs_f64() * f64::from(rate);
 
+    // Set when the packets have run out: then the decoder gives what it still holds, once.
+    let mut ended = false;
     loop {
+        if ended {
+            break;
+        }
         let packet = match format.next_packet() {
-            Ok(Some(packet)) => packet,
-            Ok(None) => break,
+            Ok(Some(packet)) => Some(packet),
+            Ok(None) => None,
             // A truncated file ends early; what was decoded so far is kept, as other tools do.
             Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                break;
+                None
             }
             Err(SymphoniaError::IoError(e)) => return Err(TranscodeError::Io(e)),
             Err(SymphoniaError::ResetRequired) => {
@@ -212,11 +225,17 @@ pub fn transcode<W: Write + Seek>(
                 });
             }
         };
-        if packet.track_id != track_id {
-            continue;
-        }
-        let buffer = match decoder.decode(&packet) {
-            Ok(buffer) => buffer,
+        let decoded = match packet {
+            Some(packet) if packet.track_id != track_id => continue,
+            Some(packet) => decoder.decode(&packet, &mut pcm),
+            None => {
+                ended = true;
+                Ok(decoder.drain(&mut pcm))
+            }
+        };
+        let spec = match decoded {
+            Ok(Some(spec)) => spec,
+            Ok(None) => continue,
             Err(SymphoniaError::DecodeError(detail)) => {
                 bad_packets += 1;
                 if bad_packets > options.max_bad_packets {
@@ -242,11 +261,7 @@ pub fn transcode<W: Write + Seek>(
                 });
             }
         };
-        if buffer.frames() == 0 {
-            continue;
-        }
-        let rate = buffer.spec().rate();
-        let channels = buffer.spec().channels().count();
+        let decoders::Spec { rate, channels } = spec;
         if channels == 0 || rate == 0 {
             return Err(TranscodeError::Corrupt {
                 at: seconds(frames, &state),
@@ -274,7 +289,6 @@ pub fn transcode<W: Write + Seek>(
             }
             None => state.insert(EncodeState::new(rate, channels, options.quality)?),
         };
-        buffer.copy_to_vec_interleaved::<f32>(&mut pcm);
         let kept = trim.apply(&mut pcm, channels, rate);
         if kept == 0 {
             continue;
@@ -312,22 +326,20 @@ pub fn transcode<W: Write + Seek>(
     })
 }
 
-/// Whether the source starts like an ISO-BMFF (MP4, MOV, M4A, 3GP) file.
-fn looks_like_mp4(source: &mut Box<dyn MediaSource>) -> Result<bool, TranscodeError> {
-    let mut head = [0u8; 8];
-    let mut filled = 0;
-    while filled < head.len() {
-        match source.read(&mut head[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
+/// The first bytes of the source (up to 512), for sniffing; the source is rewound.
+fn read_head(source: &mut Box<dyn MediaSource>) -> Result<Vec<u8>, TranscodeError> {
+    let mut head = Vec::with_capacity(512);
+    source.take(512).read_to_end(&mut head)?;
     source.seek(SeekFrom::Start(0))?;
-    Ok(filled == head.len()
-        && matches!(
-            &head[4..8],
-            b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" | b"pnot" | b"styp"
-        ))
+    Ok(head)
+}
+
+/// Whether the source starts like an ISO-BMFF (MP4, MOV, M4A, 3GP) file.
+fn looks_like_mp4(head: &[u8]) -> bool {
+    matches!(
+        head.get(4..8),
+        Some(b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" | b"pnot" | b"styp")
+    )
 }
 
 /// iTunes' gapless comment (`iTunSMPB`) from the container's metadata, if any.

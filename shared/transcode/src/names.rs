@@ -28,3 +28,67 @@ pub fn codec_name(id: AudioCodecId) -> String {
         .find(|(k, _)| *k == id)
         .map_or_else(|| format!("with id {id}"), |(_, name)| (*name).to_owned())
 }
+
+/// Names the container of a file that no reader recognised, from its first bytes, so the user
+/// learns what was found ("an AVI video") rather than only that it failed.
+pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
+    let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+    if at(0, b"RIFF") && at(8, b"AVI ") {
+        return Some("an AVI video");
+    }
+    if at(0, &[0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11]) {
+        return Some("a Windows Media file (ASF: WMA or WMV)");
+    }
+    if head.len() >= 377 && head[0] == 0x47 && head[188] == 0x47 && head[376] == 0x47 {
+        return Some("an MPEG transport stream (TS, as from TV recorders and some cameras)");
+    }
+    if at(0, &[0x00, 0x00, 0x01, 0xba]) {
+        return Some("an MPEG program stream (VOB or MPG)");
+    }
+    if at(0, b"#!AMR") {
+        return Some("an AMR voice recording");
+    }
+    if at(0, &[0x0b, 0x77]) {
+        return Some("a raw AC-3 (Dolby Digital) stream");
+    }
+    if at(0, b"FLV") {
+        return Some("a Flash video (FLV)");
+    }
+    if at(0, b".RMF") {
+        return Some("a RealMedia file");
+    }
+    if at(0, b"MThd") {
+        return Some("a MIDI file, which holds notes rather than sound");
+    }
+    if at(0, b"MAC ") {
+        return Some("a Monkey's Audio file");
+    }
+    if at(0, b"wvpk") {
+        return Some("a WavPack file");
+    }
+    if at(0, b"%PDF") || at(0, b"PK\x03\x04") || at(0, &[0xff, 0xd8, 0xff]) || at(0, b"\x89PNG") {
+        return Some("a document or image, not audio or video");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containers_are_named_from_their_first_bytes() {
+        assert_eq!(
+            sniff_container(b"RIFF\0\0\0\0AVI LIST"),
+            Some("an AVI video")
+        );
+        let mut ts = vec![0u8; 400];
+        ts[0] = 0x47;
+        ts[188] = 0x47;
+        ts[376] = 0x47;
+        assert!(sniff_container(&ts).is_some_and(|n| n.contains("transport stream")));
+        assert_eq!(sniff_container(b"#!AMR\n"), Some("an AMR voice recording"));
+        assert_eq!(sniff_container(b"RIFF\0\0\0\0WAVEfmt "), None);
+        assert_eq!(sniff_container(b""), None);
+    }
+}

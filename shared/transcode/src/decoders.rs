@@ -1,0 +1,215 @@
+//! One decoder interface over symphonia's own decoders and the ones it lacks: libopus (Opus,
+//! through `symphonia-adapter-libopus`) and Fraunhofer FDK AAC for the AAC that symphonia's
+//! decoder refuses (HE-AAC with SBR/PS, more than two channels). Both C libraries are built from
+//! bundled source, so nothing has to be installed where the converter runs.
+//!
+//! AAC goes to FDK: symphonia's AAC decoder takes only stereo AAC-LC, and worse, given HE-AAC
+//! signalled implicitly (as in every ADTS stream) it decodes only the core at half the rate
+//! without an error. symphonia's decoder remains the fallback when FDK refuses a configuration.
+
+use crate::fdk;
+use std::sync::OnceLock;
+use symphonia::core::codecs::audio::well_known::CODEC_ID_AAC;
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::registry::CodecRegistry;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::packet::Packet;
+
+/// symphonia's enabled codecs plus Opus.
+fn registry() -> &'static CodecRegistry {
+    static REGISTRY: OnceLock<CodecRegistry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut registry = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut registry);
+        registry.register_audio_decoder::<symphonia_adapter_libopus::OpusDecoder>();
+        registry
+    })
+}
+
+/// Decoded audio of one packet: interleaved samples, their rate and channel count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Spec {
+    pub rate: u32,
+    pub channels: usize,
+}
+
+pub(crate) enum Decoder {
+    Symphonia(Box<dyn AudioDecoder>),
+    Fdk(FdkAac),
+}
+
+impl Decoder {
+    /// A decoder for `params`, or `None` when nothing here decodes that codec.
+    pub fn new(params: &AudioCodecParameters) -> Option<Self> {
+        if params.codec == CODEC_ID_AAC
+            && let Some(fdk) = FdkAac::new(params)
+        {
+            return Some(Self::Fdk(fdk));
+        }
+        let inner = registry()
+            .make_audio_decoder(params, &AudioDecoderOptions::default())
+            .ok()?;
+        Some(Self::Symphonia(inner))
+    }
+
+    /// After the last packet: audio still held inside the decoder, if any.
+    pub fn drain(&mut self, pcm: &mut Vec<f32>) -> Option<Spec> {
+        match self {
+            Self::Fdk(fdk) => fdk.drain(pcm),
+            Self::Symphonia(_) => None,
+        }
+    }
+
+    /// Decodes one packet into `pcm` (interleaved f32, replacing its contents). `Ok(None)` when the
+    /// packet gave no audio (a decoder warming up).
+    pub fn decode(
+        &mut self,
+        packet: &Packet,
+        pcm: &mut Vec<f32>,
+    ) -> Result<Option<Spec>, SymphoniaError> {
+        match self {
+            Self::Symphonia(inner) => {
+                let buffer = inner.decode(packet)?;
+                if buffer.frames() == 0 {
+                    return Ok(None);
+                }
+                let spec = Spec {
+                    rate: buffer.spec().rate(),
+                    channels: buffer.spec().channels().count(),
+                };
+                buffer.copy_to_vec_interleaved::<f32>(pcm);
+                Ok(Some(spec))
+            }
+            Self::Fdk(fdk) => fdk.decode(packet, pcm),
+        }
+    }
+}
+
+/// The most samples one FDK frame can give: 2048 per channel (HE-AAC), 8 channels.
+const FDK_MAX_FRAME: usize = 2048 * 8;
+
+/// FDK AAC over raw AAC access units, configured with the track's AudioSpecificConfig. FDK
+/// downmixes more than two channels to stereo itself (ITU-R BS.775 coefficients unless the
+/// stream carries its own downmix metadata). Its output is late by `outputDelay` samples: that
+/// many are dropped at the start and drained from the filter banks at the end, so the decoded
+/// length equals the coded length, as with a decoder that has no delay.
+pub(crate) struct FdkAac {
+    decoder: fdk::RawDecoder,
+    pcm: Vec<i16>,
+    /// FDK's output delay still to drop (read after the first frame).
+    delay: Option<usize>,
+    /// Samples per channel still owed at the end: the delay dropped at the start.
+    owed: usize,
+}
+
+impl FdkAac {
+    fn new(params: &AudioCodecParameters) -> Option<Self> {
+        let asc = match &params.extra_data {
+            Some(asc) if asc.len() >= 2 => asc.to_vec(),
+            // No config (ADTS): describe plain AAC-LC; FDK finds implicit SBR/PS itself.
+            _ => lc_config(params.sample_rate?, params.channels.as_ref()?.count())?,
+        };
+        Some(Self {
+            decoder: fdk::RawDecoder::new(&asc, 2).ok()?,
+            pcm: vec![0; FDK_MAX_FRAME],
+            delay: None,
+            owed: 0,
+        })
+    }
+
+    fn decode(
+        &mut self,
+        packet: &Packet,
+        pcm: &mut Vec<f32>,
+    ) -> Result<Option<Spec>, SymphoniaError> {
+        // FDK's error codes say little a person could use; the packet is damaged either way.
+        let corrupt = |_| SymphoniaError::DecodeError("an AAC frame could not be decoded");
+        self.decoder.fill(&packet.data).map_err(corrupt)?;
+        let info = self.decoder.decode(&mut self.pcm, false).map_err(corrupt)?;
+        Ok(self.emit(info, pcm))
+    }
+
+    /// The samples still inside the decoder after the last packet.
+    fn drain(&mut self, pcm: &mut Vec<f32>) -> Option<Spec> {
+        pcm.clear();
+        let mut spec = None;
+        let mut chunk = Vec::new();
+        while self.owed > 0 {
+            let info = self.decoder.decode(&mut self.pcm, true).ok()?;
+            let channels = info.channels;
+            if channels == 0 || info.frame_size == 0 || info.frame_size * channels > self.pcm.len()
+            {
+                break;
+            }
+            let take = info.frame_size.min(self.owed);
+            self.owed -= take;
+            chunk.clear();
+            chunk.extend(
+                self.pcm[..take * channels]
+                    .iter()
+                    .map(|&s| f32::from(s) / 32768.0),
+            );
+            pcm.extend_from_slice(&chunk);
+            spec = Some(Spec {
+                rate: info.sample_rate,
+                channels,
+            });
+        }
+        spec.filter(|_| !pcm.is_empty())
+    }
+
+    fn emit(&mut self, info: fdk::StreamInfo, pcm: &mut Vec<f32>) -> Option<Spec> {
+        let fdk::StreamInfo {
+            sample_rate: rate,
+            frame_size: frame,
+            channels,
+            output_delay,
+        } = info;
+        if channels == 0 || rate == 0 || frame == 0 || frame * channels > self.pcm.len() {
+            return None;
+        }
+        let delay = self.delay.get_or_insert_with(|| {
+            self.owed = output_delay;
+            output_delay
+        });
+        let skip = (*delay).min(frame);
+        *delay -= skip;
+        pcm.clear();
+        pcm.extend(
+            self.pcm[skip * channels..frame * channels]
+                .iter()
+                .map(|&s| f32::from(s) / 32768.0),
+        );
+        (!pcm.is_empty()).then_some(Spec { rate, channels })
+    }
+}
+
+/// A two-byte AudioSpecificConfig for AAC-LC at `rate` with `channels` (1 to 7 or 8).
+fn lc_config(rate: u32, channels: usize) -> Option<Vec<u8>> {
+    const RATES: [u32; 13] = [
+        96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+    ];
+    let index = RATES.iter().position(|&r| r == rate)? as u16;
+    let config: u16 = match channels {
+        1..=6 => channels as u16,
+        8 => 7,
+        _ => return None,
+    };
+    let bits: u16 = (2 << 11) | (index << 7) | (config << 3);
+    Some(bits.to_be_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lc_config_matches_the_standard_layout() {
+        // AAC-LC, 44.1 kHz (index 4), stereo: 0x12 0x10, as every encoder writes it.
+        assert_eq!(lc_config(44100, 2), Some(vec![0x12, 0x10]));
+        // 48 kHz (index 3), 5.1 (config 6): 0x11 0xb0.
+        assert_eq!(lc_config(48000, 6), Some(vec![0x11, 0xb0]));
+        assert_eq!(lc_config(44000, 2), None);
+        assert_eq!(lc_config(44100, 0), None);
+    }
+}

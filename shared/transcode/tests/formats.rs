@@ -1,0 +1,151 @@
+//! Every container and codec in fixtures/formats (made by tools/make-fixtures.sh: one second of
+//! 440 Hz on the left and 660 Hz on the right, at half scale) converts to an MP3 that another
+//! decoder hears as the same thing: the right rate, channels, length, level and tone per channel.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use video2mp3_mp3check as mp3check;
+use video2mp3_transcode::{Options, TranscodeError, transcode};
+
+struct Case {
+    file: &'static str,
+    /// Rate of the MP3.
+    rate: u32,
+    /// Extra samples allowed beyond one second: 0 where the container says where the audio
+    /// starts and ends; a codec frame or two where it cannot (ADTS, MP2, Vorbis/Opus in WebM).
+    slack: u64,
+}
+
+const fn case(file: &'static str, rate: u32, slack: u64) -> Case {
+    Case { file, rate, slack }
+}
+
+const CASES: &[Case] = &[
+    case("alac.m4a", 44100, 0),
+    case("aac.mov", 44100, 0),
+    case("aac.3gp", 22050, 0),
+    case("mp3-in.mp4", 44100, 0),
+    case("adts.aac", 44100, 2048),
+    case("aac.mkv", 44100, 2048),
+    case("opus.webm", 48000, 960),
+    case("vorbis.webm", 48000, 1024),
+    case("flac.mkv", 44100, 0),
+    case("vorbis.ogg", 44100, 0),
+    case("opus.opus", 48000, 0),
+    case("flac.ogg", 44100, 0),
+    case("tone.flac", 44100, 0),
+    case("hires-96k.flac", 48000, 0),
+    case("u8.wav", 8000, 0),
+    case("s24.wav", 11025, 0),
+    case("s32.wav", 11025, 0),
+    case("f32.wav", 11025, 0),
+    case("f64.wav", 11025, 0),
+    case("alaw.wav", 8000, 0),
+    case("mulaw.wav", 8000, 0),
+    case("s16.aiff", 22050, 0),
+    case("s16.caf", 22050, 0),
+    case("lame.mp3", 44100, 0),
+    case("layer2.mp2", 44100, 1152),
+];
+
+fn path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/formats")
+        .join(name)
+}
+
+fn convert(name: &str) -> Result<Vec<u8>, TranscodeError> {
+    let path = path(name);
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let ext = path.extension().and_then(|e| e.to_str());
+    let mut out = Cursor::new(Vec::new());
+    transcode(Box::new(file), ext, &mut out, &Options::default())?;
+    Ok(out.into_inner())
+}
+
+#[test]
+fn every_common_format_converts_faithfully() {
+    let mut failures = Vec::new();
+    for case in CASES {
+        let mp3 = match convert(case.file) {
+            Ok(mp3) => mp3,
+            Err(err) => {
+                failures.push(format!("{}: {err}", case.file));
+                continue;
+            }
+        };
+        let a = mp3check::analyse(mp3);
+        let want = u64::from(case.rate);
+        let mut problems = Vec::new();
+        if (a.sample_rate, a.channels) != (case.rate, 2) {
+            problems.push(format!("{} Hz {} ch", a.sample_rate, a.channels));
+        }
+        if a.frames < want || a.frames > want + case.slack {
+            problems.push(format!(
+                "{} samples, wanted {want} (+{})",
+                a.frames, case.slack
+            ));
+        }
+        // Half-scale sines: RMS 0.354. Lossy codecs at low bitrates (the 3GP is 32 kbit/s AAC)
+        // and 8-bit or companded PCM move it a little.
+        if a.rms.iter().any(|r| (r - 0.354).abs() > 0.06) {
+            problems.push(format!("levels {:?}", a.rms));
+        }
+        // Left 440 Hz, right 660 Hz: a swapped, mixed or garbled channel shows here.
+        let tones = [440.0, 660.0];
+        if a.frequency
+            .iter()
+            .zip(tones)
+            .any(|(f, want)| (f - want).abs() > want * 0.06)
+        {
+            problems.push(format!("tones {:?}", a.frequency));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}", case.file, problems.join(", ")));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn five_one_aac_is_downmixed_to_stereo() {
+    // Six tones: L 300, R 400, C 500, LFE 60, Ls 700, Rs 800 Hz. After the downmix both sides
+    // carry sound and neither is silent or clipped.
+    let a = mp3check::analyse(convert("aac-5.1.mp4").unwrap());
+    assert_eq!(
+        (a.sample_rate, a.channels, a.frames),
+        (48000, 2, 48000),
+        "{a:?}"
+    );
+    assert!(
+        a.rms.iter().all(|&r| r > 0.1 && r < 0.7),
+        "levels after the downmix: {:?}",
+        a.rms
+    );
+}
+
+#[test]
+fn formats_that_cannot_be_read_are_named() {
+    let cases = [
+        (
+            "refuse-avi.avi",
+            "the file is an AVI video; that format is not supported",
+        ),
+        ("refuse-ts.ts", "MPEG transport stream"),
+        ("refuse-wma.wma", "Windows Media"),
+        (
+            "refuse-ac3.mkv",
+            "the audio codec AC-3 (Dolby Digital) is not supported",
+        ),
+    ];
+    for (file, message) in cases {
+        let err = convert(file).expect_err(file);
+        assert!(err.is_input_error(), "{file}: {err:?}");
+        assert!(
+            err.to_string().contains(message),
+            "{file}: {err} (wanted {message:?})"
+        );
+    }
+}
