@@ -238,6 +238,7 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
             EncodeSettings::Cbr { kbps } => Quality::Cbr(kbps),
         },
         max_duration: deps.config.max_audio,
+        fallback_title: Some(job.filename.clone()),
         ..Options::default()
     };
     let extension = job

@@ -175,3 +175,33 @@ pub fn analyse(mp3: Vec<u8>) -> Analysis {
         frequency: crossings.iter().map(|&n| n as f64 / seconds).collect(),
     }
 }
+
+/// The text frames of an ID3v2.4 tag at the start of `mp3`, read byte by byte: (frame id, text).
+/// Panics if the tag is not ID3v2.4 or a frame overruns it.
+pub fn id3v24_text_frames(mp3: &[u8]) -> Vec<(String, String)> {
+    assert!(mp3.starts_with(b"ID3"), "no ID3v2 tag at the start");
+    assert_eq!(mp3[3], 4, "ID3v2.{} rather than 2.4", mp3[3]);
+    let syncsafe = |b: &[u8]| {
+        b.iter()
+            .fold(0usize, |acc, x| (acc << 7) | usize::from(x & 0x7f))
+    };
+    let end = 10 + syncsafe(&mp3[6..10]);
+    let mut at = 10;
+    let mut frames = Vec::new();
+    while at + 10 <= end && mp3[at] != 0 {
+        let id = String::from_utf8_lossy(&mp3[at..at + 4]).into_owned();
+        let size = syncsafe(&mp3[at + 4..at + 8]);
+        let body = &mp3[at + 10..at + 10 + size];
+        assert!(at + 10 + size <= end, "frame {id} overruns the tag");
+        if id.starts_with('T') && !body.is_empty() {
+            // Encoding 3 is UTF-8, 0 is Latin-1 (the same for ASCII); v2.4 text ends with a NUL.
+            let text = match body[0] {
+                0 | 3 => String::from_utf8_lossy(&body[1..]).into_owned(),
+                other => panic!("frame {id} uses text encoding {other}"),
+            };
+            frames.push((id, text.trim_end_matches('\0').to_owned()));
+        }
+        at += 10 + size;
+    }
+    frames
+}

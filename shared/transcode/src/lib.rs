@@ -12,8 +12,10 @@ mod error;
 mod fdk;
 mod mp4edit;
 mod names;
+mod tags;
 
 pub use error::TranscodeError;
+pub use tags::{ENCODER, Tags};
 
 use mp3lame_encoder::{Builder, Encoder, FlushGap, InterleavedPcm, MonoPcm};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -49,6 +51,8 @@ pub struct Options {
     pub max_channels: usize,
     /// Corrupt packets skipped before the input is declared broken.
     pub max_bad_packets: u32,
+    /// The ID3 title when the source has none (the upload's file name).
+    pub fallback_title: Option<String>,
 }
 
 impl Default for Options {
@@ -58,6 +62,7 @@ impl Default for Options {
             max_duration: Duration::from_secs(4 * 3600),
             max_channels: 8,
             max_bad_packets: 20,
+            fallback_title: None,
         }
     }
 }
@@ -65,6 +70,8 @@ impl Default for Options {
 /// What was converted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
+    /// The tags copied from the source.
+    pub tags: Tags,
     /// The container, e.g. `isomp4`.
     pub format: String,
     /// The audio codec, e.g. `aac`.
@@ -192,6 +199,10 @@ pub fn transcode<W: Write + Seek>(
         .ok_or_else(|| TranscodeError::UnsupportedCodec(codec_name.clone()))?;
 
     let start = out.stream_position()?;
+    let tags = tags::Tags::from_source(&mut *format, track_id);
+    out.write_all(&tags.to_id3(options.fallback_title.as_deref()))?;
+    // The info frame LAME fills in after the flush sits right after the tag.
+    let audio_start = out.stream_position()?;
     let mut state: Option<EncodeState> = None;
     let mut pcm: Vec<f32> = Vec::new();
     let mut frames: u64 = 0;
@@ -312,9 +323,10 @@ pub fn transcode<W: Write + Seek>(
             TranscodeError::EmptyAudio
         });
     };
-    enc.finish(out, start)?;
+    enc.finish(out, audio_start)?;
     let end = out.stream_position()?;
     Ok(Summary {
+        tags,
         format: format_name,
         codec: codec_name,
         sample_rate: enc.rate,

@@ -53,6 +53,39 @@ fn an_mp4_converts_to_exactly_the_presented_samples() {
 }
 
 #[test]
+fn the_mp3_is_tagged_with_the_source_title_and_the_encoder() {
+    let (summary, mp3) = convert("sample.mp4", &Options::default()).unwrap();
+    assert_eq!(summary.tags.title.as_deref(), Some("Sample clip"));
+    let frames = mp3check::id3v24_text_frames(&mp3);
+    let get = |id: &str| {
+        frames
+            .iter()
+            .find(|(f, _)| f == id)
+            .map(|(_, t)| t.as_str())
+    };
+    assert_eq!(get("TIT2"), Some("Sample clip"), "{frames:?}");
+    assert_eq!(
+        get("TSSE"),
+        Some(video2mp3_transcode::ENCODER),
+        "{frames:?}"
+    );
+    // The info frame follows the tag: its length arithmetic is checked by decoded_frames.
+    decoded_frames(&mp3);
+
+    // A source without a title gets the file name.
+    let options = Options {
+        fallback_title: Some("holiday café.wav".into()),
+        ..Options::default()
+    };
+    let (_, mp3) = convert("tone-mono.wav", &options).unwrap();
+    let frames = mp3check::id3v24_text_frames(&mp3);
+    assert!(
+        frames.contains(&("TIT2".into(), "holiday café.wav".into())),
+        "{frames:?}"
+    );
+}
+
+#[test]
 fn mono_stays_mono_at_its_rate() {
     let (summary, mp3) = convert("tone-mono.wav", &Options::default()).unwrap();
     assert_eq!(summary.channels, 1);
