@@ -113,6 +113,51 @@ pub fn decode(mp3: Vec<u8>) -> (u32, usize, u64) {
 
 /// Decodes the whole MP3 with symphonia and measures each channel. Panics on any decode error.
 pub fn analyse(mp3: Vec<u8>) -> Analysis {
+    let (rate, channels, pcm) = decode_pcm(mp3);
+    let frames = (pcm.len() / channels.max(1)) as u64;
+    // A crossing counts when a channel goes from below -HYSTERESIS to above +HYSTERESIS.
+    const HYSTERESIS: f32 = 0.02;
+    let mut energy = vec![0f64; channels];
+    let mut crossings = vec![0u64; channels];
+    let mut armed = vec![false; channels];
+    for frame in pcm.chunks_exact(channels.max(1)) {
+        for (c, &x) in frame.iter().enumerate() {
+            energy[c] += f64::from(x) * f64::from(x);
+            if x < -HYSTERESIS {
+                armed[c] = true;
+            } else if x > HYSTERESIS && armed[c] {
+                armed[c] = false;
+                crossings[c] += 1;
+            }
+        }
+    }
+    let seconds = frames as f64 / f64::from(rate.max(1));
+    Analysis {
+        sample_rate: rate,
+        channels,
+        frames,
+        rms: energy
+            .iter()
+            .map(|e| (e / frames.max(1) as f64).sqrt())
+            .collect(),
+        frequency: crossings.iter().map(|&n| n as f64 / seconds).collect(),
+    }
+}
+
+/// The RMS of the difference of two decoded signals in dB relative to full scale.
+pub fn difference_dbfs(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len(), "the signals differ in length");
+    let energy: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(x - y) * f64::from(x - y))
+        .sum();
+    10.0 * (energy / a.len().max(1) as f64).max(1e-20).log10()
+}
+
+/// Decodes the whole MP3 with symphonia: (rate, channels, interleaved samples after the gapless
+/// trim). Panics on any decode error.
+pub fn decode_pcm(mp3: Vec<u8>) -> (u32, usize, Vec<f32>) {
     let stream = MediaSourceStream::new(Box::new(std::io::Cursor::new(mp3)), Default::default());
     let mut hint = Hint::new();
     hint.with_extension("mp3");
@@ -132,13 +177,9 @@ pub fn analyse(mp3: Vec<u8>) -> Analysis {
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .expect("an MP3 decoder");
-    let (mut rate, mut channels, mut frames) = (0, 0, 0u64);
+    let (mut rate, mut channels) = (0, 0);
+    let mut out: Vec<f32> = Vec::new();
     let mut pcm: Vec<f32> = Vec::new();
-    let mut energy: Vec<f64> = Vec::new();
-    let mut crossings: Vec<u64> = Vec::new();
-    // A crossing counts when a channel goes from below -HYSTERESIS to above +HYSTERESIS.
-    const HYSTERESIS: f32 = 0.02;
-    let mut armed: Vec<bool> = Vec::new();
     while let Some(packet) = format.next_packet().expect("reading MP3 packets") {
         if packet.track_id != id {
             continue;
@@ -146,34 +187,10 @@ pub fn analyse(mp3: Vec<u8>) -> Analysis {
         let buffer = decoder.decode(&packet).expect("every MP3 frame decodes");
         rate = buffer.spec().rate();
         channels = buffer.spec().channels().count();
-        frames += buffer.frames() as u64;
         buffer.copy_to_vec_interleaved::<f32>(&mut pcm);
-        energy.resize(channels, 0.0);
-        crossings.resize(channels, 0);
-        armed.resize(channels, false);
-        for frame in pcm.chunks_exact(channels) {
-            for (c, &x) in frame.iter().enumerate() {
-                energy[c] += f64::from(x) * f64::from(x);
-                if x < -HYSTERESIS {
-                    armed[c] = true;
-                } else if x > HYSTERESIS && armed[c] {
-                    armed[c] = false;
-                    crossings[c] += 1;
-                }
-            }
-        }
+        out.extend_from_slice(&pcm);
     }
-    let seconds = frames as f64 / f64::from(rate.max(1));
-    Analysis {
-        sample_rate: rate,
-        channels,
-        frames,
-        rms: energy
-            .iter()
-            .map(|e| (e / frames.max(1) as f64).sqrt())
-            .collect(),
-        frequency: crossings.iter().map(|&n| n as f64 / seconds).collect(),
-    }
+    (rate, channels, out)
 }
 
 /// The text frames of an ID3v2.4 tag at the start of `mp3`, read byte by byte: (frame id, text).
@@ -204,4 +221,65 @@ pub fn id3v24_text_frames(mp3: &[u8]) -> Vec<(String, String)> {
         at += 10 + size;
     }
     frames
+}
+
+/// Offset of the Xing/Info header in `mp3` (after the ID3v2 tag and the frame's side info).
+pub fn info_frame_offset(mp3: &[u8]) -> usize {
+    let at = id3_len(mp3);
+    (at + 4..at + 40)
+        .find(|&i| &mp3[i..i + 4] == b"Xing" || &mp3[i..i + 4] == b"Info")
+        .expect("a Xing/Info header in the first frame")
+}
+
+fn id3_len(mp3: &[u8]) -> usize {
+    if mp3.starts_with(b"ID3") {
+        10 + mp3[6..10]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7f))
+    } else {
+        0
+    }
+}
+
+/// Whether the LAME tag's two CRC-16s (of the info frame's first 190 bytes, and of the music
+/// after the info frame) match the bytes.
+#[derive(Debug)]
+pub struct LameCrcs {
+    pub tag_crc_ok: bool,
+    pub music_crc_ok: bool,
+    pub music_length_ok: bool,
+}
+
+pub fn lame_tag_crcs(mp3: &[u8]) -> LameCrcs {
+    fn crc16(bytes: &[u8]) -> u16 {
+        bytes.iter().fold(0u16, |mut crc, &b| {
+            crc ^= u16::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xa001
+                } else {
+                    crc >> 1
+                };
+            }
+            crc
+        })
+    }
+    let frame = id3_len(mp3);
+    let lame = info_frame_offset(mp3) + 120;
+    let be16 = |at: usize| u16::from_be_bytes([mp3[at], mp3[at + 1]]);
+    let music_len = u32::from_be_bytes(mp3[lame + 28..lame + 32].try_into().unwrap()) as usize;
+    // The info frame's own length, from the byte count: what follows it is the music.
+    let info_len = {
+        let h = &mp3[frame..frame + 4];
+        let kbps = [
+            0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ][usize::from(h[2] >> 4)];
+        let rate = [44100, 48000, 32000][usize::from((h[2] >> 2) & 3)];
+        144 * kbps * 1000 / rate + usize::from((h[2] >> 1) & 1)
+    };
+    LameCrcs {
+        tag_crc_ok: crc16(&mp3[frame..lame + 34]) == be16(lame + 34),
+        music_crc_ok: crc16(&mp3[frame + info_len..]) == be16(lame + 32),
+        music_length_ok: music_len == mp3.len() - frame,
+    }
 }

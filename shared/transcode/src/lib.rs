@@ -10,14 +10,16 @@ mod decoders;
 mod downmix;
 mod error;
 mod fdk;
+mod lame;
 mod mp4edit;
 mod names;
+mod parallel;
 mod tags;
 
 pub use error::TranscodeError;
 pub use tags::{ENCODER, Tags};
 
-use mp3lame_encoder::{Builder, Encoder, FlushGap, InterleavedPcm, MonoPcm};
+use mp3lame_encoder::Encoder;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 use symphonia::core::errors::Error as SymphoniaError;
@@ -53,6 +55,10 @@ pub struct Options {
     pub max_bad_packets: u32,
     /// The ID3 title when the source has none (the upload's file name).
     pub fallback_title: Option<String>,
+    /// Encoding threads; 1 encodes on the calling thread as one plain LAME stream.
+    pub threads: usize,
+    /// MP3 frames per segment when encoding on several threads (256 is about 6.7 s at 44.1 kHz).
+    pub segment_frames: usize,
 }
 
 impl Default for Options {
@@ -63,6 +69,8 @@ impl Default for Options {
             max_channels: 8,
             max_bad_packets: 20,
             fallback_title: None,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            segment_frames: 256,
         }
     }
 }
@@ -298,7 +306,7 @@ pub fn transcode<W: Write + Seek>(
                 }
                 s
             }
-            None => state.insert(EncodeState::new(rate, channels, options.quality)?),
+            None => state.insert(EncodeState::new(rate, channels, options, audio_start)?),
         };
         let kept = trim.apply(&mut pcm, channels, rate);
         if kept == 0 {
@@ -310,10 +318,10 @@ pub fn transcode<W: Write + Seek>(
                 limit: options.max_duration,
             });
         }
-        enc.encode(&mut pcm, out)?;
+        enc.encode(&pcm, out)?;
     }
 
-    let Some(mut enc) = state else {
+    let Some(enc) = state else {
         return Err(if bad_packets > 0 {
             TranscodeError::Corrupt {
                 at: 0.0,
@@ -323,15 +331,16 @@ pub fn transcode<W: Write + Seek>(
             TranscodeError::EmptyAudio
         });
     };
-    enc.finish(out, audio_start)?;
+    let (rate, source_channels, out_channels) = (enc.rate, enc.source_channels, enc.out_channels);
+    enc.finish(out)?;
     let end = out.stream_position()?;
     Ok(Summary {
         tags,
         format: format_name,
         codec: codec_name,
-        sample_rate: enc.rate,
-        source_channels: enc.source_channels,
-        channels: enc.out_channels,
+        sample_rate: rate,
+        source_channels,
+        channels: out_channels,
         frames,
         bad_packets,
         mp3_bytes: end - start,
@@ -416,142 +425,102 @@ fn seconds(frames: u64, state: &Option<EncodeState>) -> f64 {
         .map_or(0.0, |s| frames as f64 / f64::from(s.rate))
 }
 
-/// The LAME encoder and the buffers it writes through.
+/// Where the PCM goes: one LAME on this thread, or the parallel encoder.
+enum Sink {
+    Plain { encoder: Encoder, mp3: Vec<u8> },
+    Parallel(Box<parallel::Parallel>),
+}
+
+/// The encoder and what it was set up for.
 struct EncodeState {
-    encoder: Encoder,
+    sink: Sink,
     rate: u32,
     source_channels: usize,
     out_channels: usize,
-    mp3: Vec<u8>,
+    /// Where the info frame goes (after the ID3 tag).
+    start: u64,
     stereo: Vec<f32>,
 }
 
 impl EncodeState {
-    fn new(rate: u32, source_channels: usize, quality: Quality) -> Result<Self, TranscodeError> {
-        let out_channels = source_channels.min(2);
-        let encoder_error = |e: mp3lame_encoder::BuildError| TranscodeError::Encoder(e.to_string());
-        let mut builder =
-            Builder::new().ok_or_else(|| TranscodeError::Encoder("out of memory".into()))?;
-        builder
-            .set_num_channels(out_channels as u8)
-            .map_err(encoder_error)?;
-        builder.set_sample_rate(rate).map_err(encoder_error)?;
-        let out_rate = nearest_mp3_rate(rate);
-        if out_rate != rate {
-            // LAME resamples internally with a windowed-sinc filter.
-            builder
-                .set_output_sample_rate(std::num::NonZeroU32::new(out_rate))
-                .map_err(encoder_error)?;
-        }
-        builder
-            .set_mode(if out_channels == 1 {
-                mp3lame_encoder::Mode::Mono
-            } else {
-                mp3lame_encoder::Mode::JointStereo
-            })
-            .map_err(encoder_error)?;
-        match quality {
-            Quality::Vbr(q) => {
-                builder
-                    .set_vbr_mode(mp3lame_encoder::VbrMode::Mtrh)
-                    .map_err(encoder_error)?;
-                builder
-                    .set_vbr_quality(vbr_quality(q))
-                    .map_err(encoder_error)?;
+    fn new(
+        rate: u32,
+        source_channels: usize,
+        options: &Options,
+        start: u64,
+    ) -> Result<Self, TranscodeError> {
+        let settings = lame::Settings {
+            in_rate: rate,
+            // LAME resamples internally when the source rate is not one MP3 can carry.
+            out_rate: nearest_mp3_rate(rate),
+            channels: source_channels.min(2),
+            quality: options.quality,
+        };
+        // The parallel encoder works on the MP3's frame grid, so it needs the MP3's rate.
+        let sink = if options.threads > 1 && settings.in_rate == settings.out_rate {
+            Sink::Parallel(Box::new(parallel::Parallel::new(
+                settings,
+                options.threads,
+                options.segment_frames,
+                start,
+            )?))
+        } else {
+            Sink::Plain {
+                encoder: lame::build(&settings, true, true)?,
+                mp3: Vec::new(),
             }
-            Quality::Cbr(kbps) => {
-                builder
-                    .set_vbr_mode(mp3lame_encoder::VbrMode::Off)
-                    .map_err(encoder_error)?;
-                builder.set_brate(cbr_rate(kbps)?).map_err(encoder_error)?;
-            }
-        }
-        builder.set_to_write_vbr_tag(true).map_err(encoder_error)?;
-        let encoder = builder.build().map_err(encoder_error)?;
+        };
         Ok(Self {
-            encoder,
+            sink,
             rate,
             source_channels,
-            out_channels,
-            mp3: Vec::new(),
+            out_channels: settings.channels,
+            start,
             stereo: Vec::new(),
         })
     }
 
-    /// Encodes interleaved samples in `pcm` (source channel layout) and writes what LAME returns.
-    fn encode<W: Write>(&mut self, pcm: &mut [f32], out: &mut W) -> Result<(), TranscodeError> {
-        let frames = pcm.len() / self.source_channels;
-        self.mp3.clear();
-        self.mp3
-            .reserve(mp3lame_encoder::max_required_buffer_size(frames));
-        let result = match self.source_channels {
-            1 => self.encoder.encode_to_vec(MonoPcm(&pcm[..]), &mut self.mp3),
-            2 => self
-                .encoder
-                .encode_to_vec(InterleavedPcm(&pcm[..]), &mut self.mp3),
-            n => {
-                downmix::to_stereo(pcm, n, &mut self.stereo);
-                self.encoder
-                    .encode_to_vec(InterleavedPcm(&self.stereo[..]), &mut self.mp3)
-            }
+    /// Encodes interleaved samples in `pcm` (source channel layout).
+    fn encode<W: Write + Seek>(&mut self, pcm: &[f32], out: &mut W) -> Result<(), TranscodeError> {
+        let samples = if self.source_channels > 2 {
+            downmix::to_stereo(pcm, self.source_channels, &mut self.stereo);
+            &self.stereo[..]
+        } else {
+            pcm
         };
-        result.map_err(|e| TranscodeError::Encoder(e.to_string()))?;
-        out.write_all(&self.mp3)?;
-        Ok(())
-    }
-
-    /// Flushes LAME and fills in the info frame at `start`.
-    fn finish<W: Write + Seek>(&mut self, out: &mut W, start: u64) -> Result<(), TranscodeError> {
-        self.mp3.clear();
-        self.mp3.reserve(7200);
-        self.encoder
-            .flush_to_vec::<FlushGap>(&mut self.mp3)
-            .map_err(|e| TranscodeError::Encoder(e.to_string()))?;
-        out.write_all(&self.mp3)?;
-        self.mp3.clear();
-        self.mp3.reserve(self.encoder.lame_tag_size().max(1));
-        if self.encoder.lame_tag_encode_to_vec(&mut self.mp3).is_some() {
-            let end = out.stream_position()?;
-            out.seek(SeekFrom::Start(start))?;
-            out.write_all(&self.mp3)?;
-            out.seek(SeekFrom::Start(end))?;
+        match &mut self.sink {
+            Sink::Plain { encoder, mp3 } => {
+                mp3.clear();
+                lame::encode(encoder, samples, self.out_channels, mp3)?;
+                out.write_all(mp3)?;
+                Ok(())
+            }
+            Sink::Parallel(parallel) => parallel.push(samples, out),
         }
-        out.flush()?;
-        Ok(())
     }
-}
 
-fn vbr_quality(q: u8) -> mp3lame_encoder::Quality {
-    use mp3lame_encoder::Quality::*;
-    match q {
-        0 => Best,
-        1 => SecondBest,
-        2 => NearBest,
-        3 => VeryNice,
-        4 => Nice,
-        5 => Good,
-        6 => Decent,
-        7 => Ok,
-        8 => SecondWorst,
-        _ => Worst,
-    }
-}
-
-fn cbr_rate(kbps: u16) -> Result<mp3lame_encoder::Bitrate, TranscodeError> {
-    use mp3lame_encoder::Bitrate::*;
-    Ok(match kbps {
-        128 => Kbps128,
-        160 => Kbps160,
-        192 => Kbps192,
-        224 => Kbps224,
-        256 => Kbps256,
-        320 => Kbps320,
-        other => {
-            return Err(TranscodeError::Encoder(format!(
-                "{other} kbit/s is not an offered bitrate"
-            )));
+    /// Flushes and fills in the info frame.
+    fn finish<W: Write + Seek>(self, out: &mut W) -> Result<(), TranscodeError> {
+        match self.sink {
+            Sink::Plain {
+                mut encoder,
+                mut mp3,
+            } => {
+                mp3.clear();
+                lame::flush(&mut encoder, &mut mp3)?;
+                out.write_all(&mp3)?;
+                if let Some(info) = lame::info_frame(&encoder) {
+                    let end = out.stream_position()?;
+                    out.seek(SeekFrom::Start(self.start))?;
+                    out.write_all(&info)?;
+                    out.seek(SeekFrom::Start(end))?;
+                }
+                out.flush()?;
+                Ok(())
+            }
+            Sink::Parallel(parallel) => parallel.finish(out).map(drop),
         }
-    })
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,12 @@ struct Args {
     /// Constant bitrate in kbit/s (128, 160, 192, 224, 256, 320).
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["128", "160", "192", "224", "256", "320"]))]
     bitrate: Option<String>,
+    /// Encoding threads (default: one per core; 1 = a single plain LAME stream).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// MP3 frames per segment when encoding on several threads.
+    #[arg(long, default_value_t = 256)]
+    segment_frames: usize,
 }
 
 fn parse_quality(s: &str) -> Result<u8, String> {
@@ -39,9 +45,12 @@ fn main() -> ExitCode {
         (Some(q), None) => Quality::Vbr(q),
         (None, None) => Quality::default(),
     };
+    let defaults = Options::default();
     let options = Options {
         quality,
-        ..Options::default()
+        threads: args.threads.unwrap_or(defaults.threads).max(1),
+        segment_frames: args.segment_frames,
+        ..defaults
     };
     let started = Instant::now();
     let result = (|| -> Result<_, TranscodeError> {

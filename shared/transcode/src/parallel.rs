@@ -1,0 +1,380 @@
+//! Encoding on every core. LAME is ~94% of a conversion and encodes one stream on one thread,
+//! so the PCM is cut into segments on MP3 frame boundaries and each segment is encoded by its own
+//! LAME on a pool of threads, with a bounded queue; the results are joined in order.
+//!
+//! For the join to be seamless, every segment is encoded on the same frame grid as one encoder
+//! over the whole stream would use (frame `g` covers input samples `g*F - D .. (g+1)*F - D`, `F`
+//! samples per frame, `D` LAME's delay): a segment after the first starts its encoder
+//! `PRIMING_FRAMES` frames early, so that LAME's state has settled by the first frame kept, and
+//! runs `LOOKAHEAD_FRAMES` past its end, so that the last frame kept saw the audio after it. The
+//! frames outside the segment are dropped. Segments after the first do not use the bit reservoir
+//! (no frame may borrow bits from a dropped one). The Xing/LAME info frame is then rebuilt for
+//! the whole stream: frame and byte counts, seek table, padding, music length and both CRCs.
+//!
+//! Memory is bounded by (threads + queue) segments, whatever the input's length.
+
+use crate::TranscodeError;
+use crate::lame::{self, ENCODER_DELAY, Settings};
+use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom, Write};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+/// Frames of the audio before a segment that its encoder sees first and are then dropped.
+const PRIMING_FRAMES: usize = 3;
+/// Frames of the audio after a segment that its encoder sees and are then dropped.
+const LOOKAHEAD_FRAMES: usize = 3;
+/// The seek table records the byte offset of every this-many frames.
+const CHECKPOINT_EVERY: usize = 8;
+
+struct Job {
+    index: usize,
+    pcm: Vec<f32>,
+    /// Frames to drop at the start (priming), after the info frame of the first segment.
+    skip: usize,
+    /// Frames to keep after those; `None` for the last segment (keep the rest).
+    keep: Option<usize>,
+}
+
+struct Encoded {
+    index: usize,
+    /// The kept frames, back to back.
+    bytes: Vec<u8>,
+    frames: usize,
+    /// For the first segment: LAME's placeholder info frame and its filled-in info frame.
+    info: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+fn encode_segment(settings: &Settings, job: Job) -> Result<Encoded, TranscodeError> {
+    let first = job.index == 0;
+    let mut encoder = lame::build(settings, first, first)?;
+    let mut out = Vec::new();
+    // Feed in slices so LAME's output reservation stays small.
+    for chunk in job.pcm.chunks(16_384 * settings.channels) {
+        lame::encode(&mut encoder, chunk, settings.channels, &mut out)?;
+    }
+    drop(job.pcm);
+    lame::flush(&mut encoder, &mut out)?;
+    let frames = lame::frames(&out)?;
+    let mut frames = &frames[..];
+    let mut info = None;
+    if first {
+        let Some((&(start, len), rest)) = frames.split_first() else {
+            return Err(TranscodeError::Encoder("LAME wrote no info frame".into()));
+        };
+        let filled = lame::info_frame(&encoder)
+            .ok_or_else(|| TranscodeError::Encoder("LAME gave no info frame".into()))?;
+        info = Some((out[start..start + len].to_vec(), filled));
+        frames = rest;
+    }
+    let frames = frames.get(job.skip..).unwrap_or(&[]);
+    let kept = match job.keep {
+        Some(keep) => frames.get(..keep).ok_or_else(|| {
+            TranscodeError::Encoder(format!(
+                "segment {} gave {} frames, fewer than the {keep} expected",
+                job.index,
+                frames.len()
+            ))
+        })?,
+        None => frames,
+    };
+    let bytes = match (kept.first(), kept.last()) {
+        (Some(&(start, _)), Some(&(last, len))) => out[start..last + len].to_vec(),
+        _ => Vec::new(),
+    };
+    Ok(Encoded {
+        index: job.index,
+        bytes,
+        frames: kept.len(),
+        info,
+    })
+}
+
+/// The parallel encoder: takes interleaved PCM (1 or 2 channels, at the MP3's rate) and writes
+/// the MP3 stream to the sink, starting with the info frame at `start`.
+pub(crate) struct Parallel {
+    settings: Settings,
+    /// Samples per channel per MP3 frame.
+    frame: usize,
+    /// MP3 frames per segment.
+    segment_frames: usize,
+    /// Samples from `buf_start` on (interleaved).
+    buf: Vec<f32>,
+    buf_start: usize,
+    /// Samples given so far.
+    total: usize,
+    next_index: usize,
+    jobs: Option<mpsc::SyncSender<Job>>,
+    results: mpsc::Receiver<Result<Encoded, TranscodeError>>,
+    workers: Vec<JoinHandle<()>>,
+    in_flight: usize,
+    max_in_flight: usize,
+    pending: BTreeMap<usize, Encoded>,
+    next_write: usize,
+    // What has been written, for the info frame.
+    start: u64,
+    info: Option<Vec<u8>>,
+    frames_written: usize,
+    bytes_written: u64,
+    music_crc: u16,
+    checkpoints: Vec<u64>,
+}
+
+impl Parallel {
+    pub fn new(
+        settings: Settings,
+        threads: usize,
+        segment_frames: usize,
+        start: u64,
+    ) -> Result<Self, TranscodeError> {
+        let threads = threads.max(1);
+        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
+        let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
+        let (result_tx, results) = mpsc::channel();
+        let mut workers = Vec::with_capacity(threads);
+        for n in 0..threads {
+            let job_rx = job_rx.clone();
+            let result_tx = result_tx.clone();
+            let worker = std::thread::Builder::new()
+                .name(format!("mp3-encode-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        if result_tx.send(encode_segment(&settings, job)).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(TranscodeError::Io)?;
+            workers.push(worker);
+        }
+        Ok(Self {
+            frame: settings.frame_samples(),
+            settings,
+            segment_frames: segment_frames.max(PRIMING_FRAMES + 1),
+            buf: Vec::new(),
+            buf_start: 0,
+            total: 0,
+            next_index: 0,
+            jobs: Some(job_tx),
+            results,
+            workers,
+            in_flight: 0,
+            max_in_flight: threads * 2,
+            pending: BTreeMap::new(),
+            next_write: 0,
+            start,
+            info: None,
+            frames_written: 0,
+            bytes_written: 0,
+            music_crc: 0,
+            checkpoints: Vec::new(),
+        })
+    }
+
+    /// First input sample of segment `i`'s job (its priming included).
+    fn job_start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            (i * self.segment_frames - PRIMING_FRAMES) * self.frame
+        }
+    }
+
+    /// One past the last input sample segment `i`'s job needs (its look-ahead included).
+    fn job_end(&self, i: usize) -> usize {
+        ((i + 1) * self.segment_frames + LOOKAHEAD_FRAMES) * self.frame - ENCODER_DELAY
+    }
+
+    /// Takes interleaved samples; dispatches every segment whose audio is complete.
+    pub fn push<W: Write + Seek>(
+        &mut self,
+        pcm: &[f32],
+        out: &mut W,
+    ) -> Result<(), TranscodeError> {
+        self.buf.extend_from_slice(pcm);
+        self.total += pcm.len() / self.settings.channels;
+        while self.total >= self.job_end(self.next_index) {
+            let i = self.next_index;
+            let (from, to) = (self.job_start(i), self.job_end(i));
+            let ch = self.settings.channels;
+            let slice = self.buf[(from - self.buf_start) * ch..(to - self.buf_start) * ch].to_vec();
+            let skip = if i == 0 { 0 } else { PRIMING_FRAMES };
+            self.dispatch(
+                Job {
+                    index: i,
+                    pcm: slice,
+                    skip,
+                    keep: Some(self.segment_frames),
+                },
+                out,
+            )?;
+            // Keep what the next segment's job starts with.
+            let keep_from = self.job_start(i + 1);
+            self.buf.drain(..(keep_from - self.buf_start) * ch);
+            self.buf_start = keep_from;
+        }
+        Ok(())
+    }
+
+    fn dispatch<W: Write + Seek>(&mut self, job: Job, out: &mut W) -> Result<(), TranscodeError> {
+        while self.in_flight >= self.max_in_flight {
+            self.collect_one(out)?;
+        }
+        let Some(jobs) = &self.jobs else {
+            return Err(TranscodeError::Encoder(
+                "the encoder was already finished".into(),
+            ));
+        };
+        jobs.send(job)
+            .map_err(|_| TranscodeError::Encoder("an encoding thread stopped".into()))?;
+        self.in_flight += 1;
+        self.next_index += 1;
+        Ok(())
+    }
+
+    fn collect_one<W: Write + Seek>(&mut self, out: &mut W) -> Result<(), TranscodeError> {
+        let encoded = self
+            .results
+            .recv()
+            .map_err(|_| TranscodeError::Encoder("an encoding thread stopped".into()))??;
+        self.in_flight -= 1;
+        self.pending.insert(encoded.index, encoded);
+        while let Some(encoded) = self.pending.remove(&self.next_write) {
+            self.write(encoded, out)?;
+            self.next_write += 1;
+        }
+        Ok(())
+    }
+
+    fn write<W: Write + Seek>(
+        &mut self,
+        encoded: Encoded,
+        out: &mut W,
+    ) -> Result<(), TranscodeError> {
+        if let Some((placeholder, filled)) = encoded.info {
+            if placeholder.len() != filled.len() {
+                return Err(TranscodeError::Encoder(
+                    "the info frame changed size".into(),
+                ));
+            }
+            out.write_all(&placeholder)?;
+            self.bytes_written += placeholder.len() as u64;
+            self.info = Some(filled);
+        }
+        // Checkpoints of the byte offset (from the info frame) every CHECKPOINT_EVERY frames.
+        let frames = lame::frames(&encoded.bytes)?;
+        for (n, &(at, _)) in frames.iter().enumerate() {
+            if (self.frames_written + n).is_multiple_of(CHECKPOINT_EVERY) {
+                self.checkpoints.push(self.bytes_written + at as u64);
+            }
+        }
+        out.write_all(&encoded.bytes)?;
+        self.music_crc = lame::crc16(self.music_crc, &encoded.bytes);
+        self.frames_written += encoded.frames;
+        self.bytes_written += encoded.bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Encodes what is left, waits for every segment, writes them and the info frame.
+    /// Returns the samples encoded.
+    pub fn finish<W: Write + Seek>(mut self, out: &mut W) -> Result<u64, TranscodeError> {
+        let i = self.next_index;
+        let from = self.job_start(i);
+        let ch = self.settings.channels;
+        let rest = self.buf[(from - self.buf_start) * ch..].to_vec();
+        let skip = if i == 0 { 0 } else { PRIMING_FRAMES };
+        self.dispatch(
+            Job {
+                index: i,
+                pcm: rest,
+                skip,
+                keep: None,
+            },
+            out,
+        )?;
+        self.buf = Vec::new();
+        self.jobs = None;
+        while self.in_flight > 0 {
+            self.collect_one(out)?;
+        }
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+        let end = out.stream_position()?;
+        let info = self
+            .info
+            .take()
+            .ok_or_else(|| TranscodeError::Encoder("no info frame".into()))?;
+        let info = self.rebuild_info(info)?;
+        out.seek(SeekFrom::Start(self.start))?;
+        out.write_all(&info)?;
+        out.seek(SeekFrom::Start(end))?;
+        out.flush()?;
+        Ok(self.total as u64)
+    }
+
+    /// LAME's info frame from the first segment, with the whole stream's figures.
+    fn rebuild_info(&self, mut t: Vec<u8>) -> Result<Vec<u8>, TranscodeError> {
+        let bad = || TranscodeError::Encoder("the info frame is not the expected layout".into());
+        let x = (4..t.len().min(64).saturating_sub(4))
+            .find(|&i| &t[i..i + 4] == b"Xing" || &t[i..i + 4] == b"Info")
+            .ok_or_else(bad)?;
+        let lame = x + 120;
+        if t.len() < lame + 36 || &t[lame..lame + 4] != b"LAME" {
+            return Err(bad());
+        }
+        let frames = u32::try_from(self.frames_written).map_err(|_| bad())?;
+        let music_len = u32::try_from(self.bytes_written).map_err(|_| bad())?;
+        t[x + 8..x + 12].copy_from_slice(&frames.to_be_bytes());
+        t[x + 12..x + 16].copy_from_slice(&music_len.to_be_bytes());
+        // Seek table: for each percent of the frames, the byte offset as a fraction of 256.
+        for p in 1..100 {
+            let frame = self.frames_written * p / 100;
+            let offset = self
+                .checkpoints
+                .get(frame / CHECKPOINT_EVERY)
+                .copied()
+                .unwrap_or(0);
+            t[x + 16 + p] =
+                u8::try_from((offset * 256 / u64::from(music_len.max(1))).min(255)).unwrap_or(255);
+        }
+        t[x + 16] = 0;
+        let padding = (self.frames_written * self.frame)
+            .checked_sub(ENCODER_DELAY + self.total)
+            .ok_or_else(|| {
+                TranscodeError::Encoder("the segments cover less than the audio".into())
+            })?;
+        if padding > 0xfff {
+            return Err(TranscodeError::Encoder(format!(
+                "padding of {padding} samples"
+            )));
+        }
+        let (delay, padding) = (ENCODER_DELAY as u32, padding as u32);
+        t[lame + 21] = (delay >> 4) as u8;
+        t[lame + 22] = (((delay & 0xf) << 4) | (padding >> 8)) as u8;
+        t[lame + 23] = (padding & 0xff) as u8;
+        t[lame + 28..lame + 32].copy_from_slice(&music_len.to_be_bytes());
+        t[lame + 32..lame + 34].copy_from_slice(&self.music_crc.to_be_bytes());
+        let tag_crc = lame::crc16(0, &t[..lame + 34]);
+        t[lame + 34..lame + 36].copy_from_slice(&tag_crc.to_be_bytes());
+        Ok(t)
+    }
+}
+
+impl Drop for Parallel {
+    fn drop(&mut self) {
+        // On an error midway: stop the workers (they end when the job queue closes).
+        self.jobs = None;
+        while self.in_flight > 0 && self.results.recv().is_ok() {
+            self.in_flight -= 1;
+        }
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
