@@ -14,7 +14,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv demo test check-format lint unit sam-validate local user build fixtures clean
+.PHONY: help venv demo test check-format lint unit sam-validate local user build fixtures bench fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -22,6 +22,8 @@ help:
 	@echo "make local     run the local stack in the foreground (API_PORT=3000, MOTO_PORT=4566)"
 	@echo "make user      EMAIL=... PASSWORD=... add a user to a running local stack"
 	@echo "make build     sam build for arm64 (installs cargo-lambda and zig first)"
+	@echo "make bench     the engine against ffmpeg on a 10-minute video (needs ffmpeg)"
+	@echo "make fuzz      fuzz the decode->encode path (FUZZ_SECONDS=600; installs cargo-fuzz)"
 
 # The Python tools, pinned in requirements-dev.txt, in a venv of the project's own.
 $(VENV)/.installed: requirements-dev.txt
@@ -67,6 +69,22 @@ build: venv
 fixtures:
 	tools/make-fixtures.sh
 
+# Figures, not a test: speed against ffmpeg in the same run, peak RSS, output size.
+bench:
+	$(CARGO) build --release --quiet -p video2mp3-transcode
+	$(PYTHON) tools/bench.py
+
+# libFuzzer over the whole decode->encode path, seeded with the fixtures. A crash is saved
+# under shared/transcode/fuzz/artifacts: copy it to fixtures/fuzz/ so tests keep it.
+# cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP lets the stable toolchain use them.
+FUZZ_SECONDS ?= 600
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	mkdir -p shared/transcode/fuzz/corpus/transcode
+	cp -n fixtures/formats/* fixtures/*.mp4 fixtures/*.wav fixtures/fuzz/* shared/transcode/fuzz/corpus/transcode/ 2>/dev/null || true
+	cd shared/transcode && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --fuzz-dir fuzz transcode fuzz/corpus/transcode -- \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 -max_len=262144
+
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) out .aws-sam
+	rm -rf $(VENV) out .aws-sam .bench shared/transcode/fuzz/target

@@ -318,6 +318,15 @@ pub fn transcode<W: Write + Seek>(
                 limit: options.max_duration,
             });
         }
+        // LAME asserts (and aborts the process) on samples far out of range: a damaged float
+        // file can decode to NaN, infinities or 1e30. Clip as any conversion to PCM would.
+        for sample in &mut pcm {
+            *sample = if sample.is_finite() {
+                sample.clamp(-1.0, 1.0)
+            } else {
+                0.0
+            };
+        }
         enc.encode(&pcm, out)?;
     }
 

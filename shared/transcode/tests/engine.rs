@@ -209,3 +209,49 @@ fn one_segment_rebuilds_lames_own_info_frame() {
     assert!(differing.is_empty(), "bytes differ at {differing:?}");
     assert!(mp3check::lame_tag_crcs(&rebuilt).tag_crc_ok);
 }
+
+/// A float WAV (format 3), mono, 8 kHz, holding `samples`.
+fn float_wav(samples: &[f32]) -> Vec<u8> {
+    let data_len = (samples.len() * 4) as u32;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&32000u32.to_le_bytes());
+    wav.extend_from_slice(&4u16.to_le_bytes());
+    wav.extend_from_slice(&32u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    wav
+}
+
+#[test]
+fn wild_float_samples_are_clipped_not_fatal() {
+    // LAME aborts the whole process on samples like these (an assertion in vbrquantize.c);
+    // found by tests/robustness.rs on a damaged f32 WAV.
+    let mut samples: Vec<f32> = (0..8000).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
+    for (i, wild) in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 3.0]
+        .into_iter()
+        .enumerate()
+    {
+        samples[1000 + i * 997] = wild;
+    }
+    let mut out = Cursor::new(Vec::new());
+    let summary = transcode(
+        Box::new(Cursor::new(float_wav(&samples))),
+        Some("wav"),
+        &mut out,
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(summary.frames, 8000);
+    let (_, frames) = decoded_frames(&out.into_inner());
+    assert_eq!(frames, 8000);
+}
