@@ -60,3 +60,8 @@ fmt 22050 -c:a pcm_s16le formats/refuse-avi.avi
 fmt 44100 -c:a aac -b:a 64k -f mpegts formats/refuse-ts.ts
 fmt 44100 -c:a ac3 -b:a 96k formats/refuse-ac3.mkv
 fmt 44100 -c:a wmav2 -b:a 64k formats/refuse-wma.wma
+# HE-AAC (SBR), as phones record at low bitrates; Debian's ffmpeg cannot write it, so FDK's
+# encoder does (examples/make-he-aac.rs). As ADTS (implicit SBR) and in an M4A.
+ff -f lavfi -i "$(pair 44100)" -f s16le -ac 2 - \
+  | cargo run --quiet -p video2mp3-transcode --example make-he-aac -- 44100 > formats/he-aac.aac
+ff -i formats/he-aac.aac -c copy formats/he-aac.m4a

@@ -149,3 +149,26 @@ fn formats_that_cannot_be_read_are_named() {
         );
     }
 }
+
+#[test]
+fn he_aac_is_decoded_with_its_spectral_band_replication() {
+    // HE-AAC carries a 22.05 kHz core plus SBR; a decoder without SBR would give 22.05 kHz
+    // audio with nothing above 11 kHz. Made by FDK's encoder, with its delay and a flush tail
+    // of silence (the encoder cannot flush), so the length has slack.
+    for file in ["he-aac.aac", "he-aac.m4a"] {
+        let a = mp3check::analyse(convert(file).unwrap());
+        assert_eq!((a.sample_rate, a.channels), (44100, 2), "{file}: {a:?}");
+        assert!(
+            (44_100..=44_100 + 8192).contains(&a.frames),
+            "{file}: {} samples",
+            a.frames
+        );
+        for (f, want) in a.frequency.iter().zip([440.0, 660.0]) {
+            assert!(
+                (f - want).abs() < want * 0.12,
+                "{file}: tones {:?}",
+                a.frequency
+            );
+        }
+    }
+}
