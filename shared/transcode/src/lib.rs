@@ -14,6 +14,7 @@ mod lame;
 mod mp4edit;
 mod names;
 mod parallel;
+mod resample;
 mod tags;
 
 pub use error::TranscodeError;
@@ -120,7 +121,29 @@ fn nearest_mp3_rate(rate: u32) -> u32 {
 
 /// Converts the audio of `source` to MP3 written to `out`, starting at `out`'s current position.
 /// `extension` (e.g. `"mp4"`) helps pick the container but is not trusted.
+///
+/// Never panics: a panic inside a third-party parser on a damaged file (symphonia has a few) is
+/// caught and reported as [`TranscodeError::DecoderCrashed`].
 pub fn transcode<W: Write + Seek>(
+    source: Box<dyn MediaSource>,
+    extension: Option<&str>,
+    out: &mut W,
+    options: &Options,
+) -> Result<Summary, TranscodeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        transcode_unguarded(source, extension, out, options)
+    }))
+    .unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no detail".into());
+        Err(TranscodeError::DecoderCrashed(detail))
+    })
+}
+
+fn transcode_unguarded<W: Write + Seek>(
     mut source: Box<dyn MediaSource>,
     extension: Option<&str>,
     out: &mut W,
@@ -443,12 +466,15 @@ enum Sink {
 /// The encoder and what it was set up for.
 struct EncodeState {
     sink: Sink,
+    /// For a source rate MP3 cannot carry.
+    resampler: Option<resample::Resampler>,
     rate: u32,
     source_channels: usize,
     out_channels: usize,
     /// Where the info frame goes (after the ID3 tag).
     start: u64,
     stereo: Vec<f32>,
+    resampled: Vec<f32>,
 }
 
 impl EncodeState {
@@ -458,15 +484,20 @@ impl EncodeState {
         options: &Options,
         start: u64,
     ) -> Result<Self, TranscodeError> {
+        let out_rate = nearest_mp3_rate(rate);
+        let channels = source_channels.min(2);
         let settings = lame::Settings {
-            in_rate: rate,
-            // LAME resamples internally when the source rate is not one MP3 can carry.
-            out_rate: nearest_mp3_rate(rate),
-            channels: source_channels.min(2),
+            in_rate: out_rate,
+            out_rate,
+            channels,
             quality: options.quality,
         };
-        // The parallel encoder works on the MP3's frame grid, so it needs the MP3's rate.
-        let sink = if options.threads > 1 && settings.in_rate == settings.out_rate {
+        let resampler = if out_rate == rate {
+            None
+        } else {
+            Some(resample::Resampler::new(rate, out_rate, channels)?)
+        };
+        let sink = if options.threads > 1 {
             Sink::Parallel(Box::new(parallel::Parallel::new(
                 settings,
                 options.threads,
@@ -481,26 +512,42 @@ impl EncodeState {
         };
         Ok(Self {
             sink,
+            resampler,
             rate,
             source_channels,
-            out_channels: settings.channels,
+            out_channels: channels,
             start,
             stereo: Vec::new(),
+            resampled: Vec::new(),
         })
     }
 
-    /// Encodes interleaved samples in `pcm` (source channel layout).
+    /// Encodes interleaved samples in `pcm` (source channel layout and rate).
     fn encode<W: Write + Seek>(&mut self, pcm: &[f32], out: &mut W) -> Result<(), TranscodeError> {
-        let samples = if self.source_channels > 2 {
+        let mut samples = if self.source_channels > 2 {
             downmix::to_stereo(pcm, self.source_channels, &mut self.stereo);
             &self.stereo[..]
         } else {
             pcm
         };
-        match &mut self.sink {
+        if let Some(resampler) = &mut self.resampler {
+            self.resampled.clear();
+            resampler.process(samples, &mut self.resampled)?;
+            samples = &self.resampled[..];
+        }
+        Self::to_sink(&mut self.sink, samples, self.out_channels, out)
+    }
+
+    fn to_sink<W: Write + Seek>(
+        sink: &mut Sink,
+        samples: &[f32],
+        channels: usize,
+        out: &mut W,
+    ) -> Result<(), TranscodeError> {
+        match sink {
             Sink::Plain { encoder, mp3 } => {
                 mp3.clear();
-                lame::encode(encoder, samples, self.out_channels, mp3)?;
+                lame::encode(encoder, samples, channels, mp3)?;
                 out.write_all(mp3)?;
                 Ok(())
             }
@@ -508,8 +555,13 @@ impl EncodeState {
         }
     }
 
-    /// Flushes and fills in the info frame.
-    fn finish<W: Write + Seek>(self, out: &mut W) -> Result<(), TranscodeError> {
+    /// Drains the resampler, flushes and fills in the info frame.
+    fn finish<W: Write + Seek>(mut self, out: &mut W) -> Result<(), TranscodeError> {
+        if let Some(resampler) = &mut self.resampler {
+            self.resampled.clear();
+            resampler.finish(&mut self.resampled)?;
+            Self::to_sink(&mut self.sink, &self.resampled, self.out_channels, out)?;
+        }
         match self.sink {
             Sink::Plain {
                 mut encoder,

@@ -255,3 +255,17 @@ fn wild_float_samples_are_clipped_not_fatal() {
     let (_, frames) = decoded_frames(&out.into_inner());
     assert_eq!(frames, 8000);
 }
+
+#[test]
+fn a_parser_panic_becomes_an_error() {
+    // 512 bytes of a damaged 24-bit WAV (found by tests/robustness.rs): an extensible header
+    // claiming 253 channels with a 2-bit mask makes symphonia-format-riff 0.6.1 shift past 32
+    // bits in fix_wave_channel_mask, which panics where overflow checks are on.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/fuzz/riff-channel-mask-shift.wav");
+    let file = std::fs::File::open(&path).unwrap();
+    let mut out = Cursor::new(Vec::new());
+    let err = transcode(Box::new(file), Some("wav"), &mut out, &Options::default())
+        .expect_err("the damaged header is refused");
+    assert!(err.is_input_error(), "{err:?}");
+}
