@@ -48,11 +48,11 @@ pub(crate) fn build(
     builder
         .set_sample_rate(settings.in_rate)
         .map_err(encoder_error)?;
-    if settings.out_rate != settings.in_rate {
-        builder
-            .set_output_sample_rate(std::num::NonZeroU32::new(settings.out_rate))
-            .map_err(encoder_error)?;
-    }
+    // Always pinned, as ffmpeg does: left unset, LAME picks a lower rate itself for low VBR
+    // qualities (V9 at 44.1 kHz comes out at a lower rate), which moves the frame grid.
+    builder
+        .set_output_sample_rate(std::num::NonZeroU32::new(settings.out_rate))
+        .map_err(encoder_error)?;
     builder
         .set_mode(if settings.channels == 1 {
             mp3lame_encoder::Mode::Mono

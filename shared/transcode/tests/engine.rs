@@ -269,3 +269,32 @@ fn a_parser_panic_becomes_an_error() {
         .expect_err("the damaged header is refused");
     assert!(err.is_input_error(), "{err:?}");
 }
+
+#[test]
+fn every_quality_keeps_the_rate_and_joins_seamlessly() {
+    // Left to itself LAME lowers the rate for low VBR qualities; the rate is pinned, so every
+    // quality keeps 44.1 kHz, the exact length, and parallel joins.
+    for quality in [
+        Quality::Vbr(0),
+        Quality::Vbr(9),
+        Quality::Cbr(128),
+        Quality::Cbr(320),
+    ] {
+        let options = |threads| Options {
+            quality,
+            threads,
+            segment_frames: 8,
+            ..Options::default()
+        };
+        let (_, plain) = convert("sample.mp4", &options(1)).unwrap();
+        let (_, parallel) = convert("sample.mp4", &options(2)).unwrap();
+        for mp3 in [&plain, &parallel] {
+            let (info, frames) = decoded_frames(mp3);
+            assert_eq!((info.sample_rate, frames), (44100, 264_600), "{quality:?}");
+        }
+        let (_, _, a) = mp3check::decode_pcm(plain);
+        let (_, _, b) = mp3check::decode_pcm(parallel);
+        let db = mp3check::difference_dbfs(&a, &b);
+        assert!(db < -60.0, "{quality:?}: joins differ by {db:.1} dBFS");
+    }
+}
