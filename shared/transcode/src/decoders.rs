@@ -36,6 +36,10 @@ pub(crate) struct Spec {
 pub(crate) enum Decoder {
     Symphonia(Box<dyn AudioDecoder>),
     Fdk(FdkAac),
+    /// AAC before its first packet: FDK decodes it and tells what the stream really is.
+    AacFirst(FdkAac, AudioCodecParameters),
+    /// Only while `AacFirst` is being replaced.
+    Switching,
 }
 
 impl Decoder {
@@ -44,7 +48,7 @@ impl Decoder {
         if params.codec == CODEC_ID_AAC
             && let Some(fdk) = FdkAac::new(params)
         {
-            return Some(Self::Fdk(fdk));
+            return Some(Self::AacFirst(fdk, params.clone()));
         }
         let inner = registry()
             .make_audio_decoder(params, &AudioDecoderOptions::default())
@@ -55,8 +59,8 @@ impl Decoder {
     /// After the last packet: audio still held inside the decoder, if any.
     pub fn drain(&mut self, pcm: &mut Vec<f32>) -> Option<Spec> {
         match self {
-            Self::Fdk(fdk) => fdk.drain(pcm),
-            Self::Symphonia(_) => None,
+            Self::Fdk(fdk) | Self::AacFirst(fdk, _) => fdk.drain(pcm),
+            Self::Symphonia(_) | Self::Switching => None,
         }
     }
 
@@ -81,6 +85,32 @@ impl Decoder {
                 Ok(Some(spec))
             }
             Self::Fdk(fdk) => fdk.decode(packet, pcm),
+            Self::Switching => Err(SymphoniaError::Unsupported("the AAC decoder is not ready")),
+            Self::AacFirst(..) => {
+                let Self::AacFirst(mut fdk, params) = std::mem::replace(self, Self::Switching)
+                else {
+                    return Err(SymphoniaError::Unsupported("the AAC decoder is not ready"));
+                };
+                let result = fdk.decode(packet, pcm);
+                // Plain AAC-LC in one or two channels: symphonia's decoder is several times
+                // faster than FDK and has no delay; everything else (SBR, PS, more channels,
+                // and implicit SBR that only the first frame reveals) stays with FDK.
+                let plain = fdk.info.is_some_and(|i| {
+                    i.object_type == AOT_AAC_LC
+                        && i.sample_rate == i.core_rate
+                        && i.channels == i.core_channels
+                        && i.channels <= 2
+                });
+                if plain
+                    && let Ok(inner) =
+                        registry().make_audio_decoder(&params, &AudioDecoderOptions::default())
+                {
+                    *self = Self::Symphonia(inner);
+                    return self.decode(packet, pcm);
+                }
+                *self = Self::Fdk(fdk);
+                result
+            }
         }
     }
 }
@@ -100,7 +130,12 @@ pub(crate) struct FdkAac {
     delay: Option<usize>,
     /// Samples per channel still owed at the end: the delay dropped at the start.
     owed: usize,
+    /// What the last decoded frame said.
+    info: Option<fdk::StreamInfo>,
 }
+
+/// FDK's audio object type for AAC-LC.
+const AOT_AAC_LC: i32 = 2;
 
 impl FdkAac {
     fn new(params: &AudioCodecParameters) -> Option<Self> {
@@ -114,6 +149,7 @@ impl FdkAac {
             pcm: vec![0; FDK_MAX_FRAME],
             delay: None,
             owed: 0,
+            info: None,
         })
     }
 
@@ -159,11 +195,13 @@ impl FdkAac {
     }
 
     fn emit(&mut self, info: fdk::StreamInfo, pcm: &mut Vec<f32>) -> Option<Spec> {
+        self.info = Some(info);
         let fdk::StreamInfo {
             sample_rate: rate,
             frame_size: frame,
             channels,
             output_delay,
+            ..
         } = info;
         if channels == 0 || rate == 0 || frame == 0 || frame * channels > self.pcm.len() {
             return None;

@@ -25,6 +25,11 @@ pub(crate) struct StreamInfo {
     pub frame_size: usize,
     pub channels: usize,
     pub output_delay: usize,
+    /// The AAC core's rate and channels (before SBR doubles the rate or PS makes stereo).
+    pub core_rate: u32,
+    pub core_channels: usize,
+    /// The audio object type (2 = AAC-LC, 5 = SBR, 29 = PS).
+    pub object_type: i32,
 }
 
 /// One FDK decoder over raw AAC access units.
@@ -105,6 +110,9 @@ impl RawDecoder {
             frame_size: usize::try_from(i.frameSize).unwrap_or(0),
             channels: usize::try_from(i.numChannels).unwrap_or(0),
             output_delay: usize::try_from(i.outputDelay).unwrap_or(0),
+            core_rate: u32::try_from(i.aacSampleRate).unwrap_or(0),
+            core_channels: usize::try_from(i.aacNumChannels).unwrap_or(0),
+            object_type: i.aot,
         })
     }
 }
