@@ -14,6 +14,7 @@ mod lame;
 mod mp4edit;
 mod names;
 mod parallel;
+mod repack;
 mod resample;
 mod tags;
 

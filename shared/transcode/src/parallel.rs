@@ -7,14 +7,17 @@
 //! samples per frame, `D` LAME's delay): a segment after the first starts its encoder
 //! `PRIMING_FRAMES` frames early, so that LAME's state has settled by the first frame kept, and
 //! runs `LOOKAHEAD_FRAMES` past its end, so that the last frame kept saw the audio after it. The
-//! frames outside the segment are dropped. Segments after the first do not use the bit reservoir
-//! (no frame may borrow bits from a dropped one). The Xing/LAME info frame is then rebuilt for
+//! frames outside the segment are dropped. Segments use the bit reservoir; the first frames kept
+//! of a segment after the first may borrow bytes from dropped priming frames, so their main data
+//! is re-laid from the segment's first byte (`repack`); where that is impossible the segment is
+//! encoded again without the reservoir. The Xing/LAME info frame is then rebuilt for
 //! the whole stream: frame and byte counts, seek table, padding, music length and both CRCs.
 //!
 //! Memory is bounded by (threads + queue) segments, whatever the input's length.
 
 use crate::TranscodeError;
 use crate::lame::{self, ENCODER_DELAY, Settings};
+use crate::repack;
 use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
 use std::sync::mpsc;
@@ -45,48 +48,94 @@ struct Encoded {
     info: Option<(Vec<u8>, Vec<u8>)>,
 }
 
-fn encode_segment(settings: &Settings, job: Job) -> Result<Encoded, TranscodeError> {
-    let first = job.index == 0;
-    let mut encoder = lame::build(settings, first, first)?;
+/// LAME's output for a job: all its bytes, its frames (start, length) and, for the first
+/// segment, the filled-in info frame.
+type LameRun = (Vec<u8>, Vec<(usize, usize)>, Option<Vec<u8>>);
+
+/// LAME over one job's PCM.
+fn run_lame(
+    settings: &Settings,
+    pcm: &[f32],
+    info_frame: bool,
+    reservoir: bool,
+) -> Result<LameRun, TranscodeError> {
+    let mut encoder = lame::build(settings, info_frame, reservoir)?;
     let mut out = Vec::new();
     // Feed in slices so LAME's output reservation stays small.
-    for chunk in job.pcm.chunks(16_384 * settings.channels) {
+    for chunk in pcm.chunks(16_384 * settings.channels) {
         lame::encode(&mut encoder, chunk, settings.channels, &mut out)?;
     }
-    drop(job.pcm);
     lame::flush(&mut encoder, &mut out)?;
     let frames = lame::frames(&out)?;
-    let mut frames = &frames[..];
-    let mut info = None;
+    let info = if info_frame {
+        Some(
+            lame::info_frame(&encoder)
+                .ok_or_else(|| TranscodeError::Encoder("LAME gave no info frame".into()))?,
+        )
+    } else {
+        None
+    };
+    Ok((out, frames, info))
+}
+
+/// The bytes of `frames` (consecutive) in `out`.
+fn span<'a>(out: &'a [u8], frames: &[(usize, usize)]) -> &'a [u8] {
+    match (frames.first(), frames.last()) {
+        (Some(&(start, _)), Some(&(last, len))) => &out[start..last + len],
+        _ => &[],
+    }
+}
+
+fn encode_segment(settings: &Settings, job: Job) -> Result<Encoded, TranscodeError> {
+    let first = job.index == 0;
+    let pick =
+        |frames: &[(usize, usize)], skip: usize| -> Result<Vec<(usize, usize)>, TranscodeError> {
+            let frames = frames.get(skip..).unwrap_or(&[]);
+            match job.keep {
+                Some(keep) => frames.get(..keep).map(<[_]>::to_vec).ok_or_else(|| {
+                    TranscodeError::Encoder(format!(
+                        "segment {} gave {} frames, fewer than the {keep} expected",
+                        job.index,
+                        frames.len()
+                    ))
+                }),
+                None => Ok(frames.to_vec()),
+            }
+        };
     if first {
+        let (out, frames, filled) = run_lame(settings, &job.pcm, true, true)?;
         let Some((&(start, len), rest)) = frames.split_first() else {
             return Err(TranscodeError::Encoder("LAME wrote no info frame".into()));
         };
-        let filled = lame::info_frame(&encoder)
-            .ok_or_else(|| TranscodeError::Encoder("LAME gave no info frame".into()))?;
-        info = Some((out[start..start + len].to_vec(), filled));
-        frames = rest;
+        let kept = pick(rest, job.skip)?;
+        let filled = filled.ok_or_else(|| TranscodeError::Encoder("no info frame".into()))?;
+        return Ok(Encoded {
+            index: job.index,
+            bytes: span(&out, &kept).to_vec(),
+            frames: kept.len(),
+            info: Some((out[start..start + len].to_vec(), filled)),
+        });
     }
-    let frames = frames.get(job.skip..).unwrap_or(&[]);
-    let kept = match job.keep {
-        Some(keep) => frames.get(..keep).ok_or_else(|| {
-            TranscodeError::Encoder(format!(
-                "segment {} gave {} frames, fewer than the {keep} expected",
-                job.index,
-                frames.len()
-            ))
-        })?,
-        None => frames,
-    };
-    let bytes = match (kept.first(), kept.last()) {
-        (Some(&(start, _)), Some(&(last, len))) => out[start..last + len].to_vec(),
-        _ => Vec::new(),
-    };
+    // With the bit reservoir, then its first frames re-laid so none reaches into the
+    // priming frames; if that cannot be done, again without the reservoir.
+    let (out, frames, _) = run_lame(settings, &job.pcm, false, true)?;
+    let kept = pick(&frames, job.skip)?;
+    let priming = &frames[..job.skip.min(frames.len())];
+    if let Some(bytes) = repack::relay(span(&out, priming), span(&out, &kept)) {
+        return Ok(Encoded {
+            index: job.index,
+            bytes,
+            frames: kept.len(),
+            info: None,
+        });
+    }
+    let (out, frames, _) = run_lame(settings, &job.pcm, false, false)?;
+    let kept = pick(&frames, job.skip)?;
     Ok(Encoded {
         index: job.index,
-        bytes,
+        bytes: span(&out, &kept).to_vec(),
         frames: kept.len(),
-        info,
+        info: None,
     })
 }
 
