@@ -20,9 +20,13 @@ const HINTS: [&str; 12] = [
 ];
 
 /// Upstream panics already known (file:line of the panic).
-const KNOWN: [&str; 1] = [
-    // symphonia-format-riff 0.6.1: shift overflow in fix_wave_channel_mask.
+const KNOWN: [&str; 2] = [
+    // symphonia-format-riff 0.6.1: shift overflow in fix_wave_channel_mask
+    // (fixtures/fuzz/riff-channel-mask-shift.wav).
     "symphonia-format-riff-0.6.1/src/wave/chunks.rs:690",
+    // symphonia-bundle-flac 0.6.1: add overflow in the LPC predictor on a corrupt FLAC frame
+    // (fixtures/fuzz/flac-lpc-add-overflow.bin). Wraps silently where overflow checks are off.
+    "symphonia-bundle-flac-0.6.1/src/decoder.rs:750",
 ];
 
 thread_local! {
