@@ -258,7 +258,8 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         Ok(summary) => summary,
         Err(TranscodeError::Io(err)) => return Err(err.into()),
         Err(err) => {
-            tracing::info!(reason = %err, "the input cannot be converted");
+            // The Debug form keeps details meant for us (a parser's panic text).
+            tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");
             return fail(&job, err.to_string(), deps).await;
         }
     };

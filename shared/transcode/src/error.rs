@@ -23,7 +23,8 @@ pub enum TranscodeError {
     TooLong { limit: Duration },
     #[error("the audio has {found} channels; at most {limit} are supported")]
     TooManyChannels { found: usize, limit: usize },
-    #[error("the file is damaged in a way the decoder cannot get past ({0})")]
+    /// A parser panicked; the panic's text (for logs, not for people) is kept.
+    #[error("the file is damaged in a way the decoder cannot get past")]
     DecoderCrashed(String),
     #[error("the MP3 encoder failed: {0}")]
     Encoder(String),
