@@ -65,3 +65,6 @@ fmt 44100 -c:a wmav2 -b:a 64k formats/refuse-wma.wma
 ff -f lavfi -i "$(pair 44100)" -f s16le -ac 2 - \
   | cargo run --quiet -p video2mp3-transcode --example make-he-aac -- 44100 > formats/he-aac.aac
 ff -i formats/he-aac.aac -c copy formats/he-aac.m4a
+# Loud 5.1: every channel near full scale, so a plain downmix would clip.
+ff -f lavfi -i "aevalsrc=0.9*sin(2*PI*300*t)|0.9*sin(2*PI*400*t)|0.9*sin(2*PI*500*t)|0.9*sin(2*PI*60*t)|0.9*sin(2*PI*700*t)|0.9*sin(2*PI*800*t):s=48000:d=1:c=5.1" \
+   -c:a aac -b:a 192k formats/aac-5.1-loud.mp4

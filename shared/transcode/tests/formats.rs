@@ -129,6 +129,20 @@ fn five_one_aac_is_downmixed_to_stereo() {
 }
 
 #[test]
+fn a_loud_five_one_downmix_does_not_clip() {
+    // Six channels near full scale: summed as BS.775 says they reach twice full scale. FDK's
+    // limiter (left on) keeps them in range; with it off a quarter of the samples clipped.
+    let (_, _, pcm) = mp3check::decode_pcm(convert("aac-5.1-loud.mp4").unwrap());
+    assert_eq!(pcm.len(), 2 * 48000);
+    let clipped = pcm.iter().filter(|s| s.abs() >= 0.98).count();
+    assert!(
+        clipped * 50 < pcm.len(),
+        "{clipped} of {} samples at full scale",
+        pcm.len()
+    );
+}
+
+#[test]
 fn formats_that_cannot_be_read_are_named() {
     let cases = [
         (
