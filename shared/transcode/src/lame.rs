@@ -208,18 +208,30 @@ fn cbr_rate(kbps: u16) -> Result<mp3lame_encoder::Bitrate, TranscodeError> {
     })
 }
 
-/// CRC-16/ARC, as the LAME tag uses it for its own bytes and for the music after it.
+/// CRC-16/ARC, as the LAME tag uses it for its own bytes and for the music after it. Run over
+/// every byte of the output, so a byte at a time from a table, as LAME does.
 pub(crate) fn crc16(crc: u16, bytes: &[u8]) -> u16 {
-    bytes.iter().fold(crc, |mut crc, &b| {
-        crc ^= u16::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xa001
-            } else {
-                crc >> 1
-            };
+    const TABLE: [u16; 256] = {
+        let mut table = [0u16; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut crc = i as u16;
+            let mut bit = 0;
+            while bit < 8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xa001
+                } else {
+                    crc >> 1
+                };
+                bit += 1;
+            }
+            table[i] = crc;
+            i += 1;
         }
-        crc
+        table
+    };
+    bytes.iter().fold(crc, |crc, &b| {
+        (crc >> 8) ^ TABLE[usize::from((crc ^ u16::from(b)) & 0xff)]
     })
 }
 

@@ -43,9 +43,29 @@ struct Encoded {
     index: usize,
     /// The kept frames, back to back.
     bytes: Vec<u8>,
-    frames: usize,
+    /// Where each kept frame starts in `bytes` (found on the worker, off the writing thread).
+    frame_starts: Vec<usize>,
     /// For the first segment: LAME's placeholder info frame and its filled-in info frame.
     info: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Encoded {
+    fn new(
+        index: usize,
+        bytes: Vec<u8>,
+        info: Option<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<Self, TranscodeError> {
+        let frame_starts = lame::frames(&bytes)?
+            .into_iter()
+            .map(|(at, _)| at)
+            .collect();
+        Ok(Self {
+            index,
+            bytes,
+            frame_starts,
+            info,
+        })
+    }
 }
 
 /// LAME's output for a job: all its bytes, its frames (start, length) and, for the first
@@ -109,12 +129,11 @@ fn encode_segment(settings: &Settings, job: Job) -> Result<Encoded, TranscodeErr
         };
         let kept = pick(rest, job.skip)?;
         let filled = filled.ok_or_else(|| TranscodeError::Encoder("no info frame".into()))?;
-        return Ok(Encoded {
-            index: job.index,
-            bytes: span(&out, &kept).to_vec(),
-            frames: kept.len(),
-            info: Some((out[start..start + len].to_vec(), filled)),
-        });
+        return Encoded::new(
+            job.index,
+            span(&out, &kept).to_vec(),
+            Some((out[start..start + len].to_vec(), filled)),
+        );
     }
     // With the bit reservoir, then its first frames re-laid so none reaches into the
     // priming frames; if that cannot be done, again without the reservoir.
@@ -122,21 +141,11 @@ fn encode_segment(settings: &Settings, job: Job) -> Result<Encoded, TranscodeErr
     let kept = pick(&frames, job.skip)?;
     let priming = &frames[..job.skip.min(frames.len())];
     if let Some(bytes) = repack::relay(span(&out, priming), span(&out, &kept)) {
-        return Ok(Encoded {
-            index: job.index,
-            bytes,
-            frames: kept.len(),
-            info: None,
-        });
+        return Encoded::new(job.index, bytes, None);
     }
     let (out, frames, _) = run_lame(settings, &job.pcm, false, false)?;
     let kept = pick(&frames, job.skip)?;
-    Ok(Encoded {
-        index: job.index,
-        bytes: span(&out, &kept).to_vec(),
-        frames: kept.len(),
-        info: None,
-    })
+    Encoded::new(job.index, span(&out, &kept).to_vec(), None)
 }
 
 /// The parallel encoder: takes interleaved PCM (1 or 2 channels, at the MP3's rate) and writes
@@ -316,15 +325,14 @@ impl Parallel {
             self.info = Some(filled);
         }
         // Checkpoints of the byte offset (from the info frame) every CHECKPOINT_EVERY frames.
-        let frames = lame::frames(&encoded.bytes)?;
-        for (n, &(at, _)) in frames.iter().enumerate() {
+        for (n, &at) in encoded.frame_starts.iter().enumerate() {
             if (self.frames_written + n).is_multiple_of(CHECKPOINT_EVERY) {
                 self.checkpoints.push(self.bytes_written + at as u64);
             }
         }
         out.write_all(&encoded.bytes)?;
         self.music_crc = lame::crc16(self.music_crc, &encoded.bytes);
-        self.frames_written += encoded.frames;
+        self.frames_written += encoded.frame_starts.len();
         self.bytes_written += encoded.bytes.len() as u64;
         Ok(())
     }
