@@ -169,7 +169,6 @@ impl FdkAac {
     fn drain(&mut self, pcm: &mut Vec<f32>) -> Option<Spec> {
         pcm.clear();
         let mut spec = None;
-        let mut chunk = Vec::new();
         while self.owed > 0 {
             let info = self.decoder.decode(&mut self.pcm, true).ok()?;
             let channels = info.channels;
@@ -179,13 +178,11 @@ impl FdkAac {
             }
             let take = info.frame_size.min(self.owed);
             self.owed -= take;
-            chunk.clear();
-            chunk.extend(
+            pcm.extend(
                 self.pcm[..take * channels]
                     .iter()
                     .map(|&s| f32::from(s) / 32768.0),
             );
-            pcm.extend_from_slice(&chunk);
             spec = Some(Spec {
                 rate: info.sample_rate,
                 channels,

@@ -140,6 +140,27 @@ fn parse_elst(body: &[u8]) -> Option<(u64, u64)> {
     first.map(|t| (t, total))
 }
 
+/// The body (at most `max` bytes) of the first box of `kind` among `boxes`.
+fn body_of<R: Read + Seek>(
+    r: &mut R,
+    boxes: &[BoxHeader],
+    kind: &[u8; 4],
+    max: u64,
+) -> Option<Vec<u8>> {
+    read_body(r, boxes.iter().find(|b| &b.kind == kind)?, max)
+}
+
+/// The children of the first box of `kind` among `boxes`.
+fn child<R: Read + Seek>(
+    r: &mut R,
+    boxes: &[BoxHeader],
+    kind: &[u8; 4],
+    budget: &mut usize,
+) -> Option<Vec<BoxHeader>> {
+    let parent = boxes.iter().find(|b| &b.kind == kind)?;
+    Some(children(r, parent.body, parent.end, budget))
+}
+
 /// One entry per `trak` that has a usable edit list, keyed by its `tkhd` track id (the id
 /// symphonia gives the track). Empty if the file is not an MP4 or has no `moov`.
 pub(crate) fn track_edits<R: Read + Seek>(r: &mut R) -> Vec<(u32, TrackEdit)> {
@@ -152,39 +173,23 @@ pub(crate) fn track_edits<R: Read + Seek>(r: &mut R) -> Vec<(u32, TrackEdit)> {
         return Vec::new();
     };
     let moov_children = children(r, moov.body, moov.end, &mut budget);
-    let Some(movie_timescale) = moov_children
-        .iter()
-        .find(|b| &b.kind == b"mvhd")
-        .and_then(|b| read_body(r, b, 256))
-        .and_then(|body| timescale(&body))
+    let Some(movie_timescale) =
+        body_of(r, &moov_children, b"mvhd", 256).and_then(|b| timescale(&b))
     else {
         return Vec::new();
     };
     let mut edits = Vec::new();
     for trak in moov_children.iter().filter(|b| &b.kind == b"trak") {
         let parts = children(r, trak.body, trak.end, &mut budget);
-        let elst = parts
-            .iter()
-            .find(|b| &b.kind == b"edts")
-            .map(|edts| children(r, edts.body, edts.end, &mut budget))
-            .and_then(|kids| kids.into_iter().find(|b| &b.kind == b"elst"))
-            .and_then(|b| read_body(r, &b, 64 * 1024))
+        let elst = child(r, &parts, b"edts", &mut budget)
+            .and_then(|edts| body_of(r, &edts, b"elst", 64 * 1024))
             .and_then(|body| parse_elst(&body));
         // tkhd puts the track id where mvhd and mdhd put the timescale.
-        let Some(track_id) = parts
-            .iter()
-            .find(|b| &b.kind == b"tkhd")
-            .and_then(|b| read_body(r, b, 256))
-            .and_then(|body| timescale(&body))
-        else {
+        let Some(track_id) = body_of(r, &parts, b"tkhd", 256).and_then(|b| timescale(&b)) else {
             continue;
         };
-        let media_timescale = parts
-            .iter()
-            .find(|b| &b.kind == b"mdia")
-            .map(|mdia| children(r, mdia.body, mdia.end, &mut budget))
-            .and_then(|kids| kids.into_iter().find(|b| &b.kind == b"mdhd"))
-            .and_then(|b| read_body(r, &b, 256))
+        let media_timescale = child(r, &parts, b"mdia", &mut budget)
+            .and_then(|mdia| body_of(r, &mdia, b"mdhd", 256))
             .and_then(|body| timescale(&body));
         if let (Some((media_time, duration)), Some(media_timescale)) = (elst, media_timescale)
             && media_timescale > 0

@@ -113,7 +113,10 @@ pub(crate) fn relay(before: &[u8], kept: &[u8]) -> Option<Vec<u8>> {
     // The main data stream: the main-data areas of the priming and kept frames, in order,
     // and where each kept frame's area starts in it.
     let mut stream = Vec::with_capacity(before.len() + kept.len());
+    let mut area_start = 0;
     for bytes in [before, kept] {
+        // After the priming frames: where the first kept frame's area starts.
+        area_start = stream.len();
         let mut at = 0;
         while at < bytes.len() {
             let len = lame::frame_len(&bytes[at..])?;
@@ -123,17 +126,6 @@ pub(crate) fn relay(before: &[u8], kept: &[u8]) -> Option<Vec<u8>> {
         }
     }
     let mut frames = Vec::new();
-    let mut area_start = stream.len() - {
-        // Kept areas' total length, to find where the first kept area starts.
-        let mut total = 0;
-        let mut at = 0;
-        while at < kept.len() {
-            let len = lame::frame_len(&kept[at..])?;
-            total += len - 4 - Layout::of(&kept[at..])?.side_info;
-            at += len;
-        }
-        total
-    };
     let mut at = 0;
     while at < kept.len() {
         let len = lame::frame_len(&kept[at..])?;
