@@ -16,7 +16,7 @@ use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::packet::Packet;
 
 /// symphonia's enabled codecs plus Opus.
-fn registry() -> &'static CodecRegistry {
+pub(crate) fn registry() -> &'static CodecRegistry {
     static REGISTRY: OnceLock<CodecRegistry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         let mut registry = CodecRegistry::new();

@@ -3,9 +3,10 @@
 use symphonia::core::codecs::audio::AudioCodecId;
 use symphonia::core::codecs::audio::well_known::*;
 
-/// The codec's short name: the registered decoder's when there is one, else a well-known name.
+/// The codec's short name: the decoder's from the registry the engine decodes with, else a
+/// well-known name.
 pub fn codec_name(id: AudioCodecId) -> String {
-    if let Some(registered) = symphonia::default::get_codecs().get_audio_decoder(id) {
+    if let Some(registered) = crate::decoders::registry().get_audio_decoder(id) {
         return registered.codec.info.short_name.to_owned();
     }
     let known = [
