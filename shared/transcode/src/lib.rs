@@ -14,11 +14,13 @@ mod lame;
 mod mp4edit;
 mod names;
 mod parallel;
+mod plan;
 mod repack;
 mod resample;
 mod tags;
 
 pub use error::TranscodeError;
+pub use plan::{Mp4Plan, mp4_audio_plan};
 pub use tags::{ENCODER, Tags};
 
 use mp3lame_encoder::Encoder;

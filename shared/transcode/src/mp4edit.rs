@@ -39,17 +39,17 @@ impl TrackEdit {
 }
 
 /// Nesting and box-count bounds, so a hostile file cannot make this loop for long.
-const MAX_BOXES: usize = 10_000;
+pub(crate) const MAX_BOXES: usize = 10_000;
 
-struct BoxHeader {
-    kind: [u8; 4],
+pub(crate) struct BoxHeader {
+    pub kind: [u8; 4],
     /// Offset of the body.
-    body: u64,
+    pub body: u64,
     /// End of the box (exclusive).
-    end: u64,
+    pub end: u64,
 }
 
-fn read_header<R: Read + Seek>(r: &mut R, at: u64, limit: u64) -> Option<BoxHeader> {
+pub(crate) fn read_header<R: Read + Seek>(r: &mut R, at: u64, limit: u64) -> Option<BoxHeader> {
     if at.checked_add(8)? > limit {
         return None;
     }
@@ -71,7 +71,12 @@ fn read_header<R: Read + Seek>(r: &mut R, at: u64, limit: u64) -> Option<BoxHead
 }
 
 /// The children of the box spanning `body..end`.
-fn children<R: Read + Seek>(r: &mut R, body: u64, end: u64, budget: &mut usize) -> Vec<BoxHeader> {
+pub(crate) fn children<R: Read + Seek>(
+    r: &mut R,
+    body: u64,
+    end: u64,
+    budget: &mut usize,
+) -> Vec<BoxHeader> {
     let mut out = Vec::new();
     let mut at = body;
     while let Some(header) = read_header(r, at, end) {
@@ -85,7 +90,7 @@ fn children<R: Read + Seek>(r: &mut R, body: u64, end: u64, budget: &mut usize) 
     out
 }
 
-fn read_body<R: Read + Seek>(r: &mut R, b: &BoxHeader, max: u64) -> Option<Vec<u8>> {
+pub(crate) fn read_body<R: Read + Seek>(r: &mut R, b: &BoxHeader, max: u64) -> Option<Vec<u8>> {
     let len = b.end - b.body;
     if len > max {
         return None;
@@ -96,11 +101,11 @@ fn read_body<R: Read + Seek>(r: &mut R, b: &BoxHeader, max: u64) -> Option<Vec<u
     Some(buf)
 }
 
-fn be_u32(b: &[u8], at: usize) -> Option<u32> {
+pub(crate) fn be_u32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-fn be_u64(b: &[u8], at: usize) -> Option<u64> {
+pub(crate) fn be_u64(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
@@ -140,8 +145,30 @@ fn parse_elst(body: &[u8]) -> Option<(u64, u64)> {
     first.map(|t| (t, total))
 }
 
+/// The first top-level box of `kind`, walking box headers from the start and stopping there
+/// (a fragmented file has thousands of top-level boxes after its `moov`; none of them is read).
+pub(crate) fn find_top_level<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    kind: &[u8; 4],
+    budget: &mut usize,
+) -> Option<BoxHeader> {
+    let mut at = 0;
+    while let Some(header) = read_header(r, at, len) {
+        *budget = budget.saturating_sub(1);
+        if &header.kind == kind {
+            return Some(header);
+        }
+        if *budget == 0 || header.end <= at {
+            return None;
+        }
+        at = header.end;
+    }
+    None
+}
+
 /// The body (at most `max` bytes) of the first box of `kind` among `boxes`.
-fn body_of<R: Read + Seek>(
+pub(crate) fn body_of<R: Read + Seek>(
     r: &mut R,
     boxes: &[BoxHeader],
     kind: &[u8; 4],
@@ -151,7 +178,7 @@ fn body_of<R: Read + Seek>(
 }
 
 /// The children of the first box of `kind` among `boxes`.
-fn child<R: Read + Seek>(
+pub(crate) fn child<R: Read + Seek>(
     r: &mut R,
     boxes: &[BoxHeader],
     kind: &[u8; 4],
@@ -168,8 +195,7 @@ pub(crate) fn track_edits<R: Read + Seek>(r: &mut R) -> Vec<(u32, TrackEdit)> {
         return Vec::new();
     };
     let mut budget = MAX_BOXES;
-    let top = children(r, 0, len, &mut budget);
-    let Some(moov) = top.iter().find(|b| &b.kind == b"moov") else {
+    let Some(moov) = find_top_level(r, len, b"moov", &mut budget) else {
         return Vec::new();
     };
     let moov_children = children(r, moov.body, moov.end, &mut budget);

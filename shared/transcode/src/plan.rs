@@ -1,0 +1,312 @@
+//! Where an MP4's audio lives: the byte ranges of the first sound track's samples, read from the
+//! sample tables (`stsz`, `stsc`, `stco`/`co64`) or, in a fragmented file, from each `moof`'s
+//! `tfhd`/`trun`. A reader over remote storage fetches these ranges (and what else the demuxer
+//! asks for) instead of the whole file: in a phone's video most bytes are video.
+//!
+//! Only a fetch plan: a wrong or missing plan costs bytes, never correctness, because every read
+//! the demuxer makes is still served. Anything malformed gives `None`.
+
+use crate::mp4edit::{
+    BoxHeader, MAX_BOXES, be_u32, be_u64, body_of, child, children, find_top_level, read_body,
+    read_header,
+};
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
+
+/// Sample tables larger than this are not read (a 4-hour 48 kHz AAC track's `stsz` is 2.7 MB).
+const MAX_TABLE: u64 = 32 << 20;
+/// Fragments walked at most (a 4-hour file cut every second has 14,400).
+const MAX_FRAGMENTS: usize = 200_000;
+
+/// What the plan covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mp4Plan {
+    /// Sorted, disjoint byte ranges the demuxer will read for the audio track: its samples and,
+    /// in a fragmented file, each `moof`.
+    pub ranges: Vec<Range<u64>>,
+    /// Whether the file is fragmented.
+    pub fragmented: bool,
+}
+
+impl Mp4Plan {
+    /// Bytes covered by the ranges.
+    pub fn bytes(&self) -> u64 {
+        self.ranges.iter().map(|r| r.end - r.start).sum()
+    }
+}
+
+/// The fetch plan for an MP4/MOV/3GP source, or `None` if it is not one or cannot be read.
+/// Leaves the reader at an unspecified position.
+pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
+    let len = r.seek(SeekFrom::End(0)).ok()?;
+    let mut budget = MAX_BOXES;
+    let moov = find_top_level(r, len, b"moov", &mut budget)?;
+    let moov_children = children(r, moov.body, moov.end, &mut budget);
+    let (track_id, stbl) = moov_children
+        .iter()
+        .filter(|b| &b.kind == b"trak")
+        .find_map(|trak| sound_track(r, trak, &mut budget))?;
+    let fragmented = moov_children.iter().any(|b| &b.kind == b"mvex");
+    let mut ranges = sample_ranges(r, &stbl).unwrap_or_default();
+    if fragmented {
+        let default_size = child(r, &moov_children, b"mvex", &mut budget)
+            .and_then(|mvex| trex_default_size(r, &mvex, track_id))
+            .unwrap_or(0);
+        fragment_ranges(r, len, moov.end, track_id, default_size, &mut ranges);
+    } else if ranges.is_empty() {
+        return None;
+    }
+    Some(Mp4Plan {
+        ranges: merge(ranges),
+        fragmented,
+    })
+}
+
+/// The track id and sample table of `trak` if it is a sound track.
+fn sound_track<R: Read + Seek>(
+    r: &mut R,
+    trak: &BoxHeader,
+    budget: &mut usize,
+) -> Option<(u32, Vec<BoxHeader>)> {
+    let parts = children(r, trak.body, trak.end, budget);
+    let mdia = child(r, &parts, b"mdia", budget)?;
+    let hdlr = body_of(r, &mdia, b"hdlr", 1024)?;
+    if hdlr.get(8..12)? != b"soun" {
+        return None;
+    }
+    let tkhd = body_of(r, &parts, b"tkhd", 256)?;
+    let track_id = match tkhd.first()? {
+        0 => be_u32(&tkhd, 12)?,
+        1 => be_u32(&tkhd, 20)?,
+        _ => return None,
+    };
+    let minf = child(r, &mdia, b"minf", budget)?;
+    let stbl = child(r, &minf, b"stbl", budget)?;
+    Some((track_id, stbl))
+}
+
+/// One range per chunk of the track (`stco`/`co64` offsets, `stsc` samples per chunk, `stsz`
+/// sizes).
+fn sample_ranges<R: Read + Seek>(r: &mut R, stbl: &[BoxHeader]) -> Option<Vec<Range<u64>>> {
+    let stsz = body_of(r, stbl, b"stsz", MAX_TABLE)?;
+    let fixed = be_u32(&stsz, 4)?;
+    let count = be_u32(&stsz, 8)? as usize;
+    let size = |i: usize| -> Option<u64> {
+        if fixed != 0 {
+            Some(u64::from(fixed))
+        } else {
+            be_u32(&stsz, 12 + 4 * i).map(u64::from)
+        }
+    };
+    let offsets: Vec<u64> = if let Some(co) = body_of(r, stbl, b"stco", MAX_TABLE) {
+        let n = be_u32(&co, 4)? as usize;
+        (0..n)
+            .map(|i| be_u32(&co, 8 + 4 * i).map(u64::from))
+            .collect::<Option<_>>()?
+    } else {
+        let co = body_of(r, stbl, b"co64", MAX_TABLE)?;
+        let n = be_u32(&co, 4)? as usize;
+        (0..n)
+            .map(|i| be_u64(&co, 8 + 8 * i))
+            .collect::<Option<_>>()?
+    };
+    let stsc = body_of(r, stbl, b"stsc", MAX_TABLE)?;
+    let entries = be_u32(&stsc, 4)? as usize;
+    // (first chunk, samples per chunk), chunks numbered from 1.
+    let runs: Vec<(usize, usize)> = (0..entries)
+        .map(|i| {
+            Some((
+                be_u32(&stsc, 8 + 12 * i)? as usize,
+                be_u32(&stsc, 12 + 12 * i)? as usize,
+            ))
+        })
+        .collect::<Option<_>>()?;
+    let mut ranges = Vec::with_capacity(offsets.len());
+    let mut sample = 0usize;
+    let mut run = 0usize;
+    for (chunk, &offset) in offsets.iter().enumerate() {
+        let number = chunk + 1;
+        while runs.get(run + 1).is_some_and(|(first, _)| *first <= number) {
+            run += 1;
+        }
+        let per_chunk = runs.get(run).filter(|(first, _)| *first <= number)?.1;
+        let mut bytes = 0u64;
+        for _ in 0..per_chunk {
+            if sample >= count {
+                break;
+            }
+            bytes += size(sample)?;
+            sample += 1;
+        }
+        if bytes > 0 {
+            ranges.push(offset..offset.checked_add(bytes)?);
+        }
+    }
+    Some(ranges)
+}
+
+/// The default sample size `trex` gives the track, if any.
+fn trex_default_size<R: Read + Seek>(r: &mut R, mvex: &[BoxHeader], track_id: u32) -> Option<u32> {
+    mvex.iter()
+        .filter(|b| &b.kind == b"trex")
+        .filter_map(|b| read_body(r, b, 64))
+        .find(|body| be_u32(body, 4) == Some(track_id))
+        .and_then(|body| be_u32(&body, 16))
+}
+
+/// Walks the top-level boxes after the `moov`: each `moof`, and the track's runs in it.
+fn fragment_ranges<R: Read + Seek>(
+    r: &mut R,
+    len: u64,
+    from: u64,
+    track_id: u32,
+    default_size: u32,
+    out: &mut Vec<Range<u64>>,
+) {
+    let mut at = from;
+    let mut fragments = 0;
+    while let Some(header) = read_header(r, at, len) {
+        if header.end <= at || fragments >= MAX_FRAGMENTS {
+            break;
+        }
+        if &header.kind == b"moof" {
+            fragments += 1;
+            out.push(at..header.end);
+            if let Some(moof) = read_body(r, &header, 4 << 20) {
+                traf_ranges(&moof, at, track_id, default_size, out);
+            }
+        }
+        at = header.end;
+    }
+}
+
+/// Box headers inside an in-memory body.
+fn boxes_in(body: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        let size = be_u32(body, at)? as usize;
+        let kind: [u8; 4] = body.get(at + 4..at + 8)?.try_into().ok()?;
+        let inner = body.get(at + 8..at.checked_add(size)?)?;
+        if size < 8 {
+            return None;
+        }
+        at += size;
+        Some((kind, inner))
+    })
+}
+
+/// The ranges of `track_id`'s samples in one `moof` starting at `moof_start`.
+fn traf_ranges(
+    moof: &[u8],
+    moof_start: u64,
+    track_id: u32,
+    default_size: u32,
+    out: &mut Vec<Range<u64>>,
+) {
+    for (kind, traf) in boxes_in(moof) {
+        if &kind != b"traf" {
+            continue;
+        }
+        let Some((_, tfhd)) = boxes_in(traf).find(|(k, _)| k == b"tfhd") else {
+            continue;
+        };
+        let Some(flags) = be_u32(tfhd, 0).map(|v| v & 0x00ff_ffff) else {
+            continue;
+        };
+        if be_u32(tfhd, 4) != Some(track_id) {
+            continue;
+        }
+        let mut at = 8;
+        let mut base = moof_start;
+        if flags & 0x01 != 0 {
+            let Some(offset) = be_u64(tfhd, at) else {
+                continue;
+            };
+            base = offset;
+            at += 8;
+        }
+        for (bit, width) in [(0x02, 4), (0x08, 4)] {
+            if flags & bit != 0 {
+                at += width;
+            }
+        }
+        let mut track_default = default_size;
+        if flags & 0x10 != 0 {
+            track_default = be_u32(tfhd, at).unwrap_or(default_size);
+        }
+        let mut next = base;
+        for (_, trun) in boxes_in(traf).filter(|(k, _)| k == b"trun") {
+            let Some(run) = trun_range(trun, base, next, track_default) else {
+                continue;
+            };
+            next = run.end;
+            if run.end > run.start {
+                out.push(run);
+            }
+        }
+    }
+}
+
+/// The bytes of one `trun`: from `base` + its data offset (or `next` without one), summed sizes.
+fn trun_range(trun: &[u8], base: u64, next: u64, default_size: u32) -> Option<Range<u64>> {
+    let flags = be_u32(trun, 0)? & 0x00ff_ffff;
+    let count = be_u32(trun, 4)? as usize;
+    let mut at = 8;
+    let start = if flags & 0x01 != 0 {
+        let offset = i64::from(be_u32(trun, at)? as i32);
+        at += 4;
+        base.checked_add_signed(offset)?
+    } else {
+        next
+    };
+    if flags & 0x04 != 0 {
+        at += 4;
+    }
+    let fields = [0x100, 0x200, 0x400, 0x800];
+    let stride = fields.iter().filter(|f| flags & **f != 0).count() * 4;
+    let size_at = if flags & 0x100 != 0 { 4 } else { 0 };
+    let mut bytes = 0u64;
+    for i in 0..count {
+        bytes += if flags & 0x200 != 0 {
+            u64::from(be_u32(trun, at + i * stride + size_at)?)
+        } else {
+            u64::from(default_size)
+        };
+    }
+    Some(start..start.checked_add(bytes)?)
+}
+
+/// Sorts and joins ranges that overlap or touch.
+fn merge(mut ranges: Vec<Range<u64>>) -> Vec<Range<u64>> {
+    ranges.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match out.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_joins_touching_and_overlapping_ranges() {
+        assert_eq!(merge(vec![10..20, 0..5, 5..8, 15..30]), vec![0..8, 10..30]);
+    }
+
+    #[test]
+    fn trun_sizes_come_from_the_entries_or_the_default() {
+        // flags: data offset + sample size; 2 samples of 100 and 50 bytes; offset 16.
+        let mut trun = vec![0, 0, 0x02, 0x01, 0, 0, 0, 2, 0, 0, 0, 16];
+        trun.extend(100u32.to_be_bytes());
+        trun.extend(50u32.to_be_bytes());
+        assert_eq!(trun_range(&trun, 1000, 0, 7), Some(1016..1166));
+        // No sizes: 3 samples of the default 7 bytes, following the previous run.
+        let trun = [0, 0, 0, 0, 0, 0, 0, 3];
+        assert_eq!(trun_range(&trun, 1000, 1166, 7), Some(1166..1187));
+    }
+}

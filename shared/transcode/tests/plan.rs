@@ -1,0 +1,121 @@
+//! The MP4 fetch plan covers every byte the demuxer reads for the audio: with every other byte
+//! of the media data blanked, the MP3 is byte-identical to the one made from the whole file.
+//! Fixtures: fixtures/streaming (tools/make-fixtures.sh).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Cursor;
+use std::ops::Range;
+use std::path::PathBuf;
+use video2mp3_transcode::{Options, mp4_audio_plan, transcode};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The bodies of the top-level `mdat` boxes (read by hand, not by the code under test).
+fn mdat_bodies(file: &[u8]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while at + 8 <= file.len() {
+        let mut size = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+        let mut head = 8;
+        if size == 1 {
+            size = u64::from_be_bytes(file[at + 8..at + 16].try_into().unwrap()) as usize;
+            head = 16;
+        }
+        if &file[at + 4..at + 8] == b"mdat" {
+            out.push(at + head..at + size);
+        }
+        at += size;
+    }
+    out
+}
+
+fn mp3_of(bytes: Vec<u8>) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    let options = Options {
+        threads: 1,
+        ..Options::default()
+    };
+    transcode(
+        Box::new(Cursor::new(bytes)),
+        Some("mp4"),
+        &mut out,
+        &options,
+    )
+    .unwrap();
+    out.into_inner()
+}
+
+fn check(name: &str, fragmented: bool) {
+    let file = fixture(name);
+    let plan = mp4_audio_plan(&mut Cursor::new(&file)).expect("a plan");
+    assert_eq!(plan.fragmented, fragmented, "{name}");
+    for pair in plan.ranges.windows(2) {
+        assert!(
+            pair[0].end < pair[1].start,
+            "{name}: ranges sorted and disjoint"
+        );
+    }
+    let mut blanked = file.clone();
+    let mut media = 0usize;
+    for body in mdat_bodies(&file) {
+        media += body.len();
+        for i in body {
+            if !plan.ranges.iter().any(|r| r.contains(&(i as u64))) {
+                blanked[i] = 0;
+            }
+        }
+    }
+    let share = plan.bytes() as f64 / file.len() as f64;
+    eprintln!(
+        "{name}: plan {} of {} bytes ({:.1}%)",
+        plan.bytes(),
+        file.len(),
+        share * 100.0
+    );
+    // 64 kbit/s of audio beside 600 kbit/s of video: about a tenth of the file.
+    assert!(
+        share < 0.15,
+        "{name}: the plan covers {:.1}%",
+        share * 100.0
+    );
+    assert!(media > file.len() / 2, "{name}: the media data was found");
+    assert_eq!(
+        mp3_of(blanked),
+        mp3_of(file),
+        "{name}: the MP3 changed without the video"
+    );
+}
+
+#[test]
+fn the_plan_of_an_ffmpeg_mp4_covers_its_audio() {
+    check("streaming/plain.mp4", false);
+}
+
+#[test]
+fn the_plan_of_a_one_second_interleave_covers_its_audio() {
+    check("streaming/inter1s.mp4", false);
+}
+
+#[test]
+fn the_plan_of_a_fragmented_mp4_covers_its_audio_and_its_fragment_headers() {
+    check("streaming/frag.mp4", true);
+}
+
+#[test]
+fn files_that_are_not_mp4_have_no_plan() {
+    assert_eq!(
+        mp4_audio_plan(&mut Cursor::new(fixture("formats/tone.flac"))),
+        None
+    );
+    assert_eq!(
+        mp4_audio_plan(&mut Cursor::new(fixture("not-a-video.mp4"))),
+        None
+    );
+    assert_eq!(mp4_audio_plan(&mut Cursor::new(Vec::new())), None);
+}
