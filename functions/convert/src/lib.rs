@@ -11,15 +11,15 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde::Deserialize;
-use std::io::BufWriter;
-use std::path::PathBuf;
+use std::io::{Seek, SeekFrom};
+use std::sync::atomic::Ordering;
 use std::{sync::Arc, time::Duration, time::Instant};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher};
 use video2mp3_domain::{
-    EncodeSettings, EventPublisher, Job, JobEvent, JobStats, JobStatus, JobStore, ObjectStore,
-    PortError, SourceKey, Transition, mp3_key,
+    EncodeSettings, EventPublisher, Job, JobEvent, JobStats, JobStatus, JobStore, ObjectReader,
+    ObjectStore, ObjectWriter, PortError, SourceKey, Transition, mp3_key,
 };
-use video2mp3_transcode::{Options, Quality, TranscodeError};
+use video2mp3_transcode::{Options, Quality, SeekableSource, Summary, TranscodeError};
 
 /// Settings read at cold start.
 #[derive(Debug, Clone)]
@@ -27,8 +27,6 @@ pub struct Config {
     pub uploads_bucket: String,
     pub mp3_bucket: String,
     pub max_audio: Duration,
-    /// Where the source and the MP3 are spooled while converting (Lambda's /tmp).
-    pub work_dir: PathBuf,
 }
 
 /// What the handler needs, built once per cold start.
@@ -41,14 +39,13 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `MP3_BUCKET`, `TOPIC_ARN`, `MAX_AUDIO_SECONDS`
-    /// (default 4 h) and `WORK_DIR` (default the system temporary directory).
+    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `MP3_BUCKET`, `TOPIC_ARN` and `MAX_AUDIO_SECONDS`
+    /// (default 4 h).
     pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let config = Config {
             uploads_bucket: env.required("UPLOADS_BUCKET")?,
             mp3_bucket: env.required("MP3_BUCKET")?,
             max_audio: Duration::from_secs(env.parsed_or("MAX_AUDIO_SECONDS", 4 * 3600)?),
-            work_dir: env.parsed_or("WORK_DIR", std::env::temp_dir())?,
         };
         Ok(Self {
             jobs: Arc::new(DynamoTable::new(
@@ -225,13 +222,6 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
     tracing::info!(bytes = object.size, "converting");
 
     let started = Instant::now();
-    let work = tempfile::tempdir_in(&deps.config.work_dir)?;
-    let input = work.path().join("source");
-    let output = work.path().join("out.mp3");
-    deps.objects
-        .download(&deps.config.uploads_bucket, key, &input)
-        .await?;
-
     let options = Options {
         quality: match job.settings {
             EncodeSettings::Vbr { quality } => Quality::Vbr(quality),
@@ -245,41 +235,53 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         .filename
         .rsplit_once('.')
         .map(|(_, ext)| ext.to_ascii_lowercase());
-    let (input_path, output_path) = (input.clone(), output.clone());
+    let out_key = mp3_key(&job.user_id, &job.job_id, &job.filename);
+    let reader = deps.objects.open(&deps.config.uploads_bucket, key, &object);
+    let bytes_read = reader.bytes_read();
+    let writer = deps
+        .objects
+        .create(&deps.config.mp3_bucket, &out_key, "audio/mpeg");
+    let size = object.size;
     let span = tracing::Span::current();
-    let result = tokio::task::spawn_blocking(move || {
+    let outcome = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let source = std::fs::File::open(&input_path)?;
-        let mut sink = BufWriter::new(std::fs::File::create(&output_path)?);
-        video2mp3_transcode::transcode(Box::new(source), extension.as_deref(), &mut sink, &options)
+        stream_convert(reader, size, writer, extension.as_deref(), &options)
     })
     .await?;
-    let summary = match result {
-        Ok(summary) => summary,
-        Err(TranscodeError::Io(err)) => return Err(err.into()),
-        Err(err) => {
+    let (summary, mp3_bytes) = match outcome {
+        Outcome::Done(summary, mp3_bytes) => (summary, mp3_bytes),
+        Outcome::BadInput(err) => {
             // The Debug form keeps details meant for us (a parser's panic text).
             tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");
             return fail(&job, err.to_string(), deps).await;
         }
+        Outcome::Store(err) => match store_failure_reason(&err) {
+            Some(reason) => {
+                tracing::warn!(error = ?err, "storage failed for good");
+                return fail(&job, reason, deps).await;
+            }
+            None => return Err(err.into()),
+        },
+        Outcome::Io(err) => return Err(err.into()),
     };
 
-    let out_key = mp3_key(&job.user_id, &job.job_id, &job.filename);
-    deps.objects
-        .upload(&deps.config.mp3_bucket, &out_key, &output, "audio/mpeg")
-        .await?;
     let stats = JobStats {
         source_bytes: object.size,
-        mp3_bytes: summary.mp3_bytes,
+        bytes_read: bytes_read.load(Ordering::Relaxed),
+        mp3_bytes,
         audio_seconds: summary.duration().as_secs_f64(),
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        peak_rss_bytes: peak_rss_bytes(),
     };
     tracing::info!(
         format = %summary.format,
         codec = %summary.codec,
+        source_bytes = stats.source_bytes,
+        bytes_read = stats.bytes_read,
         audio_seconds = stats.audio_seconds,
         mp3_bytes = stats.mp3_bytes,
         elapsed_ms = stats.elapsed_ms,
+        peak_rss_bytes = stats.peak_rss_bytes,
         bad_packets = summary.bad_packets,
         "converted"
     );
@@ -293,6 +295,97 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         .transition(&job.user_id, &job.job_id, done)
         .await?;
     publish_once(&job, deps).await
+}
+
+/// How a conversion on the blocking thread ended.
+enum Outcome {
+    /// Converted and stored: the summary and the MP3's size.
+    Done(Summary, u64),
+    /// The input cannot be converted; the reason is for the user.
+    BadInput(TranscodeError),
+    /// Reading the upload or storing the MP3 failed.
+    Store(PortError),
+    /// Anything else of I/O (retried).
+    Io(std::io::Error),
+}
+
+/// Reads the upload in ranges (for an MP4, only its audio and index, as its fetch plan says),
+/// converts it, and streams the MP3 to `writer`, which is stored only if everything succeeded.
+fn stream_convert(
+    mut reader: Box<dyn ObjectReader>,
+    size: u64,
+    writer: Box<dyn ObjectWriter>,
+    extension: Option<&str>,
+    options: &Options,
+) -> Outcome {
+    if let Some(plan) = video2mp3_transcode::mp4_audio_plan(&mut reader) {
+        tracing::info!(
+            ranges = plan.ranges.len(),
+            bytes = plan.bytes(),
+            fragmented = plan.fragmented,
+            "MP4 fetch plan"
+        );
+        reader.plan(plan.ranges);
+    }
+    let mut writer = writer;
+    let result = reader
+        .seek(SeekFrom::Start(0))
+        .map_err(TranscodeError::Io)
+        .and_then(|_| {
+            let source = SeekableSource::new(reader, size);
+            video2mp3_transcode::transcode(Box::new(source), extension, &mut writer, options)
+        });
+    match result {
+        Ok(summary) => match writer.finish() {
+            Ok(mp3_bytes) => Outcome::Done(summary, mp3_bytes),
+            Err(err) => Outcome::Store(err),
+        },
+        Err(err) => {
+            writer.abort();
+            match err {
+                TranscodeError::Io(io) => {
+                    match io.get_ref().and_then(|e| e.downcast_ref::<PortError>()) {
+                        Some(_) => match io.into_inner().map(|e| e.downcast::<PortError>()) {
+                            Some(Ok(port)) => Outcome::Store(*port),
+                            _ => Outcome::Io(std::io::Error::other("storage error lost its cause")),
+                        },
+                        None => Outcome::Io(io),
+                    }
+                }
+                other => Outcome::BadInput(other),
+            }
+        }
+    }
+}
+
+/// The reason to give the user when a storage failure will not go away by retrying; `None` when
+/// the message should be retried.
+fn store_failure_reason(err: &PortError) -> Option<String> {
+    match err {
+        PortError::ObjectGone => Some(
+            "the uploaded file was deleted while it was being converted; please upload it again"
+                .into(),
+        ),
+        PortError::ObjectChanged => Some(
+            "the uploaded file was replaced while it was being converted; please upload it again"
+                .into(),
+        ),
+        err if err.is_transient() => None,
+        _ => Some("the MP3 could not be stored; please try again later".into()),
+    }
+}
+
+/// The process's peak resident set size (`VmHWM`), or 0 where /proc does not tell.
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                let kb = line.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?;
+                kb.trim().parse::<u64>().ok()
+            })
+        })
+        .map_or(0, |kb| kb * 1024)
 }
 
 /// Marks the job failed with `reason` and tells the user. A job that already ended is left as is.

@@ -179,6 +179,7 @@ mod tests {
                 mp3_bytes: 2_500_000,
                 audio_seconds: 61.25,
                 elapsed_ms: 9,
+                ..JobStats::default()
             }),
         }
     }

@@ -412,6 +412,8 @@ mod tests {
                 mp3_bytes: 99,
                 audio_seconds: 1.5,
                 elapsed_ms: 7,
+                bytes_read: 321,
+                peak_rss_bytes: 40 << 20,
             }),
             created_at: now,
             updated_at: now,

@@ -6,6 +6,8 @@
 pub mod dynamo;
 pub mod env;
 mod errors;
+pub mod multipart;
+pub mod ranged;
 pub mod s3;
 pub mod secrets;
 pub mod ses;
@@ -28,8 +30,12 @@ pub async fn sdk_config() -> SdkConfig {
 /// serves buckets by path, not by virtual host).
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     let path_style = config.endpoint_url().is_some();
+    // Ranged reads of one upload make hundreds of requests: give each a few more tries (with
+    // the SDK's exponential backoff) than the default three before the job is retried whole.
+    let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(5);
     let s3 = aws_sdk_s3::config::Builder::from(config)
         .force_path_style(path_style)
+        .retry_config(retry)
         .build();
     aws_sdk_s3::Client::from_conf(s3)
 }

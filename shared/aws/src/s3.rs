@@ -1,11 +1,19 @@
-//! S3: presigned PUTs and GETs, HEAD, and whole-object transfers to and from local files.
+//! S3: presigned PUTs and GETs, HEAD, objects read in ranges ([`crate::ranged`]) and written
+//! as multipart uploads ([`crate::multipart`]).
 
 use crate::errors::port_error;
+use crate::multipart::S3Writer;
+use crate::ranged::{RangeGet, RangeReader};
 use async_trait::async_trait;
 use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::primitives::ByteStream;
-use std::{collections::BTreeMap, path::Path, time::Duration};
-use video2mp3_domain::{ObjectInfo, ObjectStore, PortError, PresignedUpload};
+use bytes::Bytes;
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::{collections::BTreeMap, time::Duration};
+use video2mp3_domain::{
+    ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PortError, PresignedUpload,
+};
 
 /// [`ObjectStore`] over an S3 client.
 #[derive(Debug, Clone)]
@@ -118,54 +126,109 @@ impl ObjectStore for S3Objects {
                     .content_length()
                     .and_then(|l| u64::try_from(l).ok())
                     .unwrap_or(0),
+                etag: out.e_tag().map(str::to_owned),
             })),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
             Err(err) => Err(port_error("HeadObject", err)),
         }
     }
 
-    async fn download(&self, bucket: &str, key: &str, to: &Path) -> Result<u64, PortError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| port_error("GetObject", e))?;
-        let mut file = tokio::fs::File::create(to)
-            .await
-            .map_err(|e| PortError::backend("create temporary file", false, e))?;
-        let mut body = out.body.into_async_read();
-        let copied = tokio::io::copy(&mut body, &mut file)
-            .await
-            .map_err(|e| PortError::backend("GetObject body", true, e))?;
-        tokio::io::AsyncWriteExt::flush(&mut file)
-            .await
-            .map_err(|e| PortError::backend("write temporary file", false, e))?;
-        Ok(copied)
+    fn open(&self, bucket: &str, key: &str, info: &ObjectInfo) -> Box<dyn ObjectReader> {
+        let source = S3Range {
+            client: self.client.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            etag: info.etag.clone(),
+        };
+        Box::new(S3Reader(RangeReader::new(Arc::new(source), info.size)))
     }
 
-    async fn upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        from: &Path,
-        content_type: &str,
-    ) -> Result<(), PortError> {
-        let body = ByteStream::from_path(from)
-            .await
-            .map_err(|e| PortError::backend("read temporary file", false, e))?;
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| port_error("PutObject", e))?;
-        Ok(())
+    fn create(&self, bucket: &str, key: &str, content_type: &str) -> Box<dyn ObjectWriter> {
+        Box::new(S3Writer::new(
+            self.client.clone(),
+            bucket,
+            key,
+            content_type,
+        ))
+    }
+}
+
+/// Ranged GETs of one object, pinned to the version its HEAD saw.
+struct S3Range {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    etag: Option<String>,
+}
+
+/// A body cut off mid-transfer is fetched again this many times (the SDK retries the request
+/// itself, with backoff, but not a body that breaks while streaming).
+const BODY_RETRIES: u32 = 3;
+
+#[async_trait]
+impl RangeGet for S3Range {
+    async fn get(&self, range: Range<u64>) -> Result<Bytes, PortError> {
+        let mut attempt = 0;
+        loop {
+            let out = self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .range(format!("bytes={}-{}", range.start, range.end - 1))
+                .set_if_match(self.etag.clone())
+                .send()
+                .await;
+            let out = match out {
+                Ok(out) => out,
+                Err(err) => {
+                    let status = err.raw_response().map(|r| r.status().as_u16());
+                    if err.as_service_error().is_some_and(|e| e.is_no_such_key())
+                        || status == Some(404)
+                    {
+                        return Err(PortError::ObjectGone);
+                    }
+                    if status == Some(412) {
+                        return Err(PortError::ObjectChanged);
+                    }
+                    return Err(port_error("GetObject", err));
+                }
+            };
+            match out.body.collect().await {
+                Ok(data) => return Ok(data.into_bytes()),
+                Err(err) if attempt < BODY_RETRIES => {
+                    attempt += 1;
+                    tracing::warn!(error = %err, attempt, "GetObject body broke off; fetching again");
+                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                }
+                Err(err) => return Err(PortError::backend("GetObject body", true, err)),
+            }
+        }
+    }
+}
+
+/// [`ObjectReader`] over S3.
+struct S3Reader(RangeReader);
+
+impl std::io::Read for S3Reader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl std::io::Seek for S3Reader {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.0.seek(to)
+    }
+}
+
+impl ObjectReader for S3Reader {
+    fn plan(&mut self, ranges: Vec<Range<u64>>) {
+        self.0.set_plan(ranges);
+    }
+
+    fn bytes_read(&self) -> Arc<AtomicU64> {
+        self.0.stats().bytes.clone()
     }
 }
 

@@ -182,10 +182,18 @@ impl EncodeSettings {
 /// Figures recorded on a finished job.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobStats {
+    /// Size of the upload.
     pub source_bytes: u64,
+    /// Bytes of the upload fetched to convert it (a video's audio is a small part of it).
+    #[serde(default)]
+    pub bytes_read: u64,
     pub mp3_bytes: u64,
     pub audio_seconds: f64,
     pub elapsed_ms: u64,
+    /// The converter process's peak resident memory (its high-water mark so far, which on a
+    /// warm Lambda instance includes earlier jobs).
+    #[serde(default)]
+    pub peak_rss_bytes: u64,
 }
 
 /// A conversion job as stored.

@@ -3,7 +3,11 @@
 
 use crate::job::{Job, JobEvent, JobId, JobStats, JobStatus, UserId};
 use async_trait::async_trait;
-use std::{collections::BTreeMap, path::Path, time::Duration};
+use std::io::{Read, Seek, Write};
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::{collections::BTreeMap, time::Duration};
 
 /// A boxed error from an adapter, kept whole so its chain can be logged.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -17,6 +21,12 @@ pub enum PortError {
     /// The item already exists.
     #[error("the item already exists")]
     AlreadyExists,
+    /// The object was deleted while it was being read.
+    #[error("the object is no longer there")]
+    ObjectGone,
+    /// The object was replaced while it was being read.
+    #[error("the object changed while it was being read")]
+    ObjectChanged,
     /// The call failed; `transient` says whether trying again later may succeed.
     #[error("{operation} failed")]
     Backend {
@@ -142,12 +152,34 @@ pub struct PresignedUpload {
 }
 
 /// What a HEAD of an object tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
     pub size: u64,
+    /// The object's version tag; reads are made against it, so a replaced object is noticed.
+    pub etag: Option<String>,
 }
 
-/// Object storage: presigning, and moving whole objects to and from local files.
+/// A seekable reader over a stored object, fetched in ranges as it is read. For a blocking
+/// thread: its reads wait for the network. Errors from the store come out as `io::Error`s
+/// whose inner error is a [`PortError`].
+pub trait ObjectReader: Read + Seek + Send + Sync {
+    /// The byte ranges the caller will read; only they are fetched ahead. Other reads are still
+    /// served, by small fetches.
+    fn plan(&mut self, ranges: Vec<Range<u64>>);
+    /// Bytes fetched from the store so far; keeps counting after the reader is handed on.
+    fn bytes_read(&self) -> Arc<AtomicU64>;
+}
+
+/// A stored object being written front to back, with the first part held back so its start
+/// can still be rewritten (an MP3's info frame is known only at the end). For a blocking thread.
+pub trait ObjectWriter: Write + Seek + Send {
+    /// Stores what was written as the object, which appears only now, whole. Returns its size.
+    fn finish(self: Box<Self>) -> Result<u64, PortError>;
+    /// Gives up: nothing is stored, and parts already sent are discarded.
+    fn abort(self: Box<Self>);
+}
+
+/// Object storage: presigning, and reading and writing objects as streams.
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     /// A PUT URL signed for exactly this content type and length.
@@ -167,18 +199,14 @@ pub trait ObjectStore: Send + Sync {
         download_name: &str,
         expires_in: Duration,
     ) -> Result<String, PortError>;
-    /// The object's size, or `None` if there is no such object.
+    /// The object's size and version, or `None` if there is no such object.
     async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, PortError>;
-    /// Streams the object into a local file; returns the bytes written.
-    async fn download(&self, bucket: &str, key: &str, to: &Path) -> Result<u64, PortError>;
-    /// Uploads a local file as the object.
-    async fn upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        from: &Path,
-        content_type: &str,
-    ) -> Result<(), PortError>;
+    /// A reader over the object as `info` describes it. Call inside the async runtime; read on
+    /// a blocking thread.
+    fn open(&self, bucket: &str, key: &str, info: &ObjectInfo) -> Box<dyn ObjectReader>;
+    /// A writer that stores `key` when finished. Call inside the async runtime; write on a
+    /// blocking thread.
+    fn create(&self, bucket: &str, key: &str, content_type: &str) -> Box<dyn ObjectWriter>;
 }
 
 /// Publishes job events (SNS).

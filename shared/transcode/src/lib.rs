@@ -21,6 +21,7 @@ mod tags;
 
 pub use error::TranscodeError;
 pub use plan::{Mp4Plan, mp4_audio_plan};
+pub use symphonia::core::io::MediaSource;
 pub use tags::{ENCODER, Tags};
 
 use mp3lame_encoder::Encoder;
@@ -29,7 +30,7 @@ use std::time::Duration;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, TrackType};
-use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
 /// What the encoder should aim for.
@@ -107,6 +108,41 @@ impl Summary {
             return Duration::ZERO;
         }
         Duration::from_secs_f64(self.frames as f64 / f64::from(self.sample_rate))
+    }
+}
+
+/// A `Read + Seek` source of known length (a ranged reader over remote storage, say) as the
+/// [`MediaSource`] [`transcode`] takes.
+pub struct SeekableSource<R> {
+    inner: R,
+    len: u64,
+}
+
+impl<R> SeekableSource<R> {
+    pub fn new(inner: R, len: u64) -> Self {
+        Self { inner, len }
+    }
+}
+
+impl<R: Read> Read for SeekableSource<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: Seek> Seek for SeekableSource<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(to)
+    }
+}
+
+impl<R: Read + Seek + Send + Sync> MediaSource for SeekableSource<R> {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.len)
     }
 }
 
@@ -391,7 +427,7 @@ fn read_head(source: &mut Box<dyn MediaSource>) -> Result<Vec<u8>, TranscodeErro
 }
 
 /// Whether the source starts like an ISO-BMFF (MP4, MOV, M4A, 3GP) file.
-fn looks_like_mp4(head: &[u8]) -> bool {
+pub(crate) fn looks_like_mp4(head: &[u8]) -> bool {
     matches!(
         head.get(4..8),
         Some(b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" | b"pnot" | b"styp")

@@ -39,6 +39,14 @@ impl Mp4Plan {
 /// Leaves the reader at an unspecified position.
 pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
     let len = r.seek(SeekFrom::End(0)).ok()?;
+    // Not even a box walk unless the file starts like an MP4: on anything else it would read a
+    // header at every offset a stray size field points to.
+    let mut head = [0u8; 8];
+    r.seek(SeekFrom::Start(0)).ok()?;
+    r.read_exact(&mut head).ok()?;
+    if !crate::looks_like_mp4(&head) {
+        return None;
+    }
     let mut budget = MAX_BOXES;
     let moov = find_top_level(r, len, b"moov", &mut budget)?;
     let moov_children = children(r, moov.body, moov.end, &mut budget);
