@@ -69,15 +69,16 @@ ff -i formats/he-aac.aac -c copy formats/he-aac.m4a
 ff -f lavfi -i "aevalsrc=0.9*sin(2*PI*300*t)|0.9*sin(2*PI*400*t)|0.9*sin(2*PI*500*t)|0.9*sin(2*PI*60*t)|0.9*sin(2*PI*700*t)|0.9*sin(2*PI*800*t):s=48000:d=1:c=5.1" \
    -c:a aac -b:a 192k formats/aac-5.1-loud.mp4
 
-# Streaming: 5 s of a 640x360 test pattern (600 kbit/s) with 64 kbit/s AAC, in the three MP4
-# layouts the converter meets: ffmpeg's own (audio every ~13 KiB), fragmented (one fragment a
-# second) and re-interleaved in one-second runs as phones write them (tools/interleave.py).
+# Streaming: 3 s of a noisy 640x360 test pattern (3 Mbit/s, so a second of video is larger than
+# the reader's 256 KiB gap) with 64 kbit/s AAC, in the three MP4 layouts the converter meets:
+# ffmpeg's own (audio every ~13 KiB), fragmented (one fragment a second) and re-interleaved in
+# one-second runs as phones write them (tools/interleave.py).
 mkdir -p streaming
-ff -f lavfi -i "testsrc2=size=640x360:rate=25:duration=5" \
-   -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=5" \
-   -f lavfi -i "sine=frequency=550:sample_rate=44100:duration=5" \
-   -filter_complex "[1][2]amerge=inputs=2[a]" -map 0:v -map "[a]" \
-   -c:v libx264 -preset ultrafast -b:v 600k -g 25 -c:a aac -b:a 64k -movflags +faststart \
-   streaming/plain.mp4
+ff -f lavfi -i "testsrc2=size=640x360:rate=25:duration=3" \
+   -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=3" \
+   -f lavfi -i "sine=frequency=550:sample_rate=44100:duration=3" \
+   -filter_complex "[0:v]noise=alls=30:allf=t[v];[1][2]amerge=inputs=2[a]" -map "[v]" -map "[a]" \
+   -c:v libx264 -preset ultrafast -b:v 3M -maxrate 3M -bufsize 1M -g 25 \
+   -c:a aac -b:a 64k -movflags +faststart streaming/plain.mp4
 ff -i streaming/plain.mp4 -c copy -movflags frag_keyframe+empty_moov streaming/frag.mp4
 python3 ../tools/interleave.py streaming/plain.mp4 streaming/inter1s.mp4

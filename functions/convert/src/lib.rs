@@ -11,9 +11,10 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde::Deserialize;
-use std::io::{Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::Ordering;
-use std::{sync::Arc, time::Duration, time::Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher};
 use video2mp3_domain::{
     EncodeSettings, EventPublisher, Job, JobEvent, JobStats, JobStatus, JobStore, ObjectReader,
@@ -322,39 +323,96 @@ fn stream_convert(
         tracing::info!(
             ranges = plan.ranges.len(),
             bytes = plan.bytes(),
+            other_track_ranges = plan.other_tracks.len(),
             fragmented = plan.fragmented,
             "MP4 fetch plan"
         );
-        reader.plan(plan.ranges);
+        reader.plan(plan.ranges, plan.other_tracks);
+    }
+    if let Err(err) = reader.seek(SeekFrom::Start(0)) {
+        writer.abort();
+        return Outcome::Io(err);
     }
     let mut writer = writer;
-    let result = reader
-        .seek(SeekFrom::Start(0))
-        .map_err(TranscodeError::Io)
-        .and_then(|_| {
-            let source = SeekableSource::new(reader, size);
-            video2mp3_transcode::transcode(Box::new(source), extension, &mut writer, options)
-        });
-    match result {
-        Ok(summary) => match writer.finish() {
+    let failure = Arc::new(Mutex::new(None));
+    let reader = Watched {
+        inner: reader,
+        failure: failure.clone(),
+    };
+    let source = SeekableSource::new(reader, size);
+    let result = video2mp3_transcode::transcode(Box::new(source), extension, &mut writer, options);
+    // A failed read is the store's fault whatever the demuxer made of it (symphonia's probe
+    // reports a failed read as an unknown format).
+    let failure = failure.lock().ok().and_then(|mut f| f.take());
+    match (result, failure) {
+        (_, Some(port)) => {
+            writer.abort();
+            Outcome::Store(port)
+        }
+        (Ok(summary), None) => match writer.finish() {
             Ok(mp3_bytes) => Outcome::Done(summary, mp3_bytes),
             Err(err) => Outcome::Store(err),
         },
-        Err(err) => {
+        (Err(err), None) => {
             writer.abort();
             match err {
                 TranscodeError::Io(io) => {
-                    match io.get_ref().and_then(|e| e.downcast_ref::<PortError>()) {
-                        Some(_) => match io.into_inner().map(|e| e.downcast::<PortError>()) {
-                            Some(Ok(port)) => Outcome::Store(*port),
-                            _ => Outcome::Io(std::io::Error::other("storage error lost its cause")),
-                        },
-                        None => Outcome::Io(io),
+                    match io.into_inner().map(|e| e.downcast::<PortError>()) {
+                        Some(Ok(port)) => Outcome::Store(*port),
+                        Some(Err(other)) => Outcome::Io(std::io::Error::other(other)),
+                        None => Outcome::Io(std::io::Error::other("I/O failed")),
                     }
                 }
                 other => Outcome::BadInput(other),
             }
         }
+    }
+}
+
+/// A reader that remembers the first storage error a read or seek met.
+struct Watched {
+    inner: Box<dyn ObjectReader>,
+    failure: Arc<Mutex<Option<PortError>>>,
+}
+
+impl Watched {
+    fn note<T>(&self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(err) = &result
+            && let Some(port) = err.get_ref().and_then(|e| e.downcast_ref::<PortError>())
+            && let Ok(mut slot) = self.failure.lock()
+        {
+            slot.get_or_insert_with(|| copy_port_error(port));
+        }
+        result
+    }
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let result = self.inner.read(buf);
+        self.note(result)
+    }
+}
+
+impl Seek for Watched {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let result = self.inner.seek(to);
+        self.note(result)
+    }
+}
+
+/// The same error again (a `PortError` owns its cause, so it cannot be cloned).
+fn copy_port_error(err: &PortError) -> PortError {
+    match err {
+        PortError::ConditionFailed => PortError::ConditionFailed,
+        PortError::AlreadyExists => PortError::AlreadyExists,
+        PortError::ObjectGone => PortError::ObjectGone,
+        PortError::ObjectChanged => PortError::ObjectChanged,
+        PortError::Backend {
+            operation,
+            transient,
+            source,
+        } => PortError::backend(operation, *transient, source.to_string()),
     }
 }
 

@@ -19,7 +19,7 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::sync::Arc;
@@ -36,6 +36,9 @@ pub const MIN_FETCH: u64 = 16 << 10;
 pub const MAX_AHEAD: u64 = 8 << 20;
 /// Requests in flight at most.
 pub const MAX_IN_FLIGHT: usize = 16;
+/// Blocks already read from that are kept, in case the reader comes back (a demuxer looks at the
+/// end of the file for tags, then starts from the front; a block boundary may cut a packet).
+const KEEP_READ_BLOCKS: usize = 3;
 /// Planned ranges closer than this are fetched as one. Skipping a gap saves its bytes but costs a
 /// request; with requests in flight concurrently the cost is one request's price and header, so
 /// the line sits where a gap is worth more than a request: at 256 KiB a phone video's second of
@@ -83,10 +86,17 @@ pub struct RangeReader {
     /// Fetched or fetching blocks by start offset; they never overlap.
     blocks: BTreeMap<u64, (u64, Block)>,
     plan: Vec<Range<u64>>,
-    /// Blocks fetching or fetched but not yet read.
+    /// Bytes served as zeros.
+    blank: Vec<Range<u64>>,
+    /// Blocks still fetching or fetched but not yet read from (at most [`MAX_IN_FLIGHT`]).
     pending: usize,
-    /// Read-ahead without a plan; grows while reads are sequential.
+    /// Blocks read from, oldest first; the oldest are dropped beyond [`KEEP_READ_BLOCKS`].
+    ready: VecDeque<u64>,
+    /// Read-ahead without a plan; grows while reads go on from block to block.
     window: u64,
+    /// The block of the latest read.
+    last_block_start: u64,
+    last_block_end: u64,
     stats: Arc<ReadStats>,
 }
 
@@ -101,8 +111,12 @@ impl RangeReader {
             pos: 0,
             blocks: BTreeMap::new(),
             plan: Vec::new(),
+            blank: Vec::new(),
             pending: 0,
+            ready: VecDeque::new(),
             window: MIN_FETCH,
+            last_block_start: u64::MAX,
+            last_block_end: u64::MAX,
             stats: Arc::new(ReadStats::default()),
         }
     }
@@ -113,8 +127,11 @@ impl RangeReader {
     }
 
     /// Reads ahead only the bytes of `ranges` (sorted or not), coalesced across gaps shorter
-    /// than [`MAX_GAP`]. An empty plan goes back to sequential read-ahead.
-    pub fn set_plan(&mut self, mut ranges: Vec<Range<u64>>) {
+    /// than [`MAX_GAP`]; reads within `blank` (sorted, disjoint; bytes whose content the caller
+    /// will not use) are served as zeros without fetching. An empty plan goes back to sequential
+    /// read-ahead.
+    pub fn set_plan(&mut self, mut ranges: Vec<Range<u64>>, blank: Vec<Range<u64>>) {
+        self.blank = blank;
         ranges.retain(|r| r.start < r.end && r.start < self.len);
         ranges.sort_by_key(|r| r.start);
         let mut plan: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
@@ -166,7 +183,7 @@ impl RangeReader {
     /// than [`MAX_IN_FLIGHT`] fetched blocks wait to be read.
     /// Blocks start below `want.end` but run on to `BLOCK` bytes (or `limit`), so a window that
     /// moves by a few KiB at a time still fetches in whole blocks.
-    fn fill(&mut self, want: Range<u64>, limit: u64) {
+    fn fill(&mut self, want: Range<u64>, limit: u64, block: u64) {
         let mut at = want.start;
         while at < want.end && self.pending < MAX_IN_FLIGHT {
             if let Some(start) = self.block_at(at) {
@@ -174,7 +191,7 @@ impl RangeReader {
                 continue;
             }
             let next_block = self.blocks.range(at..).next().map_or(u64::MAX, |(&s, _)| s);
-            let end = limit.min(next_block).min(at + BLOCK);
+            let end = limit.min(next_block).min(at + block);
             self.fetch(at..end);
             at = end;
         }
@@ -184,8 +201,13 @@ impl RangeReader {
     /// position, or the sequential window.
     fn read_ahead(&mut self) {
         if self.plan.is_empty() {
+            if self.window <= MIN_FETCH {
+                // Scattered reads: fetch what is read, nothing more.
+                return;
+            }
             let end = self.pos.saturating_add(self.window).min(self.len);
-            self.fill(self.pos..end, self.len);
+            // Blocks as large as the window: small while reads are scattered.
+            self.fill(self.pos..end, self.len, self.window.min(BLOCK));
             return;
         }
         let mut left = MAX_AHEAD;
@@ -198,7 +220,7 @@ impl RangeReader {
             let end = r.end.min(start.saturating_add(left));
             left -= end - start;
             let limit = r.end;
-            self.fill(start..end, limit);
+            self.fill(start..end, limit, BLOCK);
             i += 1;
         }
     }
@@ -211,6 +233,7 @@ impl RangeReader {
             .filter(|(start, (end, _))| stale(**start, *end))
             .map(|(start, _)| *start)
             .collect();
+        self.ready.retain(|s| !drop.contains(s));
         for start in drop {
             if let Some((_, Block::Pending(task))) = self.blocks.remove(&start) {
                 task.abort();
@@ -222,12 +245,11 @@ impl RangeReader {
     /// Makes sure the block holding `pos` is fetched and returns its start.
     fn ready_block(&mut self, pos: u64) -> io::Result<u64> {
         let start = match self.block_at(pos) {
-            Some(start) => {
-                self.window = (self.window * 2).min(MAX_AHEAD);
-                start
-            }
+            Some(start) => start,
             None => {
-                self.window = MIN_FETCH;
+                if pos != self.last_block_end {
+                    self.window = MIN_FETCH;
+                }
                 if self.plan.is_empty() {
                     // A seek: what was read ahead for the old position is not wanted now.
                     self.drop_blocks(|start, _| start > pos);
@@ -244,20 +266,32 @@ impl RangeReader {
                 pos
             }
         };
+        if start != self.last_block_start {
+            // Reads went on from one block into the next: sequential, so read further ahead.
+            if pos == self.last_block_end {
+                self.window = (self.window * 2).min(MAX_AHEAD);
+            }
+            self.last_block_start = start;
+            self.last_block_end = self.blocks.get(&start).map_or(0, |(end, _)| *end);
+        }
         self.read_ahead();
-        let Some((end, block)) = self.blocks.remove(&start) else {
-            return Err(io::Error::other("read-ahead block vanished"));
-        };
-        let data = match block {
-            Block::Ready(data) => data,
-            Block::Pending(task) => {
-                self.pending -= 1;
-                match self.runtime.block_on(task) {
-                    Ok(Ok(data)) => data,
-                    Ok(Err(err)) => return Err(io::Error::other(err)),
-                    Err(join) => return Err(io::Error::other(join)),
+        let task = match self.blocks.get_mut(&start) {
+            Some((_, Block::Ready(_))) => return Ok(start),
+            Some((end, Block::Pending(_))) => {
+                let end = *end;
+                match self.blocks.remove(&start) {
+                    Some((_, Block::Pending(task))) => (end, task),
+                    _ => return Err(io::Error::other("read-ahead block vanished")),
                 }
             }
+            None => return Err(io::Error::other("read-ahead block vanished")),
+        };
+        let (end, task) = task;
+        self.pending -= 1;
+        let data = match self.runtime.block_on(task) {
+            Ok(Ok(data)) => data,
+            Ok(Err(err)) => return Err(io::Error::other(err)),
+            Err(join) => return Err(io::Error::other(join)),
         };
         if data.len() as u64 != end - start {
             return Err(io::Error::other(PortError::backend(
@@ -271,6 +305,12 @@ impl RangeReader {
             )));
         }
         self.blocks.insert(start, (end, Block::Ready(data)));
+        self.ready.push_back(start);
+        while self.ready.len() > KEEP_READ_BLOCKS {
+            if let Some(old) = self.ready.pop_front() {
+                self.blocks.remove(&old);
+            }
+        }
         Ok(start)
     }
 }
@@ -280,6 +320,16 @@ impl Read for RangeReader {
         if buf.is_empty() || self.pos >= self.len {
             return Ok(0);
         }
+        let blank = self.blank.partition_point(|r| r.end <= self.pos);
+        if let Some(r) = self.blank.get(blank).filter(|r| r.start <= self.pos) {
+            // Bytes the caller drops unread (another track's samples): not fetched.
+            let n = buf
+                .len()
+                .min(usize::try_from(r.end - self.pos).unwrap_or(usize::MAX));
+            buf[..n].fill(0);
+            self.pos += n as u64;
+            return Ok(n);
+        }
         let start = self.ready_block(self.pos)?;
         let Some((_, Block::Ready(data))) = self.blocks.get(&start) else {
             return Err(io::Error::other("read-ahead block not ready"));
@@ -288,8 +338,6 @@ impl Read for RangeReader {
         let n = buf.len().min(data.len() - from);
         buf[..n].copy_from_slice(&data[from..from + n]);
         self.pos += n as u64;
-        let pos = self.pos;
-        self.drop_blocks(|_, end| end <= pos);
         Ok(n)
     }
 }
@@ -396,7 +444,7 @@ mod tests {
         let plan = runs.clone();
         let (read, stats) = on_runtime(move || {
             let mut r = RangeReader::new(m, len);
-            r.set_plan(plan.clone());
+            r.set_plan(plan.clone(), Vec::new());
             let mut out = Vec::new();
             for run in &plan {
                 r.seek(SeekFrom::Start(run.start)).unwrap();
@@ -427,7 +475,10 @@ mod tests {
         let mem = object(10, None);
         let plan = on_runtime(move || {
             let mut r = RangeReader::new(mem, 10 << 20);
-            r.set_plan(vec![0..100, 200..300, 300 + MAX_GAP + 1..400 + MAX_GAP]);
+            r.set_plan(
+                vec![0..100, 200..300, 300 + MAX_GAP + 1..400 + MAX_GAP],
+                Vec::new(),
+            );
             r.plan().to_vec()
         });
         assert_eq!(plan, vec![0..300, 300 + MAX_GAP + 1..400 + MAX_GAP]);
@@ -459,6 +510,7 @@ mod tests {
             }
             most
         });
-        assert!(most <= MAX_AHEAD + BLOCK, "held {most} bytes");
+        let kept = (KEEP_READ_BLOCKS as u64 + 1) * BLOCK;
+        assert!(most <= MAX_AHEAD + kept, "held {most} bytes");
     }
 }

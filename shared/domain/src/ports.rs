@@ -164,8 +164,10 @@ pub struct ObjectInfo {
 /// whose inner error is a [`PortError`].
 pub trait ObjectReader: Read + Seek + Send + Sync {
     /// The byte ranges the caller will read; only they are fetched ahead. Other reads are still
-    /// served, by small fetches.
-    fn plan(&mut self, ranges: Vec<Range<u64>>);
+    /// served, by small fetches, except within `unused`: bytes the caller reads but drops
+    /// unlooked-at (a video's frames, read by a demuxer that hands out every track), which are
+    /// served as zeros without fetching.
+    fn plan(&mut self, ranges: Vec<Range<u64>>, unused: Vec<Range<u64>>);
     /// Bytes fetched from the store so far; keeps counting after the reader is handed on.
     fn bytes_read(&self) -> Arc<AtomicU64>;
 }

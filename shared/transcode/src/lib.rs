@@ -420,6 +420,7 @@ fn transcode_unguarded<W: Write + Seek>(
 
 /// The first bytes of the source (up to 512), for sniffing; the source is rewound.
 fn read_head(source: &mut Box<dyn MediaSource>) -> Result<Vec<u8>, TranscodeError> {
+    source.seek(SeekFrom::Start(0))?;
     let mut head = Vec::with_capacity(512);
     source.take(512).read_to_end(&mut head)?;
     source.seek(SeekFrom::Start(0))?;

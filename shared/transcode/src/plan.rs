@@ -22,8 +22,12 @@ const MAX_FRAGMENTS: usize = 200_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mp4Plan {
     /// Sorted, disjoint byte ranges the demuxer will read for the audio track: its samples and,
-    /// in a fragmented file, each `moof`.
+    /// in a fragmented file, each `moof` and the header of every top-level box.
     pub ranges: Vec<Range<u64>>,
+    /// Sorted, disjoint byte ranges of the other tracks' samples (the video). The demuxer reads
+    /// them too, since it hands out every track's packets, but the converter drops those
+    /// packets unread: their bytes do not matter, and a reader may serve anything for them.
+    pub other_tracks: Vec<Range<u64>>,
     /// Whether the file is fragmented.
     pub fragmented: bool,
 }
@@ -50,38 +54,87 @@ pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
     let mut budget = MAX_BOXES;
     let moov = find_top_level(r, len, b"moov", &mut budget)?;
     let moov_children = children(r, moov.body, moov.end, &mut budget);
-    let (track_id, stbl) = moov_children
+    let tracks: Vec<(u32, bool, Vec<BoxHeader>)> = moov_children
         .iter()
         .filter(|b| &b.kind == b"trak")
-        .find_map(|trak| sound_track(r, trak, &mut budget))?;
+        .filter_map(|trak| track(r, trak, &mut budget))
+        .collect();
+    let track_id = tracks.iter().find(|(_, sound, _)| *sound)?.0;
     let fragmented = moov_children.iter().any(|b| &b.kind == b"mvex");
-    let mut ranges = sample_ranges(r, &stbl).unwrap_or_default();
+    let mut ranges = Vec::new();
+    let mut others = Vec::new();
+    for (id, _, stbl) in &tracks {
+        let found = sample_ranges(r, stbl).unwrap_or_default();
+        if *id == track_id {
+            ranges.extend(found);
+        } else {
+            others.extend(found);
+        }
+    }
     if fragmented {
-        let default_size = child(r, &moov_children, b"mvex", &mut budget)
-            .and_then(|mvex| trex_default_size(r, &mvex, track_id))
-            .unwrap_or(0);
-        fragment_ranges(r, len, moov.end, track_id, default_size, &mut ranges);
+        let defaults: Vec<(u32, u32)> = child(r, &moov_children, b"mvex", &mut budget)
+            .map(|mvex| trex_default_sizes(r, &mvex))
+            .unwrap_or_default();
+        fragment_ranges(
+            r,
+            len,
+            moov.end,
+            track_id,
+            &defaults,
+            &mut ranges,
+            &mut others,
+        );
     } else if ranges.is_empty() {
         return None;
     }
+    let ranges = merge(ranges);
+    let other_tracks = subtract(merge(others), &ranges);
     Some(Mp4Plan {
-        ranges: merge(ranges),
+        ranges,
+        other_tracks,
         fragmented,
     })
 }
 
-/// The track id and sample table of `trak` if it is a sound track.
-fn sound_track<R: Read + Seek>(
+/// `ranges` without any byte of `keep` (both sorted and disjoint).
+fn subtract(ranges: Vec<Range<u64>>, keep: &[Range<u64>]) -> Vec<Range<u64>> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut k = 0;
+    for r in ranges {
+        let mut start = r.start;
+        while k < keep.len() && keep[k].end <= start {
+            k += 1;
+        }
+        let mut j = k;
+        while start < r.end {
+            match keep.get(j) {
+                Some(cut) if cut.start < r.end => {
+                    if cut.start > start {
+                        out.push(start..cut.start);
+                    }
+                    start = start.max(cut.end);
+                    j += 1;
+                }
+                _ => {
+                    out.push(start..r.end);
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The track id, whether it is a sound track, and its sample table.
+fn track<R: Read + Seek>(
     r: &mut R,
     trak: &BoxHeader,
     budget: &mut usize,
-) -> Option<(u32, Vec<BoxHeader>)> {
+) -> Option<(u32, bool, Vec<BoxHeader>)> {
     let parts = children(r, trak.body, trak.end, budget);
     let mdia = child(r, &parts, b"mdia", budget)?;
     let hdlr = body_of(r, &mdia, b"hdlr", 1024)?;
-    if hdlr.get(8..12)? != b"soun" {
-        return None;
-    }
+    let sound = hdlr.get(8..12)? == b"soun";
     let tkhd = body_of(r, &parts, b"tkhd", 256)?;
     let track_id = match tkhd.first()? {
         0 => be_u32(&tkhd, 12)?,
@@ -90,7 +143,7 @@ fn sound_track<R: Read + Seek>(
     };
     let minf = child(r, &mdia, b"minf", budget)?;
     let stbl = child(r, &minf, b"stbl", budget)?;
-    Some((track_id, stbl))
+    Some((track_id, sound, stbl))
 }
 
 /// One range per chunk of the track (`stco`/`co64` offsets, `stsc` samples per chunk, `stsz`
@@ -153,23 +206,24 @@ fn sample_ranges<R: Read + Seek>(r: &mut R, stbl: &[BoxHeader]) -> Option<Vec<Ra
     Some(ranges)
 }
 
-/// The default sample size `trex` gives the track, if any.
-fn trex_default_size<R: Read + Seek>(r: &mut R, mvex: &[BoxHeader], track_id: u32) -> Option<u32> {
+/// Each track's default sample size from its `trex`.
+fn trex_default_sizes<R: Read + Seek>(r: &mut R, mvex: &[BoxHeader]) -> Vec<(u32, u32)> {
     mvex.iter()
         .filter(|b| &b.kind == b"trex")
         .filter_map(|b| read_body(r, b, 64))
-        .find(|body| be_u32(body, 4) == Some(track_id))
-        .and_then(|body| be_u32(&body, 16))
+        .filter_map(|body| Some((be_u32(&body, 4)?, be_u32(&body, 16)?)))
+        .collect()
 }
 
-/// Walks the top-level boxes after the `moov`: each `moof`, and the track's runs in it.
+/// Walks the top-level boxes after the `moov`: each `moof`, and the runs of each track in it.
 fn fragment_ranges<R: Read + Seek>(
     r: &mut R,
     len: u64,
     from: u64,
     track_id: u32,
-    default_size: u32,
+    defaults: &[(u32, u32)],
     out: &mut Vec<Range<u64>>,
+    others: &mut Vec<Range<u64>>,
 ) {
     let mut at = from;
     let mut fragments = 0;
@@ -177,11 +231,13 @@ fn fragment_ranges<R: Read + Seek>(
         if header.end <= at || fragments >= MAX_FRAGMENTS {
             break;
         }
+        // The demuxer reads every top-level box header on its way from fragment to fragment.
+        out.push(at..header.body);
         if &header.kind == b"moof" {
             fragments += 1;
             out.push(at..header.end);
             if let Some(moof) = read_body(r, &header, 4 << 20) {
-                traf_ranges(&moof, at, track_id, default_size, out);
+                traf_ranges(&moof, at, track_id, defaults, out, others);
             }
         }
         at = header.end;
@@ -203,13 +259,15 @@ fn boxes_in(body: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     })
 }
 
-/// The ranges of `track_id`'s samples in one `moof` starting at `moof_start`.
+/// The ranges of each track's samples in one `moof` starting at `moof_start`: `track_id`'s
+/// into `out`, the others' into `others`.
 fn traf_ranges(
     moof: &[u8],
     moof_start: u64,
     track_id: u32,
-    default_size: u32,
+    defaults: &[(u32, u32)],
     out: &mut Vec<Range<u64>>,
+    others: &mut Vec<Range<u64>>,
 ) {
     for (kind, traf) in boxes_in(moof) {
         if &kind != b"traf" {
@@ -221,9 +279,13 @@ fn traf_ranges(
         let Some(flags) = be_u32(tfhd, 0).map(|v| v & 0x00ff_ffff) else {
             continue;
         };
-        if be_u32(tfhd, 4) != Some(track_id) {
+        let Some(this_track) = be_u32(tfhd, 4) else {
             continue;
-        }
+        };
+        let default_size = defaults
+            .iter()
+            .find(|(id, _)| *id == this_track)
+            .map_or(0, |(_, size)| *size);
         let mut at = 8;
         let mut base = moof_start;
         if flags & 0x01 != 0 {
@@ -249,7 +311,11 @@ fn traf_ranges(
             };
             next = run.end;
             if run.end > run.start {
-                out.push(run);
+                if this_track == track_id {
+                    out.push(run);
+                } else {
+                    others.push(run);
+                }
             }
         }
     }
@@ -304,6 +370,18 @@ mod tests {
     #[test]
     fn merge_joins_touching_and_overlapping_ranges() {
         assert_eq!(merge(vec![10..20, 0..5, 5..8, 15..30]), vec![0..8, 10..30]);
+    }
+
+    #[test]
+    fn subtract_cuts_the_kept_bytes_out() {
+        assert_eq!(
+            subtract(vec![0..10, 20..30, 40..50], &[5..8, 25..45]),
+            vec![0..5, 8..10, 20..25, 45..50]
+        );
+        let whole = vec![Range { start: 0, end: 10 }];
+        assert_eq!(subtract(whole.clone(), &[]), whole);
+        let inside = vec![Range { start: 3, end: 4 }];
+        assert_eq!(subtract(inside, &whole), Vec::<Range<u64>>::new());
     }
 
     #[test]

@@ -55,12 +55,24 @@ fn check(name: &str, fragmented: bool) {
     let file = fixture(name);
     let plan = mp4_audio_plan(&mut Cursor::new(&file)).expect("a plan");
     assert_eq!(plan.fragmented, fragmented, "{name}");
-    for pair in plan.ranges.windows(2) {
+    for list in [&plan.ranges, &plan.other_tracks] {
+        for pair in list.windows(2) {
+            assert!(
+                pair[0].end <= pair[1].start,
+                "{name}: ranges sorted and disjoint"
+            );
+        }
+    }
+    for other in &plan.other_tracks {
         assert!(
-            pair[0].end < pair[1].start,
-            "{name}: ranges sorted and disjoint"
+            !plan
+                .ranges
+                .iter()
+                .any(|r| r.start < other.end && other.start < r.end),
+            "{name}: {other:?} is both audio and another track's"
         );
     }
+    let others: u64 = plan.other_tracks.iter().map(|r| r.end - r.start).sum();
     let mut blanked = file.clone();
     let mut media = 0usize;
     for body in mdat_bodies(&file) {
@@ -85,6 +97,12 @@ fn check(name: &str, fragmented: bool) {
         share * 100.0
     );
     assert!(media > file.len() / 2, "{name}: the media data was found");
+    // Every sample of the file is either the audio's or another track's (the video).
+    let samples = plan.bytes() + others;
+    assert!(
+        samples as f64 > 0.98 * media as f64,
+        "{name}: {samples} bytes of samples found in {media} bytes of media data"
+    );
     assert_eq!(
         mp3_of(blanked),
         mp3_of(file),

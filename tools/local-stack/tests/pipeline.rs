@@ -6,111 +6,13 @@
 
 use video2mp3_mp3check as mp3check;
 
-use local_stack::client::{ApiClient, UploadTicket};
-use local_stack::{Moto, SentEmail, Stack, StackOptions, sent_emails};
+mod common;
+
+use common::{PASSWORD, spawn, spawn_app, spawn_app_with, upload};
+use local_stack::client::UploadTicket;
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-struct App {
-    stack: Stack,
-    _moto: Moto,
-    root: PathBuf,
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-async fn spawn_app_with(parameters: &[(&str, &str)]) -> App {
-    spawn(parameters, true).await
-}
-
-async fn spawn(parameters: &[(&str, &str)], pollers: bool) -> App {
-    if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("info,aws_config=warn")
-            .with_test_writer()
-            .try_init();
-    }
-    let root = repo_root();
-    let moto = Moto::start(&root, None)
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    let mut options = StackOptions::new(&root, &moto.url);
-    options.retry_delay = Duration::from_secs(1);
-    options.pollers = pollers;
-    options.parameters = parameters
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let stack = Stack::start(options)
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    App {
-        stack,
-        _moto: moto,
-        root,
-    }
-}
-
-async fn spawn_app() -> App {
-    spawn_app_with(&[]).await
-}
-
-impl App {
-    fn client(&self) -> ApiClient {
-        ApiClient::new(&self.stack.api_url)
-    }
-
-    async fn user(&self, email: &str) -> ApiClient {
-        self.stack.add_user(email, PASSWORD).await.unwrap();
-        let mut client = self.client();
-        client.login(email, PASSWORD).await.unwrap();
-        client
-    }
-
-    fn fixture(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.root.join("fixtures").join(name)).unwrap()
-    }
-
-    async fn emails_to(&self, to: &str, count: usize) -> Vec<SentEmail> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let mails: Vec<_> = sent_emails(&self.stack.moto_url)
-                .await
-                .unwrap()
-                .into_iter()
-                .filter(|m| m.to.iter().any(|t| t == to))
-                .collect();
-            if mails.len() >= count || Instant::now() > deadline {
-                return mails;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-async fn upload(
-    client: &ApiClient,
-    filename: &str,
-    content_type: &str,
-    bytes: Vec<u8>,
-) -> UploadTicket {
-    let ticket = client
-        .create_upload(
-            &json!({"filename": filename, "content_type": content_type, "size": bytes.len()}),
-        )
-        .await
-        .unwrap();
-    client.upload(&ticket, bytes).await.unwrap();
-    ticket
-}
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_accepts_the_right_password_and_refuses_everything_else_alike() {

@@ -1,0 +1,110 @@
+//! What the end-to-end tests share: a moto and a local stack per test, a user, fixtures.
+//! `TEST_LOG=1` shows the stack's logs.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use local_stack::client::{ApiClient, UploadTicket};
+use local_stack::{Moto, SentEmail, Stack, StackOptions, sent_emails};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct App {
+    pub stack: Stack,
+    _moto: Moto,
+    pub root: PathBuf,
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+pub async fn spawn_app_with(parameters: &[(&str, &str)]) -> App {
+    spawn(parameters, true).await
+}
+
+pub async fn spawn(parameters: &[(&str, &str)], pollers: bool) -> App {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info,aws_config=warn")
+            .with_test_writer()
+            .try_init();
+    }
+    let root = repo_root();
+    let moto = Moto::start(&root, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let mut options = StackOptions::new(&root, &moto.url);
+    options.retry_delay = Duration::from_secs(1);
+    options.pollers = pollers;
+    options.parameters = parameters
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let stack = Stack::start(options)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    App {
+        stack,
+        _moto: moto,
+        root,
+    }
+}
+
+pub async fn spawn_app() -> App {
+    spawn_app_with(&[]).await
+}
+
+impl App {
+    pub fn client(&self) -> ApiClient {
+        ApiClient::new(&self.stack.api_url)
+    }
+
+    pub async fn user(&self, email: &str) -> ApiClient {
+        self.stack.add_user(email, PASSWORD).await.unwrap();
+        let mut client = self.client();
+        client.login(email, PASSWORD).await.unwrap();
+        client
+    }
+
+    pub fn fixture(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.root.join("fixtures").join(name)).unwrap()
+    }
+
+    pub async fn emails_to(&self, to: &str, count: usize) -> Vec<SentEmail> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mails: Vec<_> = sent_emails(&self.stack.moto_url)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.to.iter().any(|t| t == to))
+                .collect();
+            if mails.len() >= count || Instant::now() > deadline {
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+pub async fn upload(
+    client: &ApiClient,
+    filename: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> UploadTicket {
+    let ticket = client
+        .create_upload(
+            &json!({"filename": filename, "content_type": content_type, "size": bytes.len()}),
+        )
+        .await
+        .unwrap();
+    client.upload(&ticket, bytes).await.unwrap();
+    ticket
+}
