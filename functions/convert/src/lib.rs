@@ -28,6 +28,8 @@ pub struct Config {
     pub uploads_bucket: String,
     pub mp3_bucket: String,
     pub max_audio: Duration,
+    /// Uploads larger than this fail without being read.
+    pub max_source_bytes: u64,
 }
 
 /// What the handler needs, built once per cold start.
@@ -40,13 +42,14 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `MP3_BUCKET`, `TOPIC_ARN` and `MAX_AUDIO_SECONDS`
-    /// (default 4 h).
+    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `MP3_BUCKET`, `TOPIC_ARN`, `MAX_AUDIO_SECONDS`
+    /// (default 4 h) and `MAX_UPLOAD_BYTES` (default 2 GiB).
     pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let config = Config {
             uploads_bucket: env.required("UPLOADS_BUCKET")?,
             mp3_bucket: env.required("MP3_BUCKET")?,
             max_audio: Duration::from_secs(env.parsed_or("MAX_AUDIO_SECONDS", 4 * 3600)?),
+            max_source_bytes: env.parsed_or("MAX_UPLOAD_BYTES", 2 << 30)?,
         };
         Ok(Self {
             jobs: Arc::new(DynamoTable::new(
@@ -209,6 +212,13 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         let reason = format!(
             "the uploaded file is {} bytes but {} bytes were announced; please upload it again",
             object.size, job.declared_size
+        );
+        return fail(&job, reason, deps).await;
+    }
+    if object.size > deps.config.max_source_bytes {
+        let reason = format!(
+            "the uploaded file is {} bytes; the largest accepted is {} bytes",
+            object.size, deps.config.max_source_bytes
         );
         return fail(&job, reason, deps).await;
     }

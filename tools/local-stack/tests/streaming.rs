@@ -393,3 +393,81 @@ async fn a_multipart_upload_that_fails_is_aborted() {
     assert!(result.is_err(), "{result:?}");
     assert_no_output(&app, &json!({"job_id": "big.mp3"})).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_over_the_size_limit_fails_without_being_read() {
+    use video2mp3_domain::{Job, JobId, JobStatus, JobStore, User, UserId, UserStore};
+    // The limit was lowered after the upload URL was issued: the converter checks it again.
+    let app = spawn(&[("MaxUploadBytes", "1000")], false).await;
+    let table = video2mp3_aws::DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&app.stack.sdk),
+        app.stack.table_name().unwrap(),
+    );
+    let user_id = UserId::generate();
+    table
+        .create_user(
+            &User {
+                user_id: user_id.clone(),
+                email: "ann@example.com".into(),
+            },
+            "unused",
+        )
+        .await
+        .unwrap();
+    let job_id = JobId::generate();
+    let bytes = app.fixture("sample.mp4");
+    let key = format!("uploads/{user_id}/{job_id}/clip.mp4");
+    let now = time::OffsetDateTime::now_utc();
+    table
+        .create_job(&Job {
+            job_id,
+            user_id: user_id.clone(),
+            filename: "clip.mp4".into(),
+            content_type: "video/mp4".into(),
+            declared_size: bytes.len() as u64,
+            settings: Default::default(),
+            status: JobStatus::AwaitingUpload,
+            error: None,
+            source_key: key.clone(),
+            output_key: None,
+            stats: None,
+            created_at: now,
+            updated_at: now,
+            notified: false,
+        })
+        .await
+        .unwrap();
+    video2mp3_aws::s3_client(&app.stack.sdk)
+        .put_object()
+        .bucket(bucket(&app, "UploadsBucket"))
+        .key(&key)
+        .body(bytes.into())
+        .send()
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(&app.stack.moto_url, |seen: &Seen| {
+        if seen.method == http::Method::GET && !seen.path_and_query.contains('?') {
+            Action::Fail(500, "ReadWhenItShouldNot")
+        } else {
+            Action::Forward
+        }
+    })
+    .await
+    .unwrap();
+    let deps = convert_through(&app, &proxy.url).await;
+    let ticket = UploadTicket {
+        job_id: job_id.to_string(),
+        url: format!("http://s3.local/{}/{key}", bucket(&app, "UploadsBucket")),
+        method: "PUT".into(),
+        headers: Default::default(),
+    };
+    deliver(&app, &deps, &ticket).await;
+    let job = table.job(&user_id, &job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    let expected = format!(
+        "the uploaded file is {} bytes; the largest accepted is 1000 bytes",
+        app.fixture("sample.mp4").len()
+    );
+    assert_eq!(job.error, Some(expected));
+    assert_eq!(proxy.faults(), 0, "the object was not read");
+}
