@@ -14,7 +14,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv demo test check-format lint unit sam-validate local user build fixtures bench fuzz clean
+.PHONY: help venv demo test check-format lint unit sam-validate local user build fixtures bench bench-stream fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -23,6 +23,7 @@ help:
 	@echo "make user      EMAIL=... PASSWORD=... add a user to a running local stack"
 	@echo "make build     sam build for arm64 (installs cargo-lambda and zig first)"
 	@echo "make bench     the engine against ffmpeg on a 10-minute video (needs ffmpeg)"
+	@echo "make bench-stream  hour-long uploads through S3 on the local stack: bytes read, peak RSS"
 	@echo "make fuzz      fuzz the decode->encode path (FUZZ_SECONDS=600; installs cargo-fuzz)"
 
 # The Python tools, pinned in requirements-dev.txt, in a venv of the project's own.
@@ -73,6 +74,11 @@ fixtures:
 bench:
 	$(CARGO) build --release --quiet -p video2mp3-transcode
 	$(PYTHON) tools/bench.py
+
+# Hour-long uploads (over 1 GB) converted through S3 on the local stack: bytes read, peak RSS.
+bench-stream: venv
+	$(CARGO) build --release --quiet -p local-stack -p video2mp3-transcode -p convert
+	$(PYTHON) tools/bench_stream.py $(BENCH_STREAM_ARGS)
 
 # libFuzzer over the whole decode->encode path, seeded with the fixtures. A crash is saved
 # under shared/transcode/fuzz/artifacts: copy it to fixtures/fuzz/ so tests keep it.

@@ -1,10 +1,10 @@
-//! Writes an object to S3 as it is produced: a multipart upload in parts of [`PART`] bytes, each
-//! sent while the next is being written.
+//! Writes an object to S3 as it is produced: a multipart upload in parts of [`PART`] bytes (the
+//! first [`FIRST_PART`]), each sent while the next is being written.
 //!
 //! The first part is held back and uploaded last (S3 accepts parts in any order), so the start of
 //! the object can be rewritten until the end: an MP3's Xing/LAME info frame is only known after
-//! the last frame. An object that fits in the first part and the one after it goes up in one
-//! PUT. The object appears only when the upload completes; on failure the upload is aborted
+//! the last frame. An object that fits in the first part and the one after it (13 MiB) goes up in
+//! one PUT. The object appears only when the upload completes; on failure the upload is aborted
 //! (and the bucket's lifecycle rule removes any that a crash leaves behind).
 //!
 //! Memory: the held first part, the part being written and the part being uploaded, so at most
@@ -19,8 +19,11 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 use video2mp3_domain::{ObjectWriter, PortError};
 
-/// Part size: S3's minimum is 5 MiB for every part but the last.
+/// Size of the parts after the first.
 pub const PART: usize = 8 << 20;
+/// Size of the first part, held in memory until the end: S3's minimum for a part that is not the
+/// last, so that what is held is as small as it can be.
+pub const FIRST_PART: usize = 5 << 20;
 
 struct Multipart {
     upload_id: String,
@@ -156,10 +159,10 @@ impl S3Writer {
     }
 
     fn append(&mut self, mut buf: &[u8]) -> Result<(), PortError> {
-        if self.first.len() < PART {
-            let n = buf.len().min(PART - self.first.len());
+        if self.first.len() < FIRST_PART {
+            let n = buf.len().min(FIRST_PART - self.first.len());
             if self.first.capacity() == 0 {
-                self.first.reserve_exact(PART);
+                self.first.reserve_exact(FIRST_PART);
             }
             self.first.extend_from_slice(&buf[..n]);
             buf = &buf[n..];

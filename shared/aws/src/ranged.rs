@@ -29,16 +29,16 @@ use tokio::task::JoinHandle;
 use video2mp3_domain::PortError;
 
 /// The largest single GET.
-pub const BLOCK: u64 = 1 << 20;
+pub const BLOCK: u64 = 512 << 10;
 /// The smallest GET, for a read the plan did not foresee.
 pub const MIN_FETCH: u64 = 16 << 10;
 /// Bytes fetched ahead of the read position at most.
-pub const MAX_AHEAD: u64 = 8 << 20;
+pub const MAX_AHEAD: u64 = 4 << 20;
 /// Requests in flight at most.
 pub const MAX_IN_FLIGHT: usize = 16;
 /// Blocks already read from that are kept, in case the reader comes back (a demuxer looks at the
 /// end of the file for tags, then starts from the front; a block boundary may cut a packet).
-const KEEP_READ_BLOCKS: usize = 3;
+const KEEP_READ_BLOCKS: usize = 2;
 /// Planned ranges closer than this are fetched as one. Skipping a gap saves its bytes but costs a
 /// request; with requests in flight concurrently the cost is one request's price and header, so
 /// the line sits where a gap is worth more than a request: at 256 KiB a phone video's second of
@@ -131,7 +131,6 @@ impl RangeReader {
     /// will not use) are served as zeros without fetching. An empty plan goes back to sequential
     /// read-ahead.
     pub fn set_plan(&mut self, mut ranges: Vec<Range<u64>>, blank: Vec<Range<u64>>) {
-        self.blank = blank;
         ranges.retain(|r| r.start < r.end && r.start < self.len);
         ranges.sort_by_key(|r| r.start);
         let mut plan: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
@@ -144,6 +143,7 @@ impl RangeReader {
                 _ => plan.push(r),
             }
         }
+        self.blank = blank;
         self.plan = plan;
     }
 

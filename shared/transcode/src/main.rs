@@ -50,6 +50,11 @@ fn main() -> ExitCode {
         quality,
         threads: args.threads.unwrap_or(defaults.threads).max(1),
         segment_frames: args.segment_frames,
+        // As the service does: the title is the source's, else the file's name.
+        fallback_title: args
+            .input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned()),
         ..defaults
     };
     let started = Instant::now();

@@ -27,6 +27,10 @@ enum Command {
         api_port: u16,
         #[arg(long, env = "MOTO_PORT", default_value_t = 4566)]
         moto_port: u16,
+        /// Leave this function's queue to an outside process (repeatable); its environment is
+        /// printed as `external <binary> <JSON>` before `ready:`.
+        #[arg(long)]
+        external: Vec<String>,
     },
     /// Convert one file end to end over HTTP, then stop everything.
     Demo {
@@ -67,12 +71,21 @@ async fn main() -> Result<()> {
         Command::Serve {
             api_port,
             moto_port,
+            external,
         } => {
             init_logs();
             let moto = Moto::start(&root, Some(moto_port)).await?;
             let mut options = StackOptions::new(&root, &moto.url);
             options.api_port = api_port;
+            options.external = external.clone();
             let stack = Stack::start(options).await?;
+            for binary in &external {
+                let env = stack
+                    .environments
+                    .get(binary)
+                    .with_context(|| format!("the template has no function {binary}"))?;
+                println!("external {binary} {}", serde_json::to_string(env)?);
+            }
             println!("ready: {}", stack.api_url);
             println!(
                 "moto: {}  (add a user: make user EMAIL=you@example.com PASSWORD=...)",

@@ -45,6 +45,9 @@ pub struct StackOptions {
     pub retry_delay: Duration,
     /// Whether to poll the queues (off when a test invokes the queue handlers itself).
     pub pollers: bool,
+    /// Functions (by binary name) whose queues are left for an outside process to poll, e.g. the
+    /// real Lambda binary under a runtime emulator (`make bench-stream` measures it that way).
+    pub external: Vec<String>,
 }
 
 impl StackOptions {
@@ -56,6 +59,7 @@ impl StackOptions {
             parameters: HashMap::new(),
             retry_delay: Duration::from_secs(2),
             pollers: true,
+            external: Vec::new(),
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct Stack {
     pub sdk: SdkConfig,
     pub resolver: Resolver,
     pub functions: Vec<Arc<Function>>,
+    /// The environment each function gets, by binary name.
+    pub environments: HashMap<String, HashMap<String, String>>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -131,11 +137,13 @@ impl Stack {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut functions = Vec::new();
+        let mut environments = HashMap::new();
         for (logical_id, resource) in template.resources_of("AWS::Serverless::Function") {
             let env = function_env(&template, resource, &resolver)
                 .with_context(|| format!("environment of {logical_id}"))?;
             let binary = scalar(&resource["Metadata"]["BuildProperties"]["Binary"])
                 .ok_or_else(|| anyhow!("{logical_id} has no Metadata.BuildProperties.Binary"))?;
+            environments.insert(binary.clone(), env.clone());
             let handler = Handler::build(&binary, &sdk, &Env::from_map(env))
                 .await
                 .with_context(|| format!("configuring {logical_id} ({binary})"))?;
@@ -152,15 +160,14 @@ impl Stack {
                 .await?;
         let mut tasks = vec![server];
         if options.pollers {
+            let polled: Vec<Arc<Function>> = functions
+                .iter()
+                .filter(|f| !options.external.contains(&f.binary))
+                .cloned()
+                .collect();
             tasks.extend(
-                crate::pollers::start(
-                    &functions,
-                    &sdk,
-                    &resolver,
-                    options.retry_delay,
-                    shutdown_rx,
-                )
-                .await?,
+                crate::pollers::start(&polled, &sdk, &resolver, options.retry_delay, shutdown_rx)
+                    .await?,
             );
         }
         Ok(Self {
@@ -169,6 +176,7 @@ impl Stack {
             sdk,
             resolver,
             functions,
+            environments,
             shutdown,
             tasks,
         })
