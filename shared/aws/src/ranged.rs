@@ -3,7 +3,8 @@
 //! Made for the converter's blocking thread: `Read + Seek` on the outside, concurrent async
 //! fetches on the runtime inside. It never holds the whole object: at most [`MAX_AHEAD`] bytes
 //! are fetched ahead of the read position, in requests of at most [`BLOCK`] bytes, with up to
-//! [`MAX_IN_FLIGHT`] requests at once, and blocks behind the position are dropped.
+//! [`MAX_IN_FLIGHT`] blocks fetching or waiting to be read, and only the last few blocks read
+//! are kept (a demuxer looks at the end of the file, then starts from the front).
 //!
 //! Two ways to read ahead:
 //! - With a *plan* (the byte ranges the demuxer will need, e.g. an MP4's audio samples), only
@@ -179,10 +180,10 @@ impl RangeReader {
         self.pending += 1;
     }
 
-    /// Fetches the parts of `want` not yet fetched, in blocks of at most [`BLOCK`], while fewer
-    /// than [`MAX_IN_FLIGHT`] fetched blocks wait to be read.
-    /// Blocks start below `want.end` but run on to `BLOCK` bytes (or `limit`), so a window that
-    /// moves by a few KiB at a time still fetches in whole blocks.
+    /// Fetches the parts of `want` not yet fetched, in blocks of `block` bytes, while fewer than
+    /// [`MAX_IN_FLIGHT`] blocks are fetching or waiting to be read. Blocks start below
+    /// `want.end` but run on to their full size (or `limit`), so a window that moves by a few
+    /// KiB at a time still fetches whole blocks.
     fn fill(&mut self, want: Range<u64>, limit: u64, block: u64) {
         let mut at = want.start;
         while at < want.end && self.pending < MAX_IN_FLIGHT {
