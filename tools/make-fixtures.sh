@@ -65,6 +65,12 @@ fmt 44100 -c:a wmav2 -b:a 64k formats/refuse-wma.wma
 ff -f lavfi -i "$(pair 44100)" -f s16le -ac 2 - \
   | cargo run --quiet -p video2mp3-transcode --example make-he-aac -- 44100 > formats/he-aac.aac
 ff -i formats/he-aac.aac -c copy formats/he-aac.m4a
+# Two audio tracks, the second marked default (ffmpeg writes FlagDefault=0 on the first and
+# leaves it out, meaning 1, on the second): 440 Hz and 1000 Hz mono.
+ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=1" \
+   -f lavfi -i "sine=frequency=1000:sample_rate=44100:duration=1" \
+   -map 0 -map 1 -c:a flac -disposition:a:0 0 -disposition:a:1 default \
+   formats/two-tracks-second-default.mkv
 # Loud 5.1: every channel near full scale, so a plain downmix would clip.
 ff -f lavfi -i "aevalsrc=0.9*sin(2*PI*300*t)|0.9*sin(2*PI*400*t)|0.9*sin(2*PI*500*t)|0.9*sin(2*PI*60*t)|0.9*sin(2*PI*700*t)|0.9*sin(2*PI*800*t):s=48000:d=1:c=5.1" \
    -c:a aac -b:a 192k formats/aac-5.1-loud.mp4

@@ -11,6 +11,7 @@ mod downmix;
 mod error;
 mod fdk;
 mod lame;
+mod mkvtracks;
 mod mp4edit;
 mod names;
 mod parallel;
@@ -199,6 +200,12 @@ fn transcode_unguarded<W: Write + Seek>(
     } else {
         Vec::new()
     };
+    // symphonia cannot tell a Matroska track's absent FlagDefault (meaning default) from 0.
+    let mkv_default = if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        mkvtracks::default_audio_track(&mut source)
+    } else {
+        None
+    };
     source.seek(SeekFrom::Start(0))?;
     let mut hint = Hint::new();
     if let Some(ext) = extension {
@@ -223,14 +230,13 @@ fn transcode_unguarded<W: Write + Seek>(
         })?;
     let format_name = format.format_info().short_name.to_owned();
 
-    let track = format
-        .default_track(TrackType::Audio)
-        .or_else(|| {
-            format
-                .tracks()
-                .iter()
-                .find(|t| t.codec_params.as_ref().and_then(|p| p.audio()).is_some())
-        })
+    let is_audio = |t: &&symphonia::core::formats::Track| {
+        t.codec_params.as_ref().and_then(|p| p.audio()).is_some()
+    };
+    let track = mkv_default
+        .and_then(|id| format.tracks().iter().filter(is_audio).find(|t| t.id == id))
+        .or_else(|| format.default_track(TrackType::Audio))
+        .or_else(|| format.tracks().iter().find(is_audio))
         .ok_or(TranscodeError::NoAudioTrack)?;
     let track_id = track.id;
     let params = track

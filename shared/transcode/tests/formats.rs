@@ -112,6 +112,14 @@ fn every_common_format_converts_faithfully() {
 }
 
 #[test]
+fn the_default_track_of_a_matroska_file_is_taken() {
+    // Track 1: 440 Hz, FlagDefault 0. Track 2: 1000 Hz, no FlagDefault (which means default).
+    let a = mp3check::analyse(convert("two-tracks-second-default.mkv").unwrap());
+    assert_eq!(a.channels, 1, "{a:?}");
+    assert!((a.frequency[0] - 1000.0).abs() < 60.0, "{a:?}");
+}
+
+#[test]
 fn five_one_aac_is_downmixed_to_stereo() {
     // Six tones: L 300, R 400, C 500, LFE 60, Ls 700, Rs 800 Hz. After the downmix both sides
     // carry sound and neither is silent or clipped.
