@@ -11,6 +11,7 @@
 //! three parts; the writer waits for a part's upload before handing over the next.
 
 use crate::errors::port_error;
+use aws_sdk_s3::operation::abort_multipart_upload::builders::AbortMultipartUploadFluentBuilder;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
@@ -249,22 +250,30 @@ impl S3Writer {
         Ok(len)
     }
 
-    fn abort_upload(&mut self) {
+    /// Stops the multipart upload, if one was started: cancels the part uploading and returns
+    /// the request that aborts the upload.
+    fn cancel(&mut self) -> Option<AbortMultipartUploadFluentBuilder> {
         self.finished = true;
-        let Some(mp) = self.multipart.take() else {
-            return;
-        };
+        let mp = self.multipart.take()?;
         if let Some(task) = mp.uploading {
             task.abort();
         }
-        let request = self
-            .client
-            .abort_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .upload_id(&mp.upload_id);
+        Some(
+            self.client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .upload_id(mp.upload_id),
+        )
+    }
+
+    fn abort_upload(&mut self) {
+        let Some(request) = self.cancel() else {
+            return;
+        };
+        let upload_id = request.get_upload_id().clone().unwrap_or_default();
         if let Err(err) = self.runtime.block_on(request.send()) {
-            tracing::warn!(error = %port_error("AbortMultipartUpload", err), upload_id = %mp.upload_id,
+            tracing::warn!(error = %port_error("AbortMultipartUpload", err), %upload_id,
                 "could not abort the multipart upload; the bucket's lifecycle rule will");
         }
     }
@@ -347,16 +356,7 @@ impl Drop for S3Writer {
             return;
         }
         // Dropped without finish or abort (a panic): abort in the background.
-        if let Some(mp) = self.multipart.take() {
-            if let Some(task) = mp.uploading {
-                task.abort();
-            }
-            let request = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(&self.key)
-                .upload_id(mp.upload_id);
+        if let Some(request) = self.cancel() {
             self.runtime.spawn(async move {
                 let _ = request.send().await;
             });

@@ -56,11 +56,20 @@ async fn convert_through(app: &App, endpoint: &str) -> convert::Deps {
     else {
         unreachable!()
     };
-    let sdk = local_stack::stack::local_sdk_config(endpoint).await;
     let mut deps = deps.clone();
-    deps.objects = Arc::new(S3Objects::new(video2mp3_aws::s3_client(&sdk)));
+    deps.objects = Arc::new(objects_at(endpoint).await);
     deps
 }
+
+/// An object store whose S3 client talks to `endpoint`.
+async fn objects_at(endpoint: &str) -> S3Objects {
+    let sdk = local_stack::stack::local_sdk_config(endpoint).await;
+    S3Objects::new(video2mp3_aws::s3_client(&sdk))
+}
+
+/// An object that takes three parts: the first, one whole part, and a last one.
+const THREE_PARTS: usize =
+    video2mp3_aws::multipart::FIRST_PART + video2mp3_aws::multipart::PART + 1_000_000;
 
 /// Hands the converter the S3 notification for `ticket`'s upload, as SQS would.
 async fn deliver(app: &App, deps: &convert::Deps, ticket: &UploadTicket) {
@@ -316,11 +325,10 @@ async fn a_large_object_goes_up_in_parts_with_the_first_part_last() {
     })
     .await
     .unwrap();
-    let sdk = local_stack::stack::local_sdk_config(&proxy.url).await;
-    let store = S3Objects::new(video2mp3_aws::s3_client(&sdk));
+    let store = objects_at(&proxy.url).await;
     let bucket = bucket(&app, "Mp3Bucket");
     let mut writer = store.create(&bucket, "big.mp3", "audio/mpeg");
-    let len = video2mp3_aws::multipart::FIRST_PART + video2mp3_aws::multipart::PART + 1_000_000;
+    let len = THREE_PARTS;
     let expected = tokio::task::spawn_blocking(move || {
         let expected = write_pattern(&mut *writer, len);
         assert_eq!(writer.finish().unwrap(), len as u64);
@@ -380,11 +388,10 @@ async fn a_multipart_upload_that_fails_is_aborted() {
     })
     .await
     .unwrap();
-    let sdk = local_stack::stack::local_sdk_config(&proxy.url).await;
-    let store = S3Objects::new(video2mp3_aws::s3_client(&sdk));
+    let store = objects_at(&proxy.url).await;
     let bucket = bucket(&app, "Mp3Bucket");
     let mut writer = store.create(&bucket, "big.mp3", "audio/mpeg");
-    let len = video2mp3_aws::multipart::FIRST_PART + video2mp3_aws::multipart::PART + 1_000_000;
+    let len = THREE_PARTS;
     let result = tokio::task::spawn_blocking(move || {
         write_pattern(&mut *writer, len);
         writer.finish()
