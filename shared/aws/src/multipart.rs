@@ -129,18 +129,23 @@ impl S3Writer {
                 uploading: None,
             });
         }
-        self.wait_for_part()?;
-        let Some(mp) = &self.multipart else {
-            return Err(PortError::backend(
-                "UploadPart",
-                false,
-                "no multipart upload",
-            ));
-        };
-        let (upload_id, number) = (mp.upload_id.clone(), mp.next_number);
-        let task = self.upload_part(&upload_id, number, Bytes::from(data));
-        if let Some(mp) = &mut self.multipart {
+        let number = self.multipart.as_mut().map_or(0, |mp| {
             mp.next_number += 1;
+            mp.next_number - 1
+        });
+        self.start_part(number, Bytes::from(data))
+    }
+
+    /// Starts uploading `data` as part `number`, once the part before it is in.
+    fn start_part(&mut self, number: i32, data: Bytes) -> Result<(), PortError> {
+        self.wait_for_part()?;
+        let upload_id = self
+            .multipart
+            .as_ref()
+            .map(|mp| mp.upload_id.clone())
+            .ok_or_else(|| PortError::backend("UploadPart", false, "no multipart upload"))?;
+        let task = self.upload_part(&upload_id, number, data);
+        if let Some(mp) = &mut self.multipart {
             mp.uploading = Some(task);
         }
         Ok(())
@@ -209,8 +214,9 @@ impl S3Writer {
             self.sent += last.len() as u64;
             self.send_part(last)?;
         }
-        self.wait_for_part()?;
         let first = Bytes::from(std::mem::take(&mut self.first));
+        self.start_part(1, first)?;
+        self.wait_for_part()?;
         let Some(mp) = &mut self.multipart else {
             return Err(PortError::backend(
                 "UploadPart",
@@ -219,19 +225,6 @@ impl S3Writer {
             ));
         };
         let upload_id = mp.upload_id.clone();
-        let task = self.upload_part(&upload_id, 1, first);
-        let part = self
-            .runtime
-            .block_on(task)
-            .map_err(|e| PortError::backend("UploadPart", true, e))??;
-        let Some(mp) = &mut self.multipart else {
-            return Err(PortError::backend(
-                "UploadPart",
-                false,
-                "no multipart upload",
-            ));
-        };
-        mp.done.push(part);
         mp.done.sort_by_key(|p| p.part_number());
         let parts = CompletedMultipartUpload::builder()
             .set_parts(Some(std::mem::take(&mut mp.done)))
