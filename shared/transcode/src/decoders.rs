@@ -9,6 +9,7 @@
 
 use crate::fdk;
 use std::sync::OnceLock;
+use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::audio::well_known::CODEC_ID_AAC;
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::registry::CodecRegistry;
@@ -31,6 +32,8 @@ pub(crate) fn registry() -> &'static CodecRegistry {
 pub(crate) struct Spec {
     pub rate: u32,
     pub channels: usize,
+    /// The channels' speaker positions, when the decoder names them (in plane order).
+    pub positions: Option<Position>,
 }
 
 pub(crate) enum Decoder {
@@ -80,6 +83,10 @@ impl Decoder {
                 let spec = Spec {
                     rate: buffer.spec().rate(),
                     channels: buffer.spec().channels().count(),
+                    positions: match buffer.spec().channels() {
+                        Channels::Positioned(positions) => Some(*positions),
+                        _ => None,
+                    },
                 };
                 buffer.copy_to_vec_interleaved::<f32>(pcm);
                 Ok(Some(spec))
@@ -92,14 +99,15 @@ impl Decoder {
                     return Err(SymphoniaError::Unsupported("the AAC decoder is not ready"));
                 };
                 let result = fdk.decode(packet, pcm);
-                // Plain AAC-LC in one or two channels: symphonia's decoder is several times
-                // faster than FDK and has no delay; everything else (SBR, PS, more channels,
-                // and implicit SBR that only the first frame reveals) stays with FDK.
+                // Plain AAC-LC: symphonia's decoder (patched to take the standard multichannel
+                // layouts, see shared/patched) is several times faster than FDK and has no
+                // delay. Everything else (SBR, PS, implicit SBR that only the first frame
+                // reveals, layouts from a program config element) stays with FDK; so does
+                // anything symphonia's decoder refuses.
                 let plain = fdk.info.is_some_and(|i| {
                     i.object_type == AOT_AAC_LC
                         && i.sample_rate == i.core_rate
-                        && i.channels == i.core_channels
-                        && i.channels <= 2
+                        && !(i.core_channels == 1 && i.channels == 2)
                 });
                 if plain
                     && let Ok(inner) =
@@ -186,6 +194,7 @@ impl FdkAac {
             spec = Some(Spec {
                 rate: info.sample_rate,
                 channels,
+                positions: None,
             });
         }
         spec.filter(|_| !pcm.is_empty())
@@ -215,7 +224,11 @@ impl FdkAac {
                 .iter()
                 .map(|&s| f32::from(s) / 32768.0),
         );
-        (!pcm.is_empty()).then_some(Spec { rate, channels })
+        (!pcm.is_empty()).then_some(Spec {
+            rate,
+            channels,
+            positions: None,
+        })
     }
 }
 

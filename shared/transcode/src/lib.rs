@@ -271,8 +271,14 @@ fn transcode_unguarded<W: Write + Seek>(
             limit: options.max_channels,
         });
     }
-    let mut decoder = decoders::Decoder::new(&params)
-        .ok_or_else(|| TranscodeError::UnsupportedCodec(codec_name.clone()))?;
+    let mut decoder = decoders::Decoder::new(&params).ok_or_else(|| {
+        // The decoders here take mono and stereo of every codec, but not every codec in more
+        // channels (Opus in more than two): say which.
+        TranscodeError::UnsupportedCodec(match params.channels.as_ref().map(|c| c.count()) {
+            Some(n) if n > 2 => format!("{codec_name} in {n} channels"),
+            _ => codec_name.clone(),
+        })
+    })?;
 
     let start = out.stream_position()?;
     let tags = tags::Tags::from_source(&mut *format, track_id);
@@ -348,7 +354,11 @@ fn transcode_unguarded<W: Write + Seek>(
                 });
             }
         };
-        let decoders::Spec { rate, channels } = spec;
+        let decoders::Spec {
+            rate,
+            channels,
+            positions,
+        } = spec;
         if channels == 0 || rate == 0 {
             return Err(TranscodeError::Corrupt {
                 at: seconds(frames, &state),
@@ -374,7 +384,13 @@ fn transcode_unguarded<W: Write + Seek>(
                 }
                 s
             }
-            None => state.insert(EncodeState::new(rate, channels, options, audio_start)?),
+            None => state.insert(EncodeState::new(
+                rate,
+                channels,
+                positions,
+                options,
+                audio_start,
+            )?),
         };
         let kept = trim.apply(&mut pcm, channels, rate);
         if kept == 0 {
@@ -519,6 +535,8 @@ struct EncodeState {
     out_channels: usize,
     /// Where the info frame goes (after the ID3 tag).
     start: u64,
+    /// For more than two channels.
+    downmix: Option<downmix::Downmix>,
     stereo: Vec<f32>,
     resampled: Vec<f32>,
 }
@@ -527,6 +545,7 @@ impl EncodeState {
     fn new(
         rate: u32,
         source_channels: usize,
+        positions: Option<symphonia::core::audio::Position>,
         options: &Options,
         start: u64,
     ) -> Result<Self, TranscodeError> {
@@ -563,6 +582,8 @@ impl EncodeState {
             source_channels,
             out_channels: channels,
             start,
+            downmix: (source_channels > 2)
+                .then(|| downmix::Downmix::new(source_channels, positions)),
             stereo: Vec::new(),
             resampled: Vec::new(),
         })
@@ -570,8 +591,8 @@ impl EncodeState {
 
     /// Encodes interleaved samples in `pcm` (source channel layout and rate).
     fn encode<W: Write + Seek>(&mut self, pcm: &[f32], out: &mut W) -> Result<(), TranscodeError> {
-        let mut samples = if self.source_channels > 2 {
-            downmix::to_stereo(pcm, self.source_channels, &mut self.stereo);
+        let mut samples = if let Some(downmix) = &self.downmix {
+            downmix.apply(pcm, &mut self.stereo);
             &self.stereo[..]
         } else {
             pcm

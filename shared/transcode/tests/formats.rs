@@ -119,21 +119,76 @@ fn the_default_track_of_a_matroska_file_is_taken() {
     assert!((a.frequency[0] - 1000.0).abs() < 60.0, "{a:?}");
 }
 
+/// The level of `freq` in one channel of interleaved stereo `pcm`, in dB relative to a
+/// full-scale sine (Goertzel, over a Hann window).
+fn tone_db(pcm: &[f32], channel: usize, rate: u32, freq: f64) -> f64 {
+    let samples: Vec<f64> = pcm
+        .iter()
+        .skip(channel)
+        .step_by(2)
+        .map(|&s| f64::from(s))
+        .collect();
+    let n = samples.len() as f64;
+    let w = 2.0 * std::f64::consts::PI * freq / f64::from(rate);
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for (i, x) in samples.iter().enumerate() {
+        let hann = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n).cos();
+        let s0 = x * hann + 2.0 * w.cos() * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let power = s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2;
+    // A full-scale sine gives |X| = n/4 under a Hann window.
+    20.0 * (power.sqrt() / (n / 4.0)).max(1e-12).log10()
+}
+
 #[test]
-fn five_one_aac_is_downmixed_to_stereo() {
-    // Six tones: L 300, R 400, C 500, LFE 60, Ls 700, Rs 800 Hz. After the downmix both sides
-    // carry sound and neither is silent or clipped.
-    let a = mp3check::analyse(convert("aac-5.1.mp4").unwrap());
-    assert_eq!(
-        (a.sample_rate, a.channels, a.frames),
-        (48000, 2, 48000),
-        "{a:?}"
-    );
-    assert!(
-        a.rms.iter().all(|&r| r > 0.1 && r < 0.7),
-        "levels after the downmix: {:?}",
-        a.rms
-    );
+fn five_one_is_downmixed_with_every_channel_on_its_side() {
+    // Six tones at 0.3 (LFE 0.1): L 300, R 400, C 500, LFE 60, Ls 700, Rs 800 Hz. BS.775 puts
+    // L and Ls on the left, R and Rs on the right, C on both, and drops the LFE. Each codec
+    // sends the channels in its own order (AAC: C L R Ls Rs LFE; FLAC: L R C LFE Ls Rs), so a
+    // channel put in the wrong place shows up here. Not here: 5.1 Vorbis, which symphonia's
+    // Vorbis decoder (0.6.1) decodes with the surround pair smeared across channels (ffmpeg
+    // decodes the same fixture cleanly; an upstream bug, see the README), and 5.1 Opus, refused
+    // below.
+    let files = ["aac-5.1.mp4", "aac-5.1.aac", "flac-5.1.flac"];
+    let mut failures = Vec::new();
+    for file in files {
+        let mp3 = match convert(file) {
+            Ok(mp3) => mp3,
+            Err(err) => {
+                failures.push(format!("{file}: {err}"));
+                continue;
+            }
+        };
+        let (rate, channels, pcm) = mp3check::decode_pcm(mp3);
+        if (rate, channels) != (48000, 2) {
+            failures.push(format!("{file}: {rate} Hz, {channels} channels"));
+            continue;
+        }
+        // (frequency, heard on the left, heard on the right)
+        let expected = [
+            (300.0, true, false),
+            (400.0, false, true),
+            (500.0, true, true),
+            (60.0, false, false),
+            (700.0, true, false),
+            (800.0, false, true),
+        ];
+        for (freq, left, right) in expected {
+            for (channel, wanted) in [(0, left), (1, right)] {
+                let db = tone_db(&pcm, channel, rate, freq);
+                // Present: at most 16 dB under 0.3 (-10.5 dBFS) after the fold's scaling
+                // (-7.7 dB) and -3 dB; absent: 40 dB under that.
+                let ok = if wanted { db > -30.0 } else { db < -60.0 };
+                if !ok {
+                    let side = if channel == 0 { "left" } else { "right" };
+                    failures.push(format!("{file}: {freq} Hz on the {side} at {db:.1} dB"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
 #[test]
@@ -159,6 +214,10 @@ fn formats_that_cannot_be_read_are_named() {
         ),
         ("refuse-ts.ts", "MPEG transport stream"),
         ("refuse-wma.wma", "Windows Media"),
+        (
+            "opus-5.1.opus",
+            "the audio codec opus in 6 channels is not supported",
+        ),
         (
             "refuse-ac3.mkv",
             "the audio codec AC-3 (Dolby Digital) is not supported",
