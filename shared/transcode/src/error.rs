@@ -17,6 +17,11 @@ pub enum TranscodeError {
     UnsupportedCodec(String),
     #[error("the audio track is empty")]
     EmptyAudio,
+    #[error(
+        "the file is incomplete: it ends after {size} bytes but its contents run to {expected} \
+         bytes (was the upload or the recording cut short?)"
+    )]
+    Truncated { size: u64, expected: u64 },
     #[error("the file is damaged near {at:.1} s: {detail}")]
     Corrupt { at: f64, detail: String },
     #[error("the audio is longer than the limit of {}", hours_minutes(*.limit))]

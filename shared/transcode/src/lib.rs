@@ -165,11 +165,17 @@ fn nearest_mp3_rate(rate: u32) -> u32 {
 /// Never panics: a panic inside a third-party parser on a damaged file (symphonia has a few) is
 /// caught and reported as [`TranscodeError::DecoderCrashed`].
 pub fn transcode<W: Write + Seek>(
-    source: Box<dyn MediaSource>,
+    mut source: Box<dyn MediaSource>,
     extension: Option<&str>,
     out: &mut W,
     options: &Options,
 ) -> Result<Summary, TranscodeError> {
+    // A cut-short MP4 fails in the demuxer with words for programmers; say what happened.
+    let truncated = if source.is_seekable() {
+        mp4edit::truncated(&mut source)
+    } else {
+        None
+    };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         transcode_unguarded(source, extension, out, options)
     }))
@@ -180,6 +186,12 @@ pub fn transcode<W: Write + Seek>(
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no detail".into());
         Err(TranscodeError::DecoderCrashed(detail))
+    })
+    .map_err(|err| match truncated {
+        Some((size, expected)) if err.is_input_error() => {
+            TranscodeError::Truncated { size, expected }
+        }
+        _ => err,
     })
 }
 
@@ -195,6 +207,14 @@ fn transcode_unguarded<W: Write + Seek>(
     } else {
         Vec::new()
     };
+    if let Some(found) = names::declared_channels(&head)
+        && found > options.max_channels
+    {
+        return Err(TranscodeError::TooManyChannels {
+            found,
+            limit: options.max_channels,
+        });
+    }
     let edits = if looks_like_mp4(&head) {
         mp4edit::track_edits(&mut source)
     } else {

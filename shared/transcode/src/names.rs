@@ -93,3 +93,65 @@ mod tests {
         assert_eq!(sniff_container(b""), None);
     }
 }
+
+/// The channel count a WAV (`fmt `) or AIFF (`COMM`) header declares, read from the first bytes:
+/// checked before the container reader sees the file, which (symphonia-format-riff 0.6.1)
+/// overflows an integer on a header claiming tens of thousands of channels.
+pub fn declared_channels(head: &[u8]) -> Option<usize> {
+    let (big_endian, chunk_id, mut at) = match head.get(0..12)? {
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'A', b'V', b'E'] => (false, b"fmt ", 12),
+        [
+            b'F',
+            b'O',
+            b'R',
+            b'M',
+            _,
+            _,
+            _,
+            _,
+            b'A',
+            b'I',
+            b'F',
+            b'F' | b'C',
+        ] => (true, b"COMM", 12),
+        _ => return None,
+    };
+    while let Some(header) = head.get(at..at + 8) {
+        let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+        let size = if big_endian { size.swap_bytes() } else { size };
+        if &header[0..4] == chunk_id {
+            // WAV: format tag (2), then channels; AIFF: channels first.
+            let offset = if big_endian { at + 8 } else { at + 10 };
+            let bytes = head.get(offset..offset + 2)?;
+            let channels = if big_endian {
+                u16::from_be_bytes([bytes[0], bytes[1]])
+            } else {
+                u16::from_le_bytes([bytes[0], bytes[1]])
+            };
+            return Some(usize::from(channels));
+        }
+        // Chunks are padded to an even size.
+        at = at
+            .checked_add(8)?
+            .checked_add(usize::try_from(size).ok()? + (size as usize & 1))?;
+    }
+    None
+}
+
+#[cfg(test)]
+mod channel_tests {
+    use super::declared_channels;
+
+    #[test]
+    fn wav_and_aiff_headers_give_their_channel_count() {
+        let mut wav = b"RIFF\0\0\0\0WAVE".to_vec();
+        wav.extend_from_slice(b"LIST\x03\0\0\0abc\0"); // an odd-sized chunk first, padded
+        wav.extend_from_slice(b"fmt \x10\0\0\0\x01\0\xff\xff");
+        assert_eq!(declared_channels(&wav), Some(65535));
+        let mut aiff = b"FORM\0\0\0\0AIFF".to_vec();
+        aiff.extend_from_slice(b"COMM\0\0\0\x12\0\x06");
+        assert_eq!(declared_channels(&aiff), Some(6));
+        assert_eq!(declared_channels(b"RIFF\0\0\0\0WAVEfmt "), None);
+        assert_eq!(declared_channels(b"not a header at all"), None);
+    }
+}

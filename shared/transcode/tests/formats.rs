@@ -255,3 +255,28 @@ fn he_aac_is_decoded_with_its_spectral_band_replication() {
         }
     }
 }
+
+#[test]
+fn a_cut_short_mp4_is_called_incomplete() {
+    let whole = std::fs::read(path("../sample.mp4")).unwrap();
+    let cut = whole[..whole.len() / 3].to_vec();
+    let mut out = Cursor::new(Vec::new());
+    let err = transcode(
+        Box::new(Cursor::new(cut)),
+        Some("mp4"),
+        &mut out,
+        &Options::default(),
+    )
+    .expect_err("a third of an MP4");
+    assert!(matches!(err, TranscodeError::Truncated { .. }), "{err:?}");
+    assert!(err.to_string().contains("incomplete"), "{err}");
+    // The whole file is not called incomplete.
+    let mut out = Cursor::new(Vec::new());
+    transcode(
+        Box::new(Cursor::new(whole)),
+        Some("mp4"),
+        &mut out,
+        &Options::default(),
+    )
+    .unwrap();
+}
