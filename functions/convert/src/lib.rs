@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher};
 use video2mp3_domain::{
-    EncodeSettings, EventPublisher, Job, JobEvent, JobStats, JobStatus, JobStore, ObjectReader,
-    ObjectStore, ObjectWriter, PortError, SourceKey, Transition, mp3_key,
+    EncodeSettings, EventPublisher, Job, JobEvent, JobStats, JobStatus, JobStore, Lease,
+    ObjectReader, ObjectStore, ObjectWriter, PortError, SourceKey, Transition, mp3_key,
 };
 use video2mp3_transcode::{Options, Quality, SeekableSource, Summary, TranscodeError};
 
@@ -30,6 +30,10 @@ pub struct Config {
     pub max_audio: Duration,
     /// Uploads larger than this fail without being read.
     pub max_source_bytes: u64,
+    /// How long a conversion holds its job: longer than the function's timeout, so a live
+    /// converter never loses its job, short enough that a crashed one's job is taken over on
+    /// the next delivery (the queue's visibility timeout is longer still).
+    pub lease: Duration,
 }
 
 /// What the handler needs, built once per cold start.
@@ -43,13 +47,15 @@ pub struct Deps {
 
 impl Deps {
     /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `MP3_BUCKET`, `TOPIC_ARN`, `MAX_AUDIO_SECONDS`
-    /// (default 4 h) and `MAX_UPLOAD_BYTES` (default 2 GiB).
+    /// (default 4 h), `MAX_UPLOAD_BYTES` (default 2 GiB) and `LEASE_SECONDS` (default 960: the
+    /// 900 s function timeout and a minute).
     pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let config = Config {
             uploads_bucket: env.required("UPLOADS_BUCKET")?,
             mp3_bucket: env.required("MP3_BUCKET")?,
             max_audio: Duration::from_secs(env.parsed_or("MAX_AUDIO_SECONDS", 4 * 3600)?),
             max_source_bytes: env.parsed_or("MAX_UPLOAD_BYTES", 2 << 30)?,
+            lease: Duration::from_secs(env.parsed_or("LEASE_SECONDS", 960)?),
         };
         Ok(Self {
             jobs: Arc::new(DynamoTable::new(
@@ -75,17 +81,25 @@ pub enum ConvertError {
     Io(#[from] std::io::Error),
     #[error("the conversion task stopped unexpectedly")]
     Task(#[from] tokio::task::JoinError),
+    /// Another converter holds the job's lease (a duplicate delivery while it works).
+    #[error("another conversion of this job is running (its lease runs until {until})")]
+    Busy { until: time::OffsetDateTime },
 }
 
 impl ConvertError {
-    /// Whether SQS should deliver the message again.
+    /// Whether SQS should deliver the message again: for a failure that may pass (throttling,
+    /// a 5xx, a timeout, a job another converter is working on). A permanent one fails the job.
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Store(e) => e.is_transient() || matches!(e, PortError::ConditionFailed),
-            Self::Io(_) | Self::Task(_) => true,
+            Self::Io(_) | Self::Task(_) | Self::Busy { .. } => true,
         }
     }
 }
+
+/// What the user is told when the service itself failed for good (not their file).
+const INTERNAL_FAILURE: &str =
+    "the conversion stopped on an internal error; please upload the file again";
 
 /// The part of an S3 event notification the converter reads. Parsed leniently on purpose: a
 /// field S3 adds or leaves out must not make the message unreadable.
@@ -128,14 +142,21 @@ pub fn decode_s3_key(key: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Handles one SQS batch, reporting the messages to retry.
+/// Handles one SQS batch, reporting the messages to retry: only those whose failure may pass.
 #[tracing::instrument(skip_all, fields(messages = event.records.len()))]
 pub async fn handle(event: SqsEvent, deps: &Deps) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let body = record.body.unwrap_or_default();
-        if let Err(err) = handle_message(&body, deps).await {
+        let receives = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .cloned()
+            .unwrap_or_default();
+        let span = tracing::info_span!("message", message_id = %id, receives = %receives);
+        let result = tracing::Instrument::instrument(handle_message(&body, deps), span).await;
+        if let Err(err) = result {
             tracing::warn!(message_id = %id, error = ?err, "message will be retried");
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
@@ -172,7 +193,7 @@ async fn handle_message(body: &str, deps: &Deps) -> Result<(), ConvertError> {
     Ok(())
 }
 
-#[tracing::instrument(skip_all, fields(user_id, job_id))]
+#[tracing::instrument(skip_all, fields(user_id, job_id, attempt))]
 async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
     let Some(source) = SourceKey::parse(key) else {
         tracing::warn!(key, "object key is not an upload key; ignored");
@@ -181,7 +202,7 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
     let span = tracing::Span::current();
     span.record("user_id", tracing::field::display(&source.user_id));
     span.record("job_id", tracing::field::display(&source.job_id));
-    let Some(mut job) = deps.jobs.job(&source.user_id, &source.job_id).await? else {
+    let Some(job) = deps.jobs.job(&source.user_id, &source.job_id).await? else {
         tracing::warn!(key, "no job for this upload; ignored");
         return Ok(());
     };
@@ -193,17 +214,82 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         tracing::info!(status = job.status.as_str(), "job already finished");
         return publish_once(&job, deps).await;
     }
+    let lease = Lease {
+        owner: ulid::Ulid::new().to_string(),
+        expires_at: time::OffsetDateTime::now_utc() + deps.config.lease,
+    };
+    span.record("attempt", tracing::field::display(&lease.owner));
+    let job = match claim(job, &lease, deps).await? {
+        Some(job) => job,
+        None => return Ok(()),
+    };
+    match convert_claimed(job.clone(), key, &lease, deps).await {
+        Err(err) if !err.is_transient() => {
+            // The service failed for good (a refused store call, say): the job fails with a
+            // plain reason rather than the message going round until the dead-letter queue.
+            tracing::error!(error = ?err, "permanent failure");
+            fail(&job, INTERNAL_FAILURE.into(), Some(&lease), deps).await
+        }
+        other => other,
+    }
+}
+
+/// Takes the job for this attempt: `queued` (or `awaiting_upload`, whose event may overtake the
+/// upload-url's bookkeeping) or `converting` under an expired lease. `None` when the job ended
+/// meanwhile (its end is published if it was not); [`ConvertError::Busy`] while another attempt
+/// holds a live lease.
+async fn claim(mut job: Job, lease: &Lease, deps: &Deps) -> Result<Option<Job>, ConvertError> {
     if job.status == JobStatus::AwaitingUpload {
-        job = deps
+        match deps
             .jobs
             .transition(&job.user_id, &job.job_id, Transition::to(JobStatus::Queued))
-            .await?;
+            .await
+        {
+            Ok(queued) => job = queued,
+            Err(PortError::ConditionFailed) => {}
+            Err(err) => return Err(err.into()),
+        }
     }
+    let take = Transition::to(JobStatus::Converting).held(lease);
+    match deps.jobs.transition(&job.user_id, &job.job_id, take).await {
+        Ok(job) => {
+            if let Some(previous) = &job.lease
+                && previous.owner != lease.owner
+            {
+                tracing::warn!(previous = %previous.owner, "took over a job whose lease expired");
+            }
+            Ok(Some(job))
+        }
+        Err(PortError::ConditionFailed) => {
+            let Some(now) = deps.jobs.job(&job.user_id, &job.job_id).await? else {
+                tracing::warn!("the job was deleted; ignored");
+                return Ok(None);
+            };
+            if now.status.is_final() {
+                tracing::info!(status = now.status.as_str(), "job already finished");
+                publish_once(&now, deps).await?;
+                return Ok(None);
+            }
+            let until = now.lease.map_or(now.updated_at, |l| l.expires_at);
+            tracing::info!(%until, "another attempt holds the job; retry later");
+            Err(ConvertError::Busy { until })
+        }
+        Err(err) => Err(err.into()),
+    }
+}
 
+/// Converts a job this attempt holds, and records and publishes its end.
+async fn convert_claimed(
+    job: Job,
+    key: &str,
+    lease: &Lease,
+    deps: &Deps,
+) -> Result<(), ConvertError> {
     let Some(object) = deps.objects.head(&deps.config.uploads_bucket, key).await? else {
         return fail(
             &job,
             "the uploaded file is no longer there; please upload it again".into(),
+            Some(lease),
             deps,
         )
         .await;
@@ -213,23 +299,15 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
             "the uploaded file is {} bytes but {} bytes were announced; please upload it again",
             object.size, job.declared_size
         );
-        return fail(&job, reason, deps).await;
+        return fail(&job, reason, Some(lease), deps).await;
     }
     if object.size > deps.config.max_source_bytes {
         let reason = format!(
             "the uploaded file is {} bytes; the largest accepted is {} bytes",
             object.size, deps.config.max_source_bytes
         );
-        return fail(&job, reason, deps).await;
+        return fail(&job, reason, Some(lease), deps).await;
     }
-    job = deps
-        .jobs
-        .transition(
-            &job.user_id,
-            &job.job_id,
-            Transition::to(JobStatus::Converting),
-        )
-        .await?;
     tracing::info!(bytes = object.size, "converting");
 
     let started = Instant::now();
@@ -264,12 +342,12 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         Outcome::BadInput(err) => {
             // The Debug form keeps details meant for us (a parser's panic text).
             tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");
-            return fail(&job, err.to_string(), deps).await;
+            return fail(&job, err.to_string(), Some(lease), deps).await;
         }
         Outcome::Store(err) => match store_failure_reason(&err) {
             Some(reason) => {
                 tracing::warn!(error = ?err, "storage failed for good");
-                return fail(&job, reason, deps).await;
+                return fail(&job, reason, Some(lease), deps).await;
             }
             None => return Err(err.into()),
         },
@@ -300,12 +378,18 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
         output_key: Some(out_key),
         stats: Some(stats),
         ..Transition::to(JobStatus::Done)
-    };
-    let job = deps
-        .jobs
-        .transition(&job.user_id, &job.job_id, done)
-        .await?;
-    publish_once(&job, deps).await
+    }
+    .held(lease);
+    match deps.jobs.transition(&job.user_id, &job.job_id, done).await {
+        Ok(job) => publish_once(&job, deps).await,
+        Err(PortError::ConditionFailed) => {
+            // Our lease expired and another attempt took the job: its result stands (the MP3
+            // key is the job's, so both wrote the same object).
+            tracing::warn!("the job was taken over before this attempt finished; result dropped");
+            Ok(())
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// How a conversion on the blocking thread ended.
@@ -456,12 +540,22 @@ pub fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// Marks the job failed with `reason` and tells the user. A job that already ended is left as is.
-async fn fail(job: &Job, reason: String, deps: &Deps) -> Result<(), ConvertError> {
+/// Marks the job failed with `reason` and tells the user. A job that already ended, or that
+/// another attempt took over, is left as is.
+async fn fail(
+    job: &Job,
+    reason: String,
+    lease: Option<&Lease>,
+    deps: &Deps,
+) -> Result<(), ConvertError> {
     tracing::info!(%reason, "job failed");
+    let mut failed = Transition::failed(reason);
+    if let Some(lease) = lease {
+        failed = failed.held(lease);
+    }
     match deps
         .jobs
-        .transition(&job.user_id, &job.job_id, Transition::failed(reason))
+        .transition(&job.user_id, &job.job_id, failed)
         .await
     {
         Ok(job) => publish_once(&job, deps).await,

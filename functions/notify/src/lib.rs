@@ -5,7 +5,8 @@ use aws_lambda_events::event::sns::SnsEvent;
 use std::{sync::Arc, time::Duration};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SesMailer};
 use video2mp3_domain::{
-    JobEvent, JobStatus, Mailer, ObjectStore, PortError, UserStore, mp3_file_name,
+    EmailClaim, JobEvent, JobStatus, JobStore, Mailer, ObjectStore, PortError, UserStore,
+    mp3_file_name,
 };
 
 /// Settings read at cold start.
@@ -21,6 +22,8 @@ pub struct Config {
 #[derive(Clone)]
 pub struct Deps {
     pub users: Arc<dyn UserStore>,
+    /// Where each job records that its email went out, so a repeated event sends no second one.
+    pub jobs: Arc<dyn JobStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub mailer: Arc<dyn Mailer>,
     pub config: Config,
@@ -30,11 +33,13 @@ impl Deps {
     /// Reads `TABLE_NAME`, `MP3_BUCKET`, `SENDER_EMAIL` and `DOWNLOAD_LINK_TTL_SECONDS`
     /// (default 6 h).
     pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let table = Arc::new(DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            env.required("TABLE_NAME")?,
+        ));
         Ok(Self {
-            users: Arc::new(DynamoTable::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                env.required("TABLE_NAME")?,
-            )),
+            users: table.clone(),
+            jobs: table,
             objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
             mailer: Arc::new(SesMailer::new(
                 aws_sdk_sesv2::Client::new(sdk),
@@ -55,13 +60,19 @@ impl Deps {
 pub enum NotifyError {
     #[error("a store or mail call failed")]
     Port(#[from] PortError),
+    /// Another invocation is sending this job's email right now (a repeated event).
+    #[error("another invocation is sending this email")]
+    Busy,
 }
 
 impl From<NotifyError> for lambda_runtime::Diagnostic {
     fn from(err: NotifyError) -> Self {
-        let NotifyError::Port(port) = &err;
+        let retryable = match &err {
+            NotifyError::Port(port) => port.is_transient(),
+            NotifyError::Busy => true,
+        };
         Self {
-            error_type: if port.is_transient() {
+            error_type: if retryable {
                 "Retryable"
             } else {
                 "NonRetryable"
@@ -71,6 +82,10 @@ impl From<NotifyError> for lambda_runtime::Diagnostic {
         }
     }
 }
+
+/// How long a claim to send a job's email holds: long enough for one SES call and its
+/// retries; after it, a repeated event may send the email if the claimer died.
+pub const EMAIL_CLAIM: Duration = Duration::from_secs(120);
 
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,9 +169,28 @@ async fn notify(job: &JobEvent, deps: &Deps) -> Result<(), NotifyError> {
         _ => None,
     };
     let email = compose(job, url.as_deref(), deps.config.link_ttl);
+    // One email per job however often the event arrives: claim the send, send, record it.
+    let now = time::OffsetDateTime::now_utc();
+    match deps
+        .jobs
+        .claim_email(&job.user_id, &job.job_id, now, EMAIL_CLAIM)
+        .await?
+    {
+        EmailClaim::Claimed => {}
+        EmailClaim::AlreadySent => {
+            tracing::info!("the email for this job was sent already");
+            return Ok(());
+        }
+        EmailClaim::NoJob => {
+            tracing::warn!("the job no longer exists; no email sent");
+            return Ok(());
+        }
+        EmailClaim::Busy => return Err(NotifyError::Busy),
+    }
     deps.mailer
         .send(&user.email, &email.subject, &email.body)
         .await?;
+    deps.jobs.mark_emailed(&job.user_id, &job.job_id).await?;
     tracing::info!("email sent");
     Ok(())
 }

@@ -87,6 +87,8 @@ async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiE
         created_at: now,
         updated_at: now,
         notified: false,
+        lease: None,
+        emailed: false,
     };
     let internal = |what: &'static str| {
         move |err: video2mp3_domain::PortError| {

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_domain::{
-    EncodeSettings, Job, JobId, JobPage, JobStats, JobStore, PortError, Transition, User,
-    UserCredentials, UserId, UserStore,
+    EmailClaim, EncodeSettings, Job, JobId, JobPage, JobStats, JobStatus, JobStore, Lease,
+    PortError, Transition, User, UserCredentials, UserId, UserStore,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -54,6 +54,19 @@ fn timestamp(t: OffsetDateTime) -> AttributeValue {
     s(t.format(&Rfc3339).unwrap_or_default())
 }
 
+/// Seconds since the epoch, as a number: conditions compare these (RFC 3339 strings with
+/// fractions of a second do not sort as text).
+fn epoch(t: OffsetDateTime) -> AttributeValue {
+    AttributeValue::N(t.unix_timestamp().to_string())
+}
+
+fn get_epoch(item: &Item, name: &str) -> Option<OffsetDateTime> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .and_then(|n| OffsetDateTime::from_unix_timestamp(n).ok())
+}
+
 fn corrupt(what: &str) -> PortError {
     PortError::backend(
         "read item",
@@ -71,6 +84,13 @@ fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, PortError> {
 
 fn opt_s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn flag(item: &Item, name: &str) -> bool {
+    item.get(name)
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .unwrap_or(false)
 }
 
 fn get_time(item: &Item, name: &str) -> Result<OffsetDateTime, PortError> {
@@ -106,6 +126,13 @@ fn job_to_item(job: &Job) -> Result<Item, PortError> {
     }
     if let Some(k) = &job.output_key {
         item.insert("output_key".into(), s(k));
+    }
+    if let Some(lease) = &job.lease {
+        item.insert("lease_owner".into(), s(&lease.owner));
+        item.insert("lease_expires".into(), epoch(lease.expires_at));
+    }
+    if job.emailed {
+        item.insert("emailed".into(), AttributeValue::Bool(true));
     }
     if let Some(stats) = &job.stats {
         item.insert(
@@ -148,11 +175,12 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
         stats,
         created_at: get_time(item, "created_at")?,
         updated_at: get_time(item, "updated_at")?,
-        notified: item
-            .get("notified")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(false),
+        notified: flag(item, "notified"),
+        lease: match (opt_s(item, "lease_owner"), get_epoch(item, "lease_expires")) {
+            (Some(owner), Some(expires_at)) => Some(Lease { owner, expires_at }),
+            _ => None,
+        },
+        emailed: flag(item, "emailed"),
     })
 }
 
@@ -322,24 +350,56 @@ impl JobStore for DynamoTable {
         if from.is_empty() {
             return Err(PortError::ConditionFailed);
         }
+        let now = OffsetDateTime::now_utc();
         let placeholders: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
+        let mut condition = format!(
+            "attribute_exists(pk) AND #status IN ({})",
+            placeholders.join(", ")
+        );
         let mut set = vec!["#status = :to", "updated_at = :now"];
+        let mut remove = Vec::new();
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", user_pk(user))
             .key("sk", job_sk(job))
-            .condition_expression(format!(
-                "attribute_exists(pk) AND #status IN ({})",
-                placeholders.join(", ")
-            ))
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":to", s(t.to.as_str()))
-            .expression_attribute_values(":now", timestamp(OffsetDateTime::now_utc()))
+            .expression_attribute_values(":now", timestamp(now))
             .return_values(ReturnValue::AllNew);
         for (name, status) in placeholders.iter().zip(from) {
             update = update.expression_attribute_values(name, s(status.as_str()));
+        }
+        match (t.to, &t.lease) {
+            (JobStatus::Converting, Some(lease)) => {
+                // From `queued`, or from `converting` whose lease is gone, expired or ours.
+                condition.push_str(
+                    " AND (#status <> :converting OR attribute_not_exists(lease_expires) \
+                     OR lease_expires < :now_epoch OR lease_owner = :owner)",
+                );
+                set.extend(["lease_owner = :owner", "lease_expires = :until"]);
+                update = update
+                    .expression_attribute_values(":now_epoch", epoch(now))
+                    .expression_attribute_values(":until", epoch(lease.expires_at));
+            }
+            (JobStatus::Converting, None) => {
+                return Err(PortError::backend(
+                    "UpdateItem",
+                    false,
+                    "moving a job to converting needs a lease",
+                ));
+            }
+            (_, Some(_)) => {
+                condition.push_str(" AND (#status <> :converting OR lease_owner = :owner)");
+                remove.extend(["lease_owner", "lease_expires"]);
+            }
+            (_, None) => remove.extend(["lease_owner", "lease_expires"]),
+        }
+        if let Some(lease) = &t.lease {
+            update = update
+                .expression_attribute_values(":owner", s(&lease.owner))
+                .expression_attribute_values(":converting", s(JobStatus::Converting.as_str()));
         }
         if let Some(error) = t.error {
             set.push("#error = :error");
@@ -357,8 +417,13 @@ impl JobStore for DynamoTable {
                 .map_err(|e| PortError::backend("encode job", false, e))?;
             update = update.expression_attribute_values(":stats", s(json));
         }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
         let result = update
-            .update_expression(format!("SET {}", set.join(", ")))
+            .condition_expression(condition)
+            .update_expression(expression)
             .send()
             .await;
         match result {
@@ -385,6 +450,58 @@ impl JobStore for DynamoTable {
             Err(err) if is_condition_failure(&err) => Ok(false),
             Err(err) => Err(port_error("UpdateItem", err)),
         }
+    }
+
+    async fn claim_email(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: std::time::Duration,
+    ) -> Result<EmailClaim, PortError> {
+        let until = now + hold;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", user_pk(user))
+            .key("sk", job_sk(job))
+            .update_expression("SET email_claim_until = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(emailed) \
+                 AND (attribute_not_exists(email_claim_until) OR email_claim_until < :now)",
+            )
+            .expression_attribute_values(":until", epoch(until))
+            .expression_attribute_values(":now", epoch(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(EmailClaim::Claimed),
+            Err(err) if is_condition_failure(&err) => {
+                // Why it failed: read the item as it is now.
+                match self.job(user, job).await? {
+                    None => Ok(EmailClaim::NoJob),
+                    Some(job) if job.emailed => Ok(EmailClaim::AlreadySent),
+                    Some(_) => Ok(EmailClaim::Busy),
+                }
+            }
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+
+    async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", user_pk(user))
+            .key("sk", job_sk(job))
+            .update_expression("SET emailed = :t REMOVE email_claim_until")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| port_error("UpdateItem", e))
     }
 }
 
@@ -418,6 +535,11 @@ mod tests {
             created_at: now,
             updated_at: now,
             notified: true,
+            lease: Some(Lease {
+                owner: "attempt-1".into(),
+                expires_at: now,
+            }),
+            emailed: true,
         };
         assert_eq!(job_from_item(&job_to_item(&job).unwrap()).unwrap(), job);
     }

@@ -117,7 +117,8 @@ impl JobStatus {
     }
 
     /// The states a job may move to `self` from. A converter that crashed leaves a job in
-    /// `queued` or `converting`; redelivery may take it from there again.
+    /// `queued` or `converting`; redelivery may take it from there again (from `converting`
+    /// only once the crashed converter's [`Lease`] has expired).
     pub fn allowed_predecessors(self) -> &'static [JobStatus] {
         use JobStatus::*;
         match self {
@@ -217,6 +218,27 @@ pub struct Job {
     pub updated_at: OffsetDateTime,
     /// Set once the job's end has been published, so a redelivery does not publish twice.
     pub notified: bool,
+    /// While `converting`: which converter holds the job, and until when.
+    pub lease: Option<Lease>,
+    /// Set once the user has been emailed about the job's end.
+    pub emailed: bool,
+}
+
+/// A converter's hold on a job in `converting`. A converter that crashes or times out leaves
+/// it behind; once `expires_at` has passed, a redelivery of the upload's event may take the job
+/// over, while a live lease makes a duplicate delivery wait its turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// Who holds it: one id per conversion attempt.
+    pub owner: String,
+    pub expires_at: OffsetDateTime,
+}
+
+impl Lease {
+    /// Whether the lease still holds at `now`.
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.expires_at > now
+    }
 }
 
 /// The message published on the topic when a job ends; `notify` reads it.

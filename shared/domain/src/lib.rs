@@ -8,10 +8,10 @@ pub mod ports;
 pub mod upload;
 
 pub use auth::{AuthError, Claims, JwtKeys, hash_password, verify_password};
-pub use job::{EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, UserId};
+pub use job::{EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId};
 pub use keys::{SourceKey, mp3_file_name, mp3_key, upload_key};
 pub use ports::{
-    EventPublisher, JobPage, JobStore, Mailer, ObjectInfo, ObjectReader, ObjectStore, ObjectWriter,
-    PortError, PresignedUpload, Transition, User, UserCredentials, UserStore,
+    EmailClaim, EventPublisher, JobPage, JobStore, Mailer, ObjectInfo, ObjectReader, ObjectStore,
+    ObjectWriter, PortError, PresignedUpload, Transition, User, UserCredentials, UserStore,
 };
 pub use upload::{UploadRequest, ValidUpload, ValidationError};

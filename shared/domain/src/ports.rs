@@ -1,7 +1,7 @@
 //! The narrow interfaces the handlers need from the outside world. `video2mp3-aws` implements
 //! them over S3, DynamoDB, SNS and SES.
 
-use crate::job::{Job, JobEvent, JobId, JobStats, JobStatus, UserId};
+use crate::job::{Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId};
 use async_trait::async_trait;
 use std::io::{Read, Seek, Write};
 use std::ops::Range;
@@ -93,12 +93,19 @@ pub struct JobPage {
 }
 
 /// A conditional move of a job to a new state, with what the move records.
+///
+/// `lease` is the mover's hold on the job. Moving to `converting` takes it, and is allowed from
+/// `queued`, or from `converting` when the lease there has expired or is already the mover's.
+/// Moving on from `converting` (to `done` or `failed`) with a lease is allowed only to the lease's
+/// owner, so a converter whose job was taken over cannot overwrite the new one's result; the
+/// lease is then cleared.
 #[derive(Debug, Clone)]
 pub struct Transition {
     pub to: JobStatus,
     pub error: Option<String>,
     pub output_key: Option<String>,
     pub stats: Option<JobStats>,
+    pub lease: Option<Lease>,
 }
 
 impl Transition {
@@ -109,6 +116,15 @@ impl Transition {
             error: None,
             output_key: None,
             stats: None,
+            lease: None,
+        }
+    }
+
+    /// The same move made as the holder of `lease`.
+    pub fn held(self, lease: &Lease) -> Self {
+        Self {
+            lease: Some(lease.clone()),
+            ..self
         }
     }
 
@@ -141,6 +157,30 @@ pub trait JobStore: Send + Sync {
     -> Result<Job, PortError>;
     /// Records that the job's end was published; `false` if it already was.
     async fn mark_notified(&self, user: &UserId, job: &JobId) -> Result<bool, PortError>;
+    /// Claims the right to email the user about the job's end, for `hold` from `now` (so a
+    /// notifier that dies while sending does not block the email for ever).
+    async fn claim_email(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: time::OffsetDateTime,
+        hold: Duration,
+    ) -> Result<EmailClaim, PortError>;
+    /// Records that the email was sent.
+    async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError>;
+}
+
+/// The answer to [`JobStore::claim_email`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailClaim {
+    /// The caller sends the email, then calls [`JobStore::mark_emailed`].
+    Claimed,
+    /// The email was sent already.
+    AlreadySent,
+    /// Someone else is sending it now; try again later.
+    Busy,
+    /// There is no such job.
+    NoJob,
 }
 
 /// A presigned request and the headers the client must send with it.

@@ -1,7 +1,9 @@
-//! A fault-injecting HTTP proxy in front of moto, for tests: the converter's S3 client talks to
+//! A fault-injecting HTTP proxy in front of moto, for tests: the converter's clients talk to
 //! it, and a rule decides per request whether to forward it, answer with an AWS-style error
 //! (a real 503 `SlowDown` for the SDK's retry logic to handle), or delete the object first (a
-//! real deletion in moto, in the middle of a read).
+//! real deletion in moto, in the middle of a read). Errors take each service's own shape: XML
+//! for S3, JSON with `__type` for DynamoDB (its `X-Amz-Target` names the operation), the query
+//! protocol's `ErrorResponse` for SNS (its form body names the action).
 
 use anyhow::Result;
 use axum::body::{Body, to_bytes};
@@ -20,9 +22,23 @@ pub struct Seen {
     pub range: Option<String>,
     /// How many requests the proxy had seen before this one.
     pub index: usize,
+    /// The operation of a JSON-protocol call (`X-Amz-Target`, e.g. `DynamoDB_20120810.GetItem`).
+    pub target: Option<String>,
+    /// The `Action` of a query-protocol call (SNS, SQS), e.g. `Publish`.
+    pub action: Option<String>,
 }
 
 impl Seen {
+    /// The operation, whatever the protocol: `GetItem`, `Publish`, or the S3 method and path.
+    pub fn operation(&self) -> String {
+        if let Some(target) = &self.target {
+            return target.rsplit('.').next().unwrap_or(target).to_owned();
+        }
+        if let Some(action) = &self.action {
+            return action.clone();
+        }
+        format!("S3 {} {}", self.method, self.path_and_query)
+    }
     /// A ranged GET (a read of part of an object).
     pub fn is_ranged_get(&self) -> bool {
         self.method == http::Method::GET && self.range.is_some()
@@ -33,7 +49,11 @@ impl Seen {
     }
     /// A PUT of a whole object (not a part).
     pub fn is_put_object(&self) -> bool {
-        self.method == http::Method::PUT && !self.path_and_query.contains('?')
+        // The SDK may add `?x-id=PutObject`; parts and multipart calls carry their own queries.
+        self.method == http::Method::PUT
+            && !self.path_and_query.contains("partNumber=")
+            && !self.path_and_query.contains("uploadId=")
+            && !self.path_and_query.contains("?uploads")
     }
 }
 
@@ -110,12 +130,48 @@ fn error_response(status: u16, code: &str) -> Response {
         .unwrap_or_default()
 }
 
+/// The error in the shape the calling service's SDK reads.
+fn service_error(seen: &Seen, status: u16, code: &str) -> Response {
+    if seen.target.is_some() {
+        let body = format!(
+            "{{\"__type\":\"com.amazonaws.dynamodb.v20120810#{code}\",\"message\":\"injected by the test proxy\"}}"
+        );
+        return Response::builder()
+            .status(status)
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amzn-errortype", code)
+            .body(Body::from(body))
+            .unwrap_or_default();
+    }
+    if seen.action.is_some() {
+        let kind = if status >= 500 { "Receiver" } else { "Sender" };
+        let body = format!(
+            "<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code>\
+             <Message>injected by the test proxy</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+        );
+        return Response::builder()
+            .status(status)
+            .header("content-type", "text/xml")
+            .body(Body::from(body))
+            .unwrap_or_default();
+    }
+    error_response(status, code)
+}
+
 async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    let Ok(body) = to_bytes(body, usize::MAX).await else {
+        return error_response(400, "IncompleteBody");
+    };
     let path_and_query = parts
         .uri
         .path_and_query()
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    let is_form = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let seen = Seen {
         method: parts.method.clone(),
         path_and_query: path_and_query.clone(),
@@ -125,12 +181,24 @@ async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         index: proxy.count.fetch_add(1, Ordering::SeqCst),
+        target: parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        action: is_form
+            .then(|| {
+                form_urlencoded::parse(&body)
+                    .find(|(k, _)| k == "Action")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .flatten(),
     };
     match (proxy.rule)(&seen) {
         Action::Forward => {}
         Action::Fail(status, code) => {
             proxy.faults.fetch_add(1, Ordering::SeqCst);
-            return error_response(status, code);
+            return service_error(&seen, status, code);
         }
         Action::DeleteObjectFirst => {
             proxy.faults.fetch_add(1, Ordering::SeqCst);
@@ -143,9 +211,6 @@ async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response {
                 .await;
         }
     }
-    let Ok(body) = to_bytes(body, usize::MAX).await else {
-        return error_response(400, "IncompleteBody");
-    };
     let mut request = proxy
         .client
         .request(parts.method, format!("{}{path_and_query}", proxy.upstream))

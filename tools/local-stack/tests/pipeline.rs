@@ -452,6 +452,8 @@ async fn every_sample_event_drives_its_handler() {
             created_at: now,
             updated_at: now,
             notified: false,
+            lease: None,
+            emailed: false,
         })
         .await
         .unwrap();

@@ -6,8 +6,7 @@
 
 mod common;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use common::{App, spawn, spawn_app, upload};
+use common::{App, created_event, physical, spawn, spawn_app, sqs_event, upload, upload_key};
 use local_stack::client::{ApiClient, UploadTicket};
 use local_stack::faults::{Action, FaultProxy, Seen};
 use local_stack::functions::Handler;
@@ -38,10 +37,7 @@ fn local_mp3(bytes: &[u8], filename: &str) -> Vec<u8> {
 }
 
 fn bucket(app: &App, logical_id: &str) -> String {
-    app.stack
-        .resolver
-        .string(&json!({ "Ref": logical_id }))
-        .unwrap()
+    physical(app, logical_id)
 }
 
 /// The converter's dependencies with its S3 client pointed at `endpoint`.
@@ -73,39 +69,12 @@ const THREE_PARTS: usize =
 
 /// Hands the converter the S3 notification for `ticket`'s upload, as SQS would.
 async fn deliver(app: &App, deps: &convert::Deps, ticket: &UploadTicket) {
-    // The upload key, from the presigned URL's path: /{bucket}/{key}.
-    let path = ticket.url.split('?').next().unwrap();
-    let path = path.split_once("//").unwrap().1;
-    let (_host, path) = path.split_once('/').unwrap();
-    let (_bucket, key) = path.split_once('/').unwrap();
-    let key = percent_encoding::percent_decode_str(key)
-        .decode_utf8()
-        .unwrap();
-    let body = json!({"Records": [{
-        "eventName": "ObjectCreated:Put",
-        "s3": {"bucket": {"name": bucket(app, "UploadsBucket")},
-               "object": {"key": form_encode(&key)}}
-    }]});
-    let mut message = SqsMessage::default();
-    message.message_id = Some("m-1".into());
-    message.body = Some(body.to_string());
-    let mut event = SqsEvent::default();
-    event.records = vec![message];
+    let event = sqs_event("m-1", &created_event(app, &upload_key(ticket)));
     let response = convert::handle(event, deps).await;
     assert!(
         response.batch_item_failures.is_empty(),
         "the message was consumed, not left to retry"
     );
-}
-
-fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b' ' => "+".to_owned(),
-            b if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) => (b as char).to_string(),
-            b => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn job(client: &ApiClient, ticket: &UploadTicket) -> Value {
@@ -442,6 +411,8 @@ async fn an_object_over_the_size_limit_fails_without_being_read() {
             created_at: now,
             updated_at: now,
             notified: false,
+            lease: None,
+            emailed: false,
         })
         .await
         .unwrap();

@@ -108,3 +108,64 @@ pub async fn upload(
     client.upload(&ticket, bytes).await.unwrap();
     ticket
 }
+
+/// The physical name of a template resource (a bucket, a queue URL).
+pub fn physical(app: &App, logical_id: &str) -> String {
+    app.stack
+        .resolver
+        .string(&json!({ "Ref": logical_id }))
+        .unwrap()
+}
+
+/// The object key of an upload, from its presigned URL's path: /{bucket}/{key}.
+pub fn upload_key(ticket: &UploadTicket) -> String {
+    let path = ticket.url.split('?').next().unwrap();
+    let path = path.split_once("//").unwrap().1;
+    let (_host, path) = path.split_once('/').unwrap();
+    let (_bucket, key) = path.split_once('/').unwrap();
+    percent_encoding::percent_decode_str(key)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
+}
+
+/// The S3 `ObjectCreated` notification body for `key` in the uploads bucket, with the key
+/// form-encoded as S3 writes it.
+pub fn created_event(app: &App, key: &str) -> String {
+    let encoded: String = key
+        .bytes()
+        .map(|b| match b {
+            b' ' => "+".to_owned(),
+            b if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect();
+    json!({"Records": [{
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": physical(app, "UploadsBucket")},
+               "object": {"key": encoded}}
+    }]})
+    .to_string()
+}
+
+/// An SQS event of one message, as Lambda delivers it.
+pub fn sqs_event(message_id: &str, body: &str) -> aws_lambda_events::event::sqs::SqsEvent {
+    let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+    message.message_id = Some(message_id.into());
+    message.body = Some(body.into());
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = vec![message];
+    event
+}
+
+/// The converter as the stack built it.
+pub fn stack_convert(app: &App) -> convert::Deps {
+    app.stack
+        .functions
+        .iter()
+        .find_map(|f| match &f.handler {
+            local_stack::functions::Handler::Convert(deps) => Some(deps.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
