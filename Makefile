@@ -14,13 +14,15 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv demo test check-format lint unit sam-validate local user build fixtures bench bench-stream fuzz clean
+.PHONY: help venv demo test check-format lint unit sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
 	@echo "make test      format, lint, every test (moto-backed), sam validate --lint"
 	@echo "make local     run the local stack in the foreground (API_PORT=3000, MOTO_PORT=4566)"
 	@echo "make user      EMAIL=... PASSWORD=... add a user to a running local stack"
+	@echo "make dlq       list the convert queue's dead letters on a running local stack"
+	@echo "make redrive   send them back to the convert queue"
 	@echo "make build     sam build for arm64 (installs cargo-lambda and zig first)"
 	@echo "make bench     the engine against ffmpeg on a 10-minute video (needs ffmpeg)"
 	@echo "make bench-stream  hour-long uploads through S3 on the local stack: bytes read, peak RSS"
@@ -57,6 +59,12 @@ local: venv
 user: venv
 	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make user EMAIL=you@example.com PASSWORD=secret" >&2; exit 2; }
 	$(CARGO) run --quiet -p local-stack -- add-user --email "$(EMAIL)" --password "$(PASSWORD)"
+
+dlq: venv
+	$(CARGO) run --quiet -p local-stack -- dlq
+
+redrive: venv
+	$(CARGO) run --quiet -p local-stack -- redrive
 
 # sam build compiles each function for arm64 with cargo-lambda, which cross-compiles through zig.
 # LAME's configure must be told the cross host.

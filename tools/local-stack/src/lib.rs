@@ -3,6 +3,7 @@
 //! user would (the demo and the end-to-end tests).
 
 pub mod client;
+pub mod dlq;
 pub mod faults;
 pub mod functions;
 pub mod http;

@@ -3,12 +3,14 @@
 //! - `serve`: the stack in the foreground (`make local`).
 //! - `demo`: start everything, convert one file as a client would, print the email, stop.
 //! - `add-user`: add a user to a running local stack (`make user`).
+//! - `dlq`, `redrive`: the convert queue's dead letters on a running local stack (`make dlq`,
+//!   `make redrive`).
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use local_stack::client::{ApiClient, content_type_for};
 use local_stack::stack::{add_user, find_repo_root, local_sdk_config, local_table_name};
-use local_stack::{Moto, Stack, StackOptions, sent_emails};
+use local_stack::{Moto, Stack, StackOptions, dlq, sent_emails};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -40,6 +42,16 @@ enum Command {
         /// Where to put the MP3.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+    },
+    /// List the convert queue's dead letters on a running local stack (they stay there).
+    Dlq {
+        #[arg(long, env = "MOTO_PORT", default_value_t = 4566)]
+        moto_port: u16,
+    },
+    /// Send the convert queue's dead letters back to the convert queue.
+    Redrive {
+        #[arg(long, env = "MOTO_PORT", default_value_t = 4566)]
+        moto_port: u16,
     },
     /// Add a user to a running local stack.
     AddUser {
@@ -112,6 +124,29 @@ async fn main() -> Result<()> {
             stack.stop().await;
             moto.stop().await;
             result
+        }
+        Command::Dlq { moto_port } => {
+            let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
+            let sqs = aws_sdk_sqs::Client::new(&sdk);
+            let url = dlq::local_queue_url(&sqs, "ConvertDeadLetterQueue").await?;
+            let letters = dlq::peek(&sqs, &url, 100).await?;
+            println!("{} message(s) in {url}", letters.len());
+            for letter in letters {
+                println!(
+                    "- {} (received {} times, sent at {} ms)\n  {}",
+                    letter.message_id, letter.receives, letter.sent_at, letter.body
+                );
+            }
+            Ok(())
+        }
+        Command::Redrive { moto_port } => {
+            let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
+            let sqs = aws_sdk_sqs::Client::new(&sdk);
+            let from = dlq::local_queue_url(&sqs, "ConvertDeadLetterQueue").await?;
+            let to = dlq::local_queue_url(&sqs, "ConvertQueue").await?;
+            let moved = dlq::redrive(&sqs, &from, &to).await?;
+            println!("moved {moved} message(s) back to {to}");
+            Ok(())
         }
         Command::AddUser {
             email,

@@ -6,8 +6,8 @@
 
 mod common;
 
+use common::upload_key;
 use common::{App, created_event, physical, spawn, spawn_app, sqs_event, stack_convert, upload};
-use common::{PASSWORD, upload_key};
 use local_stack::faults::{Action, FaultProxy, Seen};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -420,5 +420,98 @@ async fn poison_uploads_each_fail_with_a_clear_reason_in_time() {
             .iter()
             .all(|m| m.subject.starts_with("We could not convert"))
     );
-    let _ = PASSWORD;
+}
+
+/// Plays Lambda's event source mapping once: receives from the queue, hands each message to
+/// the converter, deletes what it consumed and makes the rest visible again at once. Returns
+/// how many messages were received.
+async fn poll_once(sqs: &aws_sdk_sqs::Client, url: &str, deps: &convert::Deps) -> usize {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let messages = out.messages.unwrap_or_default();
+    for m in &messages {
+        let id = m.message_id().unwrap();
+        let response = convert::handle(sqs_event(id, m.body().unwrap()), deps).await;
+        let handle = m.receipt_handle().unwrap();
+        if response.batch_item_failures.is_empty() {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .send()
+                .await
+                .unwrap();
+        } else {
+            sqs.change_message_visibility()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    messages.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_keeps_failing_lands_in_the_dlq_and_can_be_replayed() {
+    let app = spawn(&[], false).await;
+    let client = app.user("dlq@example.com").await;
+    let ticket = upload(&client, "dlq.mp4", "video/mp4", app.fixture("sample.mp4")).await;
+    // DynamoDB throttles every call of this converter: a transient fault that never passes.
+    let proxy = FaultProxy::start(&app.stack.moto_url, |request| {
+        if request.target.is_some() {
+            Action::Fail(400, "ThrottlingException")
+        } else {
+            Action::Forward
+        }
+    })
+    .await
+    .unwrap();
+    let throttled = convert_through(&app, &proxy.url).await;
+    let sqs = aws_sdk_sqs::Client::new(&app.stack.sdk);
+    let queue = physical(&app, "ConvertQueue");
+    let dead = physical(&app, "ConvertDeadLetterQueue");
+    // maxReceiveCount is 5: the sixth receive moves the message to the DLQ instead.
+    for _ in 0..8 {
+        if poll_once(&sqs, &queue, &throttled).await == 0 {
+            break;
+        }
+    }
+    assert_eq!(
+        poll_once(&sqs, &queue, &throttled).await,
+        0,
+        "the queue is empty"
+    );
+    let letters = local_stack::dlq::peek(&sqs, &dead, 10).await.unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert!(letters[0].body.contains("dlq.mp4"), "{letters:?}");
+    let job = client
+        .get(&format!("/jobs/{}", ticket.job_id))
+        .await
+        .unwrap();
+    assert_ne!(job.body["status"], "done", "{:?}", job.body);
+
+    // The throttling is over: the replayed message converts.
+    let moved = local_stack::dlq::redrive(&sqs, &dead, &queue)
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    assert!(
+        local_stack::dlq::peek(&sqs, &dead, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(poll_once(&sqs, &queue, &stack_convert(&app)).await, 1);
+    let job = client
+        .wait_for_job(&ticket.job_id, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(job["status"], "done", "{job}");
 }

@@ -1,0 +1,110 @@
+//! The convert queue's dead letters: look at them and send them back (`make dlq`,
+//! `make redrive`). On AWS the same is `aws sqs receive-message` on the DLQ and
+//! `aws sqs start-message-move-task` (see the README).
+
+use anyhow::{Context, Result};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+
+/// One message in a dead-letter queue, as `make dlq` shows it.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub message_id: String,
+    /// How many times it was received before it landed here (and since).
+    pub receives: String,
+    pub sent_at: String,
+    pub body: String,
+}
+
+/// The URL of a queue of the local stack by its logical id (`ConvertDeadLetterQueue`).
+pub async fn local_queue_url(sqs: &aws_sdk_sqs::Client, logical_id: &str) -> Result<String> {
+    let name = format!("{}-{logical_id}", crate::stack::LOCAL_STACK_NAME);
+    sqs.get_queue_url()
+        .queue_name(&name)
+        .send()
+        .await
+        .with_context(|| format!("no queue {name}; is the local stack running (make local)?"))?
+        .queue_url
+        .context("no queue URL")
+}
+
+/// Up to `max` messages of the queue, left where they are (received with a zero visibility
+/// timeout, so they stay visible).
+pub async fn peek(sqs: &aws_sdk_sqs::Client, url: &str, max: usize) -> Result<Vec<DeadLetter>> {
+    let mut seen: Vec<DeadLetter> = Vec::new();
+    // A receive returns at most 10, and may repeat ones already seen.
+    for _ in 0..max.div_ceil(10).max(1) * 3 {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .context("reading the queue")?;
+        let batch = out.messages.unwrap_or_default();
+        if batch.is_empty() {
+            break;
+        }
+        for m in batch {
+            let id = m.message_id().unwrap_or_default().to_owned();
+            if seen.iter().any(|s| s.message_id == id) {
+                continue;
+            }
+            let attribute = |name: &MessageSystemAttributeName| {
+                m.attributes()
+                    .and_then(|a| a.get(name))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            seen.push(DeadLetter {
+                message_id: id,
+                receives: attribute(&MessageSystemAttributeName::ApproximateReceiveCount),
+                sent_at: attribute(&MessageSystemAttributeName::SentTimestamp),
+                body: m.body().unwrap_or_default().to_owned(),
+            });
+        }
+        if seen.len() >= max {
+            break;
+        }
+    }
+    seen.truncate(max);
+    Ok(seen)
+}
+
+/// Moves every message from `from` back to `to` (each sent again, then deleted from `from`).
+/// Returns how many were moved.
+pub async fn redrive(sqs: &aws_sdk_sqs::Client, from: &str, to: &str) -> Result<usize> {
+    let mut moved = 0;
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(from)
+            .max_number_of_messages(10)
+            .visibility_timeout(30)
+            .send()
+            .await
+            .context("reading the dead-letter queue")?;
+        let batch = out.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return Ok(moved);
+        }
+        for m in batch {
+            sqs.send_message()
+                .queue_url(to)
+                .message_body(m.body().unwrap_or_default())
+                .send()
+                .await
+                .context("sending a message back")?;
+            if let Some(handle) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(from)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .context("deleting a moved message")?;
+            }
+            moved += 1;
+        }
+    }
+}
