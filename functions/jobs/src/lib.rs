@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    Job, JobId, JobStats, JobStore, JwtKeys, ObjectStore, UserId, mp3_file_name,
+    Job, JobId, JobStats, JobStore, JwtKeys, ObjectStore, UserId, UserStore, mp3_file_name,
 };
 
 /// Jobs per page unless the client asks for another number (1 to [`MAX_PAGE`]).
@@ -29,6 +29,8 @@ pub struct Config {
 #[derive(Clone)]
 pub struct Deps {
     pub jobs: Arc<dyn JobStore>,
+    /// To check that a token's user still exists.
+    pub users: Arc<dyn UserStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub keys: JwtKeys,
     pub config: Config,
@@ -37,11 +39,13 @@ pub struct Deps {
 impl Deps {
     /// Reads `TABLE_NAME`, `MP3_BUCKET`, `DOWNLOAD_URL_TTL_SECONDS` and the signing key.
     pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let table = Arc::new(DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            env.required("TABLE_NAME")?,
+        ));
         Ok(Self {
-            jobs: Arc::new(DynamoTable::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                env.required("TABLE_NAME")?,
-            )),
+            jobs: table.clone(),
+            users: table,
             objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
             keys: video2mp3_aws::secrets::jwt_keys(sdk, env).await?,
             config: Config {
@@ -75,7 +79,7 @@ pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
 }
 
 async fn route(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
-    let user = authenticate(&req, &deps.keys)?;
+    let user = authenticate(&req, &deps.keys, deps.users.as_ref()).await?;
     tracing::Span::current().record("user_id", tracing::field::display(&user));
     match req.path_parameters_ref().and_then(|p| p.first("id")) {
         Some(id) => one_job(&user, id, deps).await,

@@ -1,7 +1,9 @@
 //! `POST /login`: checks an email and password and issues a bearer token.
 //!
 //! The body is `{"email","password"}`; older clients send HTTP Basic instead, which is accepted
-//! too. An unknown email and a wrong password get the same answer, after the same work.
+//! too. An unknown email and a wrong password get the same answer, after the same work. Five
+//! failed logins in a row lock the address for `LOGIN_LOCKOUT_SECONDS` (15 minutes), counted in
+//! DynamoDB so every instance sees them, and counted alike for addresses with no account.
 
 use base64::Engine;
 use lambda_http::http::{StatusCode, header};
@@ -12,22 +14,28 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, json, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env};
-use video2mp3_domain::{JwtKeys, UserStore, verify_password};
+use video2mp3_domain::{JwtKeys, MAX_FAILED_LOGINS, UserStore, verify_password};
 
 /// What the handler needs, built once per cold start.
 #[derive(Clone)]
 pub struct Deps {
     pub users: Arc<dyn UserStore>,
     pub keys: JwtKeys,
+    /// How long an address stays locked after [`MAX_FAILED_LOGINS`] failures in a row.
+    pub lockout: std::time::Duration,
 }
 
 impl Deps {
-    /// Reads `TABLE_NAME` and the signing key (`JWT_SECRET_ARN`) from `env`.
+    /// Reads `TABLE_NAME`, the signing key (`JWT_SECRET_ARN`) and `LOGIN_LOCKOUT_SECONDS`
+    /// (default 900) from `env`.
     pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let table = env.required("TABLE_NAME")?;
         Ok(Self {
             users: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), table)),
             keys: video2mp3_aws::secrets::jwt_keys(sdk, env).await?,
+            lockout: std::time::Duration::from_secs(
+                env.parsed_or("LOGIN_LOCKOUT_SECONDS", video2mp3_domain::LOCKOUT.as_secs())?,
+            ),
         })
     }
 }
@@ -79,23 +87,47 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
             "email and password are required",
         ));
     }
-    let found = deps.users.credentials(&email).await.map_err(|err| {
-        tracing::error!(error = ?err, "reading credentials failed");
+    let store_failed = |err: video2mp3_domain::PortError| {
+        tracing::error!(error = ?err, "reading or writing credentials failed");
         ApiError::internal()
-    })?;
+    };
+    let now = OffsetDateTime::now_utc();
+    let failures = deps
+        .users
+        .login_failures(&email)
+        .await
+        .map_err(store_failed)?;
+    if let Some(until) = failures.locked_until.filter(|until| *until > now) {
+        return Err(locked(until, now));
+    }
+    let found = deps.users.credentials(&email).await.map_err(store_failed)?;
     let hash = found.as_ref().map(|c| c.password_hash.clone());
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, hash.as_deref()))
         .await
         .unwrap_or(false);
     let (true, Some(user)) = (ok, found) else {
-        tracing::info!("login refused");
+        let after = deps
+            .users
+            .record_login_failure(&email, now, MAX_FAILED_LOGINS, deps.lockout)
+            .await
+            .map_err(store_failed)?;
+        tracing::info!(locked = after.locked_until.is_some(), "login refused");
+        if let Some(until) = after.locked_until {
+            return Err(locked(until, now));
+        }
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "wrong email or password",
         ));
     };
+    if failures.count > 0 || failures.locked_until.is_some() {
+        deps.users
+            .clear_login_failures(&email)
+            .await
+            .map_err(store_failed)?;
+    }
     let (token, expires_at) = deps
         .keys
         .issue(&user.user_id, OffsetDateTime::now_utc())
@@ -112,6 +144,21 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
             "expires_at": expires_at.format(&Rfc3339).unwrap_or_default(),
         }),
     ))
+}
+
+/// The answer while an address is locked: 429 with how long to wait (also in `Retry-After`).
+fn locked(until: OffsetDateTime, now: OffsetDateTime) -> ApiError {
+    let seconds = (until - now).whole_seconds().max(1);
+    let minutes = (seconds + 59) / 60;
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked",
+        format!(
+            "too many failed logins in a row; try again in {minutes} minute{}",
+            if minutes == 1 { "" } else { "s" }
+        ),
+    )
+    .retry_after(seconds)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, json_body, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    Job, JobId, JobStatus, JobStore, JwtKeys, ObjectStore, UploadRequest, upload_key,
+    Job, JobId, JobStatus, JobStore, JwtKeys, ObjectStore, UploadRequest, UserStore, upload_key,
 };
 
 /// The default upload limit: 2 GiB.
@@ -28,6 +28,8 @@ pub struct Config {
 #[derive(Clone)]
 pub struct Deps {
     pub jobs: Arc<dyn JobStore>,
+    /// To check that a token's user still exists.
+    pub users: Arc<dyn UserStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub keys: JwtKeys,
     pub config: Config,
@@ -42,11 +44,13 @@ impl Deps {
             max_upload_bytes: env.parsed_or("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)?,
             url_ttl: Duration::from_secs(env.parsed_or("UPLOAD_URL_TTL_SECONDS", 900)?),
         };
+        let table = Arc::new(DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            env.required("TABLE_NAME")?,
+        ));
         Ok(Self {
-            jobs: Arc::new(DynamoTable::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                env.required("TABLE_NAME")?,
-            )),
+            jobs: table.clone(),
+            users: table,
             objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
             keys: video2mp3_aws::secrets::jwt_keys(sdk, env).await?,
             config,
@@ -61,7 +65,7 @@ pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
 }
 
 async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
-    let user = authenticate(&req, &deps.keys)?;
+    let user = authenticate(&req, &deps.keys, deps.users.as_ref()).await?;
     tracing::Span::current().record("user_id", tracing::field::display(&user));
     let request: UploadRequest = json_body(&req)?;
     let upload = request

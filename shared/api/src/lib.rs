@@ -5,7 +5,7 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use video2mp3_domain::{JwtKeys, UserId};
+use video2mp3_domain::{JwtKeys, UserId, UserStore};
 
 /// An error answered to the client. Anything unexpected becomes an opaque 500 (see
 /// [`ApiError::internal`]) and is logged with its chain where it happened.
@@ -14,6 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds the client should wait (`Retry-After`), for 429 answers.
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -22,6 +24,15 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The same error telling the client to wait `seconds` before trying again.
+    pub fn retry_after(self, seconds: i64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..self
         }
     }
 
@@ -57,6 +68,11 @@ impl ApiError {
                 header::HeaderValue::from_static("Bearer"),
             );
         }
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         response
     }
 }
@@ -78,9 +94,32 @@ pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(ApiError::into_response)
 }
 
-/// The user a request's `Authorization: Bearer` token is for; 401 when there is none or it is
-/// not valid. The reason is not told to the client beyond "missing" versus "invalid".
-pub fn authenticate(req: &Request, keys: &JwtKeys) -> Result<UserId, ApiError> {
+/// The user a request's `Authorization: Bearer` token is for, if that user still exists; 401
+/// when there is no token, it is not valid, or its user was deleted. The reason is not told to
+/// the client beyond "missing" versus "invalid".
+pub async fn authenticate(
+    req: &Request,
+    keys: &JwtKeys,
+    users: &dyn UserStore,
+) -> Result<UserId, ApiError> {
+    let user = verified_user(req, keys)?;
+    match users.user(&user).await {
+        Ok(Some(_)) => Ok(user),
+        Ok(None) => {
+            tracing::info!(user_id = %user, "refused a token for a deleted user");
+            Err(ApiError::unauthorized(
+                "the token is invalid or has expired; log in again",
+            ))
+        }
+        Err(err) => {
+            tracing::error!(error = ?err, "reading the user failed");
+            Err(ApiError::internal())
+        }
+    }
+}
+
+/// The user a token names, once its signature and claims check out.
+fn verified_user(req: &Request, keys: &JwtKeys) -> Result<UserId, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("log in first: this needs an Authorization: Bearer token")
     })?;

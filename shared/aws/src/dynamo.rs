@@ -5,6 +5,7 @@
 //! | login credentials | `EMAIL#{email}` | `EMAIL` |
 //! | user profile | `USER#{user_id}` | `PROFILE` |
 //! | job | `USER#{user_id}` | `JOB#{job_id}` |
+//! | failed logins in a row | `LOGIN#{email}` | `FAILURES` |
 //!
 //! Job ids are ULIDs, so a query on `USER#{id}` with `begins_with(sk, "JOB#")` in reverse order
 //! lists a user's jobs newest first, and a job can only be read through its owner's key.
@@ -17,7 +18,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_domain::{
     EmailClaim, EncodeSettings, Job, JobId, JobPage, JobStats, JobStatus, JobStore, Lease,
-    PortError, Transition, User, UserCredentials, UserId, UserStore,
+    LoginFailures, PortError, Transition, User, UserCredentials, UserId, UserStore,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -84,6 +85,17 @@ fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, PortError> {
 
 fn opt_s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn failures_from_item(item: &Item) -> LoginFailures {
+    LoginFailures {
+        count: item
+            .get("failures")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+        locked_until: get_epoch(item, "locked_until"),
+    }
 }
 
 fn flag(item: &Item, name: &str) -> bool {
@@ -272,6 +284,96 @@ impl UserStore for DynamoTable {
             user_id: user_id.clone(),
             email: get_s(&item, "email")?.to_owned(),
         }))
+    }
+
+    async fn delete_user(&self, user: &User) -> Result<(), PortError> {
+        let delete = |pk: String, sk: &str| -> Result<TransactWriteItem, PortError> {
+            let delete = aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .build()
+                .map_err(|e| PortError::backend("TransactWriteItems", false, e))?;
+            Ok(TransactWriteItem::builder().delete(delete).build())
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(delete(format!("EMAIL#{}", user.email), "EMAIL")?)
+            .transact_items(delete(format!("USER#{}", user.user_id), "PROFILE")?)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| port_error("TransactWriteItems", e))
+    }
+
+    async fn login_failures(&self, email: &str) -> Result<LoginFailures, PortError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("LOGIN#{email}")))
+            .key("sk", s("FAILURES"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| port_error("GetItem", e))?;
+        Ok(out
+            .item
+            .as_ref()
+            .map(failures_from_item)
+            .unwrap_or_default())
+    }
+
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        now: OffsetDateTime,
+        limit: u32,
+        lockout: std::time::Duration,
+    ) -> Result<LoginFailures, PortError> {
+        let key =
+            |u: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder| {
+                u.table_name(&self.table)
+                    .key("pk", s(format!("LOGIN#{email}")))
+                    .key("sk", s("FAILURES"))
+            };
+        // One more in a row (and the item disappears a day after the last, by the table's TTL).
+        let out = key(self.client.update_item())
+            .update_expression("ADD failures :one SET expires_at = :expires")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":expires", epoch(now + time::Duration::days(1)))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| port_error("UpdateItem", e))?;
+        let state = out.attributes().map(failures_from_item).unwrap_or_default();
+        if state.count < limit {
+            return Ok(state);
+        }
+        let until = now + lockout;
+        key(self.client.update_item())
+            .update_expression("SET failures = :zero, locked_until = :until")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":until", epoch(until))
+            .send()
+            .await
+            .map_err(|e| port_error("UpdateItem", e))?;
+        Ok(LoginFailures {
+            count: 0,
+            locked_until: Some(until),
+        })
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> Result<(), PortError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("LOGIN#{email}")))
+            .key("sk", s("FAILURES"))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| port_error("DeleteItem", e))
     }
 }
 

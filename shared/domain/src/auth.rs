@@ -15,6 +15,10 @@ use time::{Duration, OffsetDateTime};
 pub const TOKEN_LIFETIME: Duration = Duration::hours(1);
 /// The shortest signing key accepted (256 bits, as HS256 needs).
 pub const MIN_KEY_BYTES: usize = 32;
+/// Failed logins in a row after which an email address is locked.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+/// How long it stays locked.
+pub const LOCKOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Why a password or token was refused, or could not be made.
 #[derive(Debug, thiserror::Error)]

@@ -7,11 +7,14 @@ pub mod keys;
 pub mod ports;
 pub mod upload;
 
-pub use auth::{AuthError, Claims, JwtKeys, hash_password, verify_password};
+pub use auth::{
+    AuthError, Claims, JwtKeys, LOCKOUT, MAX_FAILED_LOGINS, hash_password, verify_password,
+};
 pub use job::{EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId};
 pub use keys::{SourceKey, mp3_file_name, mp3_key, upload_key};
 pub use ports::{
-    EmailClaim, EventPublisher, JobPage, JobStore, Mailer, ObjectInfo, ObjectReader, ObjectStore,
-    ObjectWriter, PortError, PresignedUpload, Transition, User, UserCredentials, UserStore,
+    EmailClaim, EventPublisher, JobPage, JobStore, LoginFailures, Mailer, ObjectInfo, ObjectReader,
+    ObjectStore, ObjectWriter, PortError, PresignedUpload, Transition, User, UserCredentials,
+    UserStore,
 };
 pub use upload::{UploadRequest, ValidUpload, ValidationError};

@@ -73,6 +73,15 @@ pub struct UserCredentials {
     pub password_hash: String,
 }
 
+/// Failed logins in a row for one email address (known or not, so the answers do not tell
+/// which addresses have accounts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub count: u32,
+    /// Set once `count` reached the limit: no login until then.
+    pub locked_until: Option<time::OffsetDateTime>,
+}
+
 /// Users and their credentials.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -82,6 +91,22 @@ pub trait UserStore: Send + Sync {
     async fn credentials(&self, email: &str) -> Result<Option<UserCredentials>, PortError>;
     /// The user with this id, if they exist.
     async fn user(&self, user_id: &UserId) -> Result<Option<User>, PortError>;
+    /// Deletes the user's login and profile (their tokens stop working: every request checks
+    /// that its user exists).
+    async fn delete_user(&self, user: &User) -> Result<(), PortError>;
+    /// The failed logins in a row for `email`.
+    async fn login_failures(&self, email: &str) -> Result<LoginFailures, PortError>;
+    /// Counts one more failed login for `email`; at `limit` in a row the address is locked
+    /// until `now + lockout` and the count starts again. Returns the state after.
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        now: time::OffsetDateTime,
+        limit: u32,
+        lockout: Duration,
+    ) -> Result<LoginFailures, PortError>;
+    /// Forgets the failed logins of `email` (after a successful one).
+    async fn clear_login_failures(&self, email: &str) -> Result<(), PortError>;
 }
 
 /// One page of a user's jobs, newest first.

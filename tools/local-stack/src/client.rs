@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct ApiClient {
     pub base: String,
     pub token: Option<String>,
+    /// An `Authorization` header sent as is instead of the token's (for tests of bad ones).
+    pub raw_authorization: Option<String>,
     http: reqwest::Client,
 }
 
@@ -35,14 +37,16 @@ impl ApiClient {
         Self {
             base: base.into().trim_end_matches('/').to_owned(),
             token: None,
+            raw_authorization: None,
             http: reqwest::Client::new(),
         }
     }
 
     fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match &self.token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
+        match (&self.raw_authorization, &self.token) {
+            (Some(raw), _) => req.header(reqwest::header::AUTHORIZATION, raw),
+            (None, Some(t)) => req.bearer_auth(t),
+            (None, None) => req,
         }
     }
 
