@@ -20,6 +20,7 @@ pub async fn start(
     sdk: &SdkConfig,
     resolver: &Resolver,
     retry_delay: Duration,
+    concurrency: usize,
     shutdown: watch::Receiver<bool>,
 ) -> Result<Vec<JoinHandle<()>>> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -29,16 +30,18 @@ pub async fn start(
             let arn = resolver.string(&event["Queue"])?;
             let (url, arn) = queue_by_arn(resolver, &arn)?;
             let batch = event["BatchSize"].as_u64().unwrap_or(10).clamp(1, 10) as i32;
-            tasks.push(tokio::spawn(poll(
-                sqs.clone(),
-                url,
-                arn,
-                batch,
-                Source::Sqs,
-                function.clone(),
-                retry_delay,
-                shutdown.clone(),
-            )));
+            for _ in 0..concurrency {
+                tasks.push(tokio::spawn(poll(
+                    sqs.clone(),
+                    url.clone(),
+                    arn.clone(),
+                    batch,
+                    Source::Sqs,
+                    function.clone(),
+                    retry_delay,
+                    shutdown.clone(),
+                )));
+            }
         }
         for event in function.events_of("SNS") {
             let topic = resolver.string(&event["Topic"])?;

@@ -45,6 +45,9 @@ pub struct StackOptions {
     pub retry_delay: Duration,
     /// Whether to poll the queues (off when a test invokes the queue handlers itself).
     pub pollers: bool,
+    /// Pollers per SQS event source: how many invocations of an SQS function run at once (on
+    /// AWS the event source mapping scales this up by itself).
+    pub concurrency: usize,
     /// Functions (by binary name) whose queues are left for an outside process to poll, e.g. the
     /// real Lambda binary under a runtime emulator (`make bench-stream` measures it that way).
     pub external: Vec<String>,
@@ -59,6 +62,7 @@ impl StackOptions {
             parameters: HashMap::new(),
             retry_delay: Duration::from_secs(2),
             pollers: true,
+            concurrency: 1,
             external: Vec::new(),
         }
     }
@@ -166,8 +170,15 @@ impl Stack {
                 .cloned()
                 .collect();
             tasks.extend(
-                crate::pollers::start(&polled, &sdk, &resolver, options.retry_delay, shutdown_rx)
-                    .await?,
+                crate::pollers::start(
+                    &polled,
+                    &sdk,
+                    &resolver,
+                    options.retry_delay,
+                    options.concurrency.max(1),
+                    shutdown_rx,
+                )
+                .await?,
             );
         }
         Ok(Self {

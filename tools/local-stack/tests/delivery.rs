@@ -515,3 +515,31 @@ async fn a_message_that_keeps_failing_lands_in_the_dlq_and_can_be_replayed() {
         .unwrap();
     assert_eq!(job["status"], "done", "{job}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_for_no_known_job_are_consumed_at_once() {
+    let app = spawn(&[], false).await;
+    let deps = stack_convert(&app);
+    let user = UserId::generate();
+    let bodies = [
+        // Not an upload key.
+        created_event(&app, "elsewhere/file.mp4"),
+        // An upload key for a job that does not exist.
+        created_event(
+            &app,
+            &format!("uploads/{user}/{}/clip.mp4", JobId::generate()),
+        ),
+        // Keys that try to climb out.
+        created_event(&app, "uploads/../../etc/passwd"),
+        // S3's test event, and something that is not JSON at all.
+        r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#.to_owned(),
+        "not json".to_owned(),
+    ];
+    for body in &bodies {
+        let response = convert::handle(sqs_event("m-1", body), &deps).await;
+        assert!(
+            response.batch_item_failures.is_empty(),
+            "left on the queue: {body}"
+        );
+    }
+}

@@ -29,6 +29,15 @@ pub async fn spawn_app_with(parameters: &[(&str, &str)]) -> App {
 }
 
 pub async fn spawn(parameters: &[(&str, &str)], pollers: bool) -> App {
+    spawn_with_concurrency(parameters, pollers, 1).await
+}
+
+/// A stack whose SQS functions run `concurrency` invocations at once.
+pub async fn spawn_with_concurrency(
+    parameters: &[(&str, &str)],
+    pollers: bool,
+    concurrency: usize,
+) -> App {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("info,aws_config=warn")
@@ -42,6 +51,7 @@ pub async fn spawn(parameters: &[(&str, &str)], pollers: bool) -> App {
     let mut options = StackOptions::new(&root, &moto.url);
     options.retry_delay = Duration::from_secs(1);
     options.pollers = pollers;
+    options.concurrency = concurrency;
     options.parameters = parameters
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
