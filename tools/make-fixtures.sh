@@ -77,6 +77,11 @@ ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=1" \
    -f lavfi -i "sine=frequency=1000:sample_rate=44100:duration=1" \
    -map 0 -map 1 -c:a flac -disposition:a:0 0 -disposition:a:1 default \
    formats/two-tracks-second-default.mkv
+# The same in an MP4 (AAC): ffmpeg sets the track header's enabled flag on the default only.
+ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=1" \
+   -f lavfi -i "sine=frequency=1000:sample_rate=44100:duration=1" \
+   -map 0 -map 1 -c:a aac -b:a 64k -disposition:a:0 0 -disposition:a:1 default \
+   formats/two-tracks-second-default.mp4
 # Loud 5.1: every channel near full scale, so a plain downmix would clip.
 ff -f lavfi -i "aevalsrc=0.9*sin(2*PI*300*t)|0.9*sin(2*PI*400*t)|0.9*sin(2*PI*500*t)|0.9*sin(2*PI*60*t)|0.9*sin(2*PI*700*t)|0.9*sin(2*PI*800*t):s=48000:d=1:c=5.1" \
    -c:a aac -b:a 192k formats/aac-5.1-loud.mp4

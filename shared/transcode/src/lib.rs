@@ -215,16 +215,18 @@ fn transcode_unguarded<W: Write + Seek>(
             limit: options.max_channels,
         });
     }
-    let edits = if looks_like_mp4(&head) {
-        mp4edit::track_edits(&mut source)
+    let mp4 = if looks_like_mp4(&head) {
+        mp4edit::tracks(&mut source)
     } else {
-        Vec::new()
+        mp4edit::Mp4Tracks::default()
     };
-    // symphonia cannot tell a Matroska track's absent FlagDefault (meaning default) from 0.
-    let mkv_default = if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+    // The default audio track where the container marks one and symphonia misses it: it
+    // cannot tell a Matroska track's absent FlagDefault (meaning default) from 0, and ignores
+    // an MP4 track header's enabled flag.
+    let marked_default = if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
         mkvtracks::default_audio_track(&mut source)
     } else {
-        None
+        mp4.default_audio
     };
     source.seek(SeekFrom::Start(0))?;
     let mut hint = Hint::new();
@@ -253,7 +255,7 @@ fn transcode_unguarded<W: Write + Seek>(
     let is_audio = |t: &&symphonia::core::formats::Track| {
         t.codec_params.as_ref().and_then(|p| p.audio()).is_some()
     };
-    let track = mkv_default
+    let track = marked_default
         .and_then(|id| format.tracks().iter().filter(is_audio).find(|t| t.id == id))
         .or_else(|| format.default_track(TrackType::Audio))
         .or_else(|| format.tracks().iter().find(is_audio))
@@ -269,7 +271,7 @@ fn transcode_unguarded<W: Write + Seek>(
     let track_frames = track.num_frames;
     let mut trim = Trim::default();
     if format_name == "isomp4" {
-        if let Some((_, edit)) = edits.iter().find(|(id, _)| *id == track_id) {
+        if let Some((_, edit)) = mp4.edits.iter().find(|(id, _)| *id == track_id) {
             trim.edit = Some(*edit);
         } else {
             trim.itunes = itunes_gapless(&mut *format);

@@ -234,39 +234,62 @@ pub(crate) fn child<R: Read + Seek>(
     Some(children(r, parent.body, parent.end, budget))
 }
 
-/// One entry per `trak` that has a usable edit list, keyed by its `tkhd` track id (the id
-/// symphonia gives the track). Empty if the file is not an MP4 or has no `moov`.
-pub(crate) fn track_edits<R: Read + Seek>(r: &mut R) -> Vec<(u32, TrackEdit)> {
+/// What the engine takes from an MP4's track headers before symphonia reads it.
+#[derive(Debug, Default)]
+pub(crate) struct Mp4Tracks {
+    /// One entry per `trak` that has a usable edit list, keyed by its `tkhd` track id (the id
+    /// symphonia gives the track).
+    pub edits: Vec<(u32, TrackEdit)>,
+    /// The sound track to take when the file says which: the first whose `tkhd` is enabled,
+    /// when some other sound track is not (ffmpeg and players mark the default track so).
+    /// symphonia ignores the flag and takes the first sound track.
+    pub default_audio: Option<u32>,
+}
+
+/// Reads the track headers. Empty if the file is not an MP4 or has no `moov`.
+pub(crate) fn tracks<R: Read + Seek>(r: &mut R) -> Mp4Tracks {
     let Ok(len) = r.seek(SeekFrom::End(0)) else {
-        return Vec::new();
+        return Mp4Tracks::default();
     };
     let mut budget = MAX_BOXES;
     let Some(moov) = find_top_level(r, len, b"moov", &mut budget) else {
-        return Vec::new();
+        return Mp4Tracks::default();
     };
     let moov_children = children(r, moov.body, moov.end, &mut budget);
-    let Some(movie_timescale) =
-        body_of(r, &moov_children, b"mvhd", 256).and_then(|b| timescale(&b))
-    else {
-        return Vec::new();
-    };
-    let mut edits = Vec::new();
+    let movie_timescale = body_of(r, &moov_children, b"mvhd", 256).and_then(|b| timescale(&b));
+    let mut found = Mp4Tracks::default();
+    // (track id, enabled) of each sound track, in file order.
+    let mut sound = Vec::new();
     for trak in moov_children.iter().filter(|b| &b.kind == b"trak") {
         let parts = children(r, trak.body, trak.end, &mut budget);
+        let Some(tkhd) = body_of(r, &parts, b"tkhd", 256) else {
+            continue;
+        };
+        // tkhd puts the track id where mvhd and mdhd put the timescale.
+        let Some(track_id) = timescale(&tkhd) else {
+            continue;
+        };
+        let enabled = tkhd.get(3).is_some_and(|flags| flags & 1 == 1);
+        let mdia = child(r, &parts, b"mdia", &mut budget);
+        let handler = mdia
+            .as_ref()
+            .and_then(|mdia| body_of(r, mdia, b"hdlr", 256))
+            .and_then(|body| body.get(8..12).map(<[u8]>::to_vec));
+        if handler.as_deref() == Some(b"soun") {
+            sound.push((track_id, enabled));
+        }
         let elst = child(r, &parts, b"edts", &mut budget)
             .and_then(|edts| body_of(r, &edts, b"elst", 64 * 1024))
             .and_then(|body| parse_elst(&body));
-        // tkhd puts the track id where mvhd and mdhd put the timescale.
-        let Some(track_id) = body_of(r, &parts, b"tkhd", 256).and_then(|b| timescale(&b)) else {
-            continue;
-        };
-        let media_timescale = child(r, &parts, b"mdia", &mut budget)
-            .and_then(|mdia| body_of(r, &mdia, b"mdhd", 256))
+        let media_timescale = mdia
+            .as_ref()
+            .and_then(|mdia| body_of(r, mdia, b"mdhd", 256))
             .and_then(|body| timescale(&body));
-        if let (Some((media_time, duration)), Some(media_timescale)) = (elst, media_timescale)
+        if let (Some((media_time, duration)), Some(media_timescale), Some(movie_timescale)) =
+            (elst, media_timescale, movie_timescale)
             && media_timescale > 0
         {
-            edits.push((
+            found.edits.push((
                 track_id,
                 TrackEdit {
                     media_time,
@@ -277,8 +300,21 @@ pub(crate) fn track_edits<R: Read + Seek>(r: &mut R) -> Vec<(u32, TrackEdit)> {
             ));
         }
     }
+    found.default_audio = marked_default(&sound);
     let _ = r.seek(SeekFrom::Start(0));
-    edits
+    found
+}
+
+/// Of the sound tracks `(track id, tkhd enabled)` in file order: the first enabled one when the
+/// flag tells them apart (some are not enabled), else `None` (take the first).
+pub(crate) fn marked_default(sound: &[(u32, bool)]) -> Option<u32> {
+    if sound.iter().all(|(_, enabled)| *enabled) {
+        return None;
+    }
+    sound
+        .iter()
+        .find(|(_, enabled)| *enabled)
+        .map(|(id, _)| *id)
 }
 
 /// Gapless information from iTunes' `iTunSMPB` comment: (priming, padding, samples).
@@ -350,7 +386,7 @@ mod tests {
             trak(2, 44100, Some(&[(500, -1), (6000, 1024)])),
             trak(3, 48000, None),
         ]);
-        let edits = track_edits(&mut Cursor::new(file));
+        let edits = tracks(&mut Cursor::new(file)).edits;
         assert_eq!(edits.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 2]);
         let audio = edits[1].1;
         assert_eq!(audio.media_time, 1024);
@@ -362,12 +398,12 @@ mod tests {
     fn garbage_gives_nothing_and_never_panics() {
         for len in 0..64 {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 37 % 251) as u8).collect();
-            assert!(track_edits(&mut Cursor::new(bytes)).is_empty());
+            assert!(tracks(&mut Cursor::new(bytes)).edits.is_empty());
         }
         // A box claiming to be larger than the file.
         let mut lying = bx(b"moov", &[]);
         lying[..4].copy_from_slice(&u32::MAX.to_be_bytes());
-        assert!(track_edits(&mut Cursor::new(lying)).is_empty());
+        assert!(tracks(&mut Cursor::new(lying)).edits.is_empty());
     }
 
     #[test]

@@ -54,16 +54,22 @@ pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
     let mut budget = MAX_BOXES;
     let moov = find_top_level(r, len, b"moov", &mut budget)?;
     let moov_children = children(r, moov.body, moov.end, &mut budget);
-    let tracks: Vec<(u32, bool, Vec<BoxHeader>)> = moov_children
+    let tracks: Vec<Trak> = moov_children
         .iter()
         .filter(|b| &b.kind == b"trak")
         .filter_map(|trak| track(r, trak, &mut budget))
         .collect();
-    let track_id = tracks.iter().find(|(_, sound, _)| *sound)?.0;
+    // The track the engine will decode: the marked default, else the first sound track.
+    let sound: Vec<(u32, bool)> = tracks
+        .iter()
+        .filter(|t| t.sound)
+        .map(|t| (t.id, t.enabled))
+        .collect();
+    let track_id = crate::mp4edit::marked_default(&sound).or(sound.first().map(|s| s.0))?;
     let fragmented = moov_children.iter().any(|b| &b.kind == b"mvex");
     let mut ranges = Vec::new();
     let mut others = Vec::new();
-    for (id, _, stbl) in &tracks {
+    for Trak { id, stbl, .. } in &tracks {
         let found = sample_ranges(r, stbl).unwrap_or_default();
         if *id == track_id {
             ranges.extend(found);
@@ -125,12 +131,16 @@ fn subtract(ranges: Vec<Range<u64>>, keep: &[Range<u64>]) -> Vec<Range<u64>> {
     out
 }
 
-/// The track id, whether it is a sound track, and its sample table.
-fn track<R: Read + Seek>(
-    r: &mut R,
-    trak: &BoxHeader,
-    budget: &mut usize,
-) -> Option<(u32, bool, Vec<BoxHeader>)> {
+/// What the plan needs of a `trak`.
+struct Trak {
+    id: u32,
+    sound: bool,
+    /// The `tkhd` enabled flag.
+    enabled: bool,
+    stbl: Vec<BoxHeader>,
+}
+
+fn track<R: Read + Seek>(r: &mut R, trak: &BoxHeader, budget: &mut usize) -> Option<Trak> {
     let parts = children(r, trak.body, trak.end, budget);
     let mdia = child(r, &parts, b"mdia", budget)?;
     let hdlr = body_of(r, &mdia, b"hdlr", 1024)?;
@@ -141,9 +151,15 @@ fn track<R: Read + Seek>(
         1 => be_u32(&tkhd, 20)?,
         _ => return None,
     };
+    let enabled = tkhd.get(3).is_some_and(|flags| flags & 1 == 1);
     let minf = child(r, &mdia, b"minf", budget)?;
     let stbl = child(r, &minf, b"stbl", budget)?;
-    Some((track_id, sound, stbl))
+    Some(Trak {
+        id: track_id,
+        sound,
+        enabled,
+        stbl,
+    })
 }
 
 /// One range per chunk of the track (`stco`/`co64` offsets, `stsc` samples per chunk, `stsz`

@@ -112,11 +112,17 @@ fn every_common_format_converts_faithfully() {
 }
 
 #[test]
-fn the_default_track_of_a_matroska_file_is_taken() {
-    // Track 1: 440 Hz, FlagDefault 0. Track 2: 1000 Hz, no FlagDefault (which means default).
-    let a = mp3check::analyse(convert("two-tracks-second-default.mkv").unwrap());
-    assert_eq!(a.channels, 1, "{a:?}");
-    assert!((a.frequency[0] - 1000.0).abs() < 60.0, "{a:?}");
+fn the_default_track_of_a_matroska_or_mp4_file_is_taken() {
+    // Track 1: 440 Hz, not default. Track 2: 1000 Hz, default: in Matroska FlagDefault left
+    // out (which means 1); in MP4 the track header's enabled flag set on track 2 only.
+    for file in [
+        "two-tracks-second-default.mkv",
+        "two-tracks-second-default.mp4",
+    ] {
+        let a = mp3check::analyse(convert(file).unwrap());
+        assert_eq!(a.channels, 1, "{file}: {a:?}");
+        assert!((a.frequency[0] - 1000.0).abs() < 60.0, "{file}: {a:?}");
+    }
 }
 
 /// The level of `freq` in one channel of interleaved stereo `pcm`, in dB relative to a

@@ -126,6 +126,31 @@ fn the_plan_of_a_fragmented_mp4_covers_its_audio_and_its_fragment_headers() {
 }
 
 #[test]
+fn the_plan_follows_the_default_track_not_the_first() {
+    // Two sound tracks, the second marked default (440 Hz, then 1000 Hz): the plan must fetch
+    // the one the engine decodes, or the MP3 would be made of the zeros served for the other.
+    let file = fixture("formats/two-tracks-second-default.mp4");
+    let plan = mp4_audio_plan(&mut Cursor::new(&file)).expect("a plan");
+    let mut blanked = file.clone();
+    for body in mdat_bodies(&file) {
+        for i in body {
+            if !plan.ranges.iter().any(|r| r.contains(&(i as u64))) {
+                blanked[i] = 0;
+            }
+        }
+    }
+    assert!(
+        !plan.other_tracks.is_empty(),
+        "the first track is another's"
+    );
+    assert_eq!(
+        mp3_of(blanked),
+        mp3_of(file),
+        "the MP3 changed without the first track"
+    );
+}
+
+#[test]
 fn files_that_are_not_mp4_have_no_plan() {
     assert_eq!(
         mp4_audio_plan(&mut Cursor::new(fixture("formats/tone.flac"))),
