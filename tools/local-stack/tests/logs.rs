@@ -90,9 +90,20 @@ async fn logs_are_json_with_job_and_user_and_hold_no_secret() {
         assert!(!text.contains(value), "{what} appears in the logs");
     }
     let mut converted = 0;
+    let mut issued = 0;
     for line in &lines {
         let value: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if value["fields"]["message"] == "upload URL issued" {
+            issued += 1;
+            let spans = value["spans"].to_string();
+            assert!(
+                spans.contains("request_id")
+                    && spans.contains(&ticket.job_id)
+                    && spans.contains("user_id"),
+                "the upload-url line lacks the request, job or user: {line}"
+            );
+        }
         if value["fields"]["message"] == "converted" {
             converted += 1;
             let spans = value["spans"].to_string();
@@ -103,5 +114,6 @@ async fn logs_are_json_with_job_and_user_and_hold_no_secret() {
         }
     }
     assert_eq!(converted, 1, "one 'converted' line");
+    assert_eq!(issued, 1, "one 'upload URL issued' line");
     eprintln!("{} JSON log lines checked", lines.len());
 }
