@@ -9,6 +9,8 @@
 //! Messages that are not for a known job (the `s3:TestEvent`, foreign keys, deleted jobs) are
 //! logged and consumed so they never loop.
 
+pub mod metrics;
+
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde::Deserialize;
 use std::io::{Read, Seek, SeekFrom};
@@ -20,7 +22,9 @@ use video2mp3_domain::{
     EncodeSettings, EventPublisher, Job, JobEvent, JobStats, JobStatus, JobStore, Lease,
     ObjectReader, ObjectStore, ObjectWriter, PortError, SourceKey, Transition, mp3_key,
 };
-use video2mp3_transcode::{Options, Quality, SeekableSource, Summary, TranscodeError};
+use video2mp3_transcode::{
+    Options, ProgressSink, Quality, SeekableSource, Summary, TranscodeError,
+};
 
 /// Settings read at cold start.
 #[derive(Debug, Clone)]
@@ -34,6 +38,8 @@ pub struct Config {
     /// converter never loses its job, short enough that a crashed one's job is taken over on
     /// the next delivery (the queue's visibility timeout is longer still).
     pub lease: Duration,
+    /// How often a running conversion writes its progress to the job.
+    pub progress_every: Duration,
 }
 
 /// What the handler needs, built once per cold start.
@@ -47,8 +53,8 @@ pub struct Deps {
 
 impl Deps {
     /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `MP3_BUCKET`, `TOPIC_ARN`, `MAX_AUDIO_SECONDS`
-    /// (default 4 h), `MAX_UPLOAD_BYTES` (default 2 GiB) and `LEASE_SECONDS` (default 960: the
-    /// 900 s function timeout and a minute).
+    /// (default 4 h), `MAX_UPLOAD_BYTES` (default 2 GiB), `LEASE_SECONDS` (default 960: the
+    /// 900 s function timeout and a minute) and `PROGRESS_MILLIS` (default 2000).
     pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let config = Config {
             uploads_bucket: env.required("UPLOADS_BUCKET")?,
@@ -56,6 +62,7 @@ impl Deps {
             max_audio: Duration::from_secs(env.parsed_or("MAX_AUDIO_SECONDS", 4 * 3600)?),
             max_source_bytes: env.parsed_or("MAX_UPLOAD_BYTES", 2 << 30)?,
             lease: Duration::from_secs(env.parsed_or("LEASE_SECONDS", 960)?),
+            progress_every: Duration::from_millis(env.parsed_or("PROGRESS_MILLIS", 2000)?),
         };
         Ok(Self {
             jobs: Arc::new(DynamoTable::new(
@@ -228,7 +235,14 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
             // The service failed for good (a refused store call, say): the job fails with a
             // plain reason rather than the message going round until the dead-letter queue.
             tracing::error!(error = ?err, "permanent failure");
-            fail(&job, INTERNAL_FAILURE.into(), Some(&lease), deps).await
+            fail(
+                &job,
+                "internal",
+                INTERNAL_FAILURE.into(),
+                Some(&lease),
+                deps,
+            )
+            .await
         }
         other => other,
     }
@@ -288,6 +302,7 @@ async fn convert_claimed(
     let Some(object) = deps.objects.head(&deps.config.uploads_bucket, key).await? else {
         return fail(
             &job,
+            "upload_missing",
             "the uploaded file is no longer there; please upload it again".into(),
             Some(lease),
             deps,
@@ -299,14 +314,14 @@ async fn convert_claimed(
             "the uploaded file is {} bytes but {} bytes were announced; please upload it again",
             object.size, job.declared_size
         );
-        return fail(&job, reason, Some(lease), deps).await;
+        return fail(&job, "size_mismatch", reason, Some(lease), deps).await;
     }
     if object.size > deps.config.max_source_bytes {
         let reason = format!(
             "the uploaded file is {} bytes; the largest accepted is {} bytes",
             object.size, deps.config.max_source_bytes
         );
-        return fail(&job, reason, Some(lease), deps).await;
+        return fail(&job, "too_large", reason, Some(lease), deps).await;
     }
     tracing::info!(bytes = object.size, "converting");
 
@@ -332,22 +347,25 @@ async fn convert_claimed(
         .create(&deps.config.mp3_bucket, &out_key, "audio/mpeg");
     let size = object.size;
     let span = tracing::Span::current();
+    let (reporter, options) = report_progress(&job, lease, options, deps);
     let outcome = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         stream_convert(reader, size, writer, extension.as_deref(), &options)
     })
-    .await?;
+    .await;
+    reporter.abort();
+    let outcome = outcome?;
     let (summary, mp3_bytes) = match outcome {
         Outcome::Done(summary, mp3_bytes) => (summary, mp3_bytes),
         Outcome::BadInput(err) => {
             // The Debug form keeps details meant for us (a parser's panic text).
             tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");
-            return fail(&job, err.to_string(), Some(lease), deps).await;
+            return fail(&job, err.code(), err.to_string(), Some(lease), deps).await;
         }
         Outcome::Store(err) => match store_failure_reason(&err) {
             Some(reason) => {
                 tracing::warn!(error = ?err, "storage failed for good");
-                return fail(&job, reason, Some(lease), deps).await;
+                return fail(&job, "store", reason, Some(lease), deps).await;
             }
             None => return Err(err.into()),
         },
@@ -374,6 +392,16 @@ async fn convert_claimed(
         bad_packets = summary.bad_packets,
         "converted"
     );
+    metrics::emit(&metrics::conversion(
+        metrics::Conversion {
+            elapsed_ms: stats.elapsed_ms,
+            audio_seconds: stats.audio_seconds,
+            bytes_read: stats.bytes_read,
+            source_bytes: stats.source_bytes,
+            mp3_bytes: stats.mp3_bytes,
+        },
+        metrics::now_ms(),
+    ));
     let done = Transition {
         output_key: Some(out_key),
         stats: Some(stats),
@@ -390,6 +418,46 @@ async fn convert_claimed(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// Hands the engine a progress sink and starts a task that writes the latest percentage to the
+/// job every `progress_every` (not on every packet: one write per interval at most).
+fn report_progress(
+    job: &Job,
+    lease: &Lease,
+    mut options: Options,
+    deps: &Deps,
+) -> (tokio::task::JoinHandle<()>, Options) {
+    let (sender, mut receiver) = tokio::sync::watch::channel(0u8);
+    options.progress = Some(ProgressSink(Arc::new(move |percent| {
+        let _ = sender.send(percent);
+    })));
+    let (jobs, user, job_id, lease) = (
+        deps.jobs.clone(),
+        job.user_id.clone(),
+        job.job_id,
+        lease.clone(),
+    );
+    let every = deps.config.progress_every;
+    let task = tokio::spawn(async move {
+        let mut written = 0u8;
+        loop {
+            tokio::time::sleep(every).await;
+            if receiver.has_changed().is_err() {
+                return;
+            }
+            let percent = *receiver.borrow_and_update();
+            if percent <= written {
+                continue;
+            }
+            match jobs.set_progress(&user, &job_id, &lease, percent).await {
+                Ok(true) => written = percent,
+                Ok(false) => return,
+                Err(err) => tracing::warn!(error = ?err, "writing progress failed"),
+            }
+        }
+    });
+    (task, options)
 }
 
 /// How a conversion on the blocking thread ended.
@@ -544,11 +612,13 @@ pub fn peak_rss_bytes() -> u64 {
 /// another attempt took over, is left as is.
 async fn fail(
     job: &Job,
+    code: &'static str,
     reason: String,
     lease: Option<&Lease>,
     deps: &Deps,
 ) -> Result<(), ConvertError> {
-    tracing::info!(%reason, "job failed");
+    tracing::info!(%reason, code, "job failed");
+    metrics::emit(&metrics::failure(code, metrics::now_ms()));
     let mut failed = Transition::failed(reason);
     if let Some(lease) = lease {
         failed = failed.held(lease);

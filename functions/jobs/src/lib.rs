@@ -10,7 +10,8 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    Job, JobId, JobStats, JobStore, JwtKeys, ObjectStore, UserId, UserStore, mp3_file_name,
+    Job, JobId, JobStats, JobStatus, JobStore, JwtKeys, ObjectStore, UserId, UserStore,
+    mp3_file_name,
 };
 
 /// Jobs per page unless the client asks for another number (1 to [`MAX_PAGE`]).
@@ -62,6 +63,9 @@ pub struct JobView {
     pub job_id: JobId,
     pub filename: String,
     pub status: &'static str,
+    /// Percent of the audio converted: 0 until the conversion starts, 100 once done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
     pub error: Option<String>,
     pub settings: String,
     pub created_at: String,
@@ -141,7 +145,7 @@ async fn list_jobs(req: &Request, user: &UserId, deps: &Deps) -> Result<Response
 
 async fn view(job: Job, deps: &Deps) -> Result<JobView, ApiError> {
     let download_url = match (&job.output_key, job.status) {
-        (Some(key), video2mp3_domain::JobStatus::Done) => Some(
+        (Some(key), JobStatus::Done) => Some(
             deps.objects
                 .presign_get(
                     &deps.config.mp3_bucket,
@@ -158,6 +162,12 @@ async fn view(job: Job, deps: &Deps) -> Result<JobView, ApiError> {
         job_id: job.job_id,
         filename: job.filename,
         status: job.status.as_str(),
+        progress: match job.status {
+            JobStatus::AwaitingUpload | JobStatus::Queued => Some(0),
+            JobStatus::Converting => Some(job.progress.unwrap_or(0)),
+            JobStatus::Done => Some(100),
+            JobStatus::Failed => None,
+        },
         error: job.error,
         settings: job.settings.label(),
         created_at: job.created_at.format(&Rfc3339).unwrap_or_default(),

@@ -93,6 +93,7 @@ async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiE
         notified: false,
         lease: None,
         emailed: false,
+        progress: None,
     };
     let internal = |what: &'static str| {
         move |err: video2mp3_domain::PortError| {

@@ -146,6 +146,9 @@ fn job_to_item(job: &Job) -> Result<Item, PortError> {
     if job.emailed {
         item.insert("emailed".into(), AttributeValue::Bool(true));
     }
+    if let Some(progress) = job.progress {
+        item.insert("progress".into(), AttributeValue::N(progress.to_string()));
+    }
     if let Some(stats) = &job.stats {
         item.insert(
             "stats".into(),
@@ -193,6 +196,10 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
             _ => None,
         },
         emailed: flag(item, "emailed"),
+        progress: item
+            .get("progress")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok()),
     })
 }
 
@@ -554,6 +561,34 @@ impl JobStore for DynamoTable {
         }
     }
 
+    async fn set_progress(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        lease: &Lease,
+        percent: u8,
+    ) -> Result<bool, PortError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", user_pk(user))
+            .key("sk", job_sk(job))
+            .update_expression("SET progress = :p")
+            .condition_expression("#status = :converting AND lease_owner = :owner")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":p", AttributeValue::N(percent.to_string()))
+            .expression_attribute_values(":converting", s(JobStatus::Converting.as_str()))
+            .expression_attribute_values(":owner", s(&lease.owner))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+
     async fn claim_email(
         &self,
         user: &UserId,
@@ -642,6 +677,7 @@ mod tests {
                 expires_at: now,
             }),
             emailed: true,
+            progress: Some(42),
         };
         assert_eq!(job_from_item(&job_to_item(&job).unwrap()).unwrap(), job);
     }

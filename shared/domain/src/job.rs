@@ -222,6 +222,8 @@ pub struct Job {
     pub lease: Option<Lease>,
     /// Set once the user has been emailed about the job's end.
     pub emailed: bool,
+    /// Percent of the audio converted, written by the converter every few seconds.
+    pub progress: Option<u8>,
 }
 
 /// A converter's hold on a job in `converting`. A converter that crashes or times out leaves

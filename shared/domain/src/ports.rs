@@ -182,6 +182,15 @@ pub trait JobStore: Send + Sync {
     -> Result<Job, PortError>;
     /// Records that the job's end was published; `false` if it already was.
     async fn mark_notified(&self, user: &UserId, job: &JobId) -> Result<bool, PortError>;
+    /// Records how far the conversion holding `lease` has got; ignored (`Ok(false)`) when the
+    /// job is no longer converting under that lease.
+    async fn set_progress(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        lease: &Lease,
+        percent: u8,
+    ) -> Result<bool, PortError>;
     /// Claims the right to email the user about the job's end, for `hold` from `now` (so a
     /// notifier that dies while sending does not block the email for ever).
     async fn claim_email(

@@ -65,6 +65,19 @@ pub struct Options {
     pub threads: usize,
     /// MP3 frames per segment when encoding on several threads (256 is about 6.7 s at 44.1 kHz).
     pub segment_frames: usize,
+    /// Told the percentage of the audio converted each time it grows by a whole percent, when
+    /// the container says how long the audio is.
+    pub progress: Option<ProgressSink>,
+}
+
+/// Receives conversion progress, in whole percent (0 to 99; the end is the call's return).
+#[derive(Clone)]
+pub struct ProgressSink(pub std::sync::Arc<dyn Fn(u8) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
 }
 
 impl Default for Options {
@@ -77,6 +90,7 @@ impl Default for Options {
             fallback_title: None,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             segment_frames: 256,
+            progress: None,
         }
     }
 }
@@ -312,6 +326,9 @@ fn transcode_unguarded<W: Write + Seek>(
     let mut frames: u64 = 0;
     let mut bad_packets = 0u32;
     let max_frames = |rate: u32| options.max_duration.as_secs_f64() * f64::from(rate);
+    // Progress against the track's length, in its own sample rate, when the container says it.
+    let total_frames = track_frames.filter(|&f| f > 0);
+    let mut reported = 0u8;
 
     // Set when the packets have run out: then the decoder gives what it still holds, once.
     let mut ended = false;
@@ -419,6 +436,13 @@ fn transcode_unguarded<W: Write + Seek>(
             continue;
         }
         frames += kept as u64;
+        if let (Some(sink), Some(total)) = (&options.progress, total_frames) {
+            let percent = u8::try_from((frames.saturating_mul(100) / total).min(99)).unwrap_or(99);
+            if percent > reported {
+                reported = percent;
+                (sink.0)(percent);
+            }
+        }
         if frames as f64 > max_frames(rate) {
             return Err(TranscodeError::TooLong {
                 limit: options.max_duration,

@@ -26,6 +26,8 @@ pub struct Seen {
     pub target: Option<String>,
     /// The `Action` of a query-protocol call (SNS, SQS), e.g. `Publish`.
     pub action: Option<String>,
+    /// The request body, for a JSON-protocol call (DynamoDB); empty otherwise.
+    pub json_body: String,
 }
 
 impl Seen {
@@ -193,6 +195,15 @@ async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response {
                     .map(|(_, v)| v.into_owned())
             })
             .flatten(),
+        json_body: String::new(),
+    };
+    let seen = Seen {
+        json_body: if seen.target.is_some() {
+            String::from_utf8_lossy(&body).into_owned()
+        } else {
+            String::new()
+        },
+        ..seen
     };
     match (proxy.rule)(&seen) {
         Action::Forward => {}

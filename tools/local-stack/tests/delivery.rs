@@ -567,3 +567,63 @@ async fn messages_for_no_known_job_are_consumed_at_once() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_conversion_writes_its_progress_every_interval_and_ends_at_100() {
+    let app = spawn(&[], false).await;
+    let client = app.user("progress@example.com").await;
+    // Three minutes of audio: long enough that the 20 ms interval passes many times.
+    let wav = {
+        let mut w = wav(1, 8000, 16, 3 * 60 * 8000 * 2, 0);
+        w.extend((0..3 * 60 * 8000).flat_map(|i: i32| {
+            let s = ((f64::from(i) * 0.3).sin() * 8000.0) as i16;
+            s.to_le_bytes()
+        }));
+        w
+    };
+    let ticket = upload(&client, "long.wav", "audio/wav", wav).await;
+    let writes: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = writes.clone();
+    let proxy = FaultProxy::start(&app.stack.moto_url, move |request| {
+        if request.operation() == "UpdateItem" && request.json_body.contains("SET progress") {
+            seen.lock().unwrap().push(request.json_body.clone());
+        }
+        Action::Forward
+    })
+    .await
+    .unwrap();
+    let mut deps = convert_through(&app, &proxy.url).await;
+    deps.config.progress_every = Duration::from_millis(20);
+    let body = created_event(&app, &upload_key(&ticket));
+    assert_eq!(
+        deliver_until_consumed(&deps, &body, Duration::from_millis(100)).await,
+        1
+    );
+    let percents: Vec<u64> = writes
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|b| {
+            let v: serde_json::Value = serde_json::from_str(b).ok()?;
+            v["ExpressionAttributeValues"][":p"]["N"]
+                .as_str()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    eprintln!("progress written: {percents:?}");
+    assert!(
+        percents.len() >= 2,
+        "progress written at least twice: {percents:?}"
+    );
+    assert!(percents.windows(2).all(|w| w[0] < w[1]), "{percents:?}");
+    assert!(percents.iter().all(|&p| p < 100), "{percents:?}");
+    let job = client
+        .wait_for_job(&ticket.job_id, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        (job["status"].as_str(), job["progress"].as_u64()),
+        (Some("done"), Some(100))
+    );
+}

@@ -454,6 +454,7 @@ async fn every_sample_event_drives_its_handler() {
             notified: false,
             lease: None,
             emailed: false,
+            progress: None,
         })
         .await
         .unwrap();

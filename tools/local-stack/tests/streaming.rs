@@ -413,6 +413,7 @@ async fn an_object_over_the_size_limit_fails_without_being_read() {
             notified: false,
             lease: None,
             emailed: false,
+            progress: None,
         })
         .await
         .unwrap();
