@@ -1,0 +1,458 @@
+//! The `video2mp3` command-line client.
+//!
+//! `login` keeps the API URL and the token in the platform's config directory
+//! (`~/.config/video2mp3/session.json` on Linux; `VIDEO2MP3_CONFIG_DIR` overrides it), so the
+//! other commands need no flags. `convert` uploads each file straight to S3 with a progress bar,
+//! follows the conversion's progress, and downloads the MP3. Every failure exits non-zero with
+//! a message saying what to do.
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "video2mp3",
+    about = "Convert videos and audio files to MP3 with video2mp3"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in and remember the session.
+    Login {
+        /// The API's base URL (default: the last one used, else the local stack's).
+        #[arg(long, env = "VIDEO2MP3_API")]
+        api: Option<String>,
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Convert files: upload, wait for the MP3, download it.
+    Convert {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// VBR quality, V0 (best) to V9 (default V2).
+        #[arg(long, conflicts_with = "bitrate")]
+        quality: Option<String>,
+        /// Constant bitrate in kbit/s (128, 160, 192, 224, 256 or 320).
+        #[arg(long)]
+        bitrate: Option<u16>,
+        /// Where to put the MP3s.
+        #[arg(short = 'o', long = "output", default_value = ".")]
+        output: PathBuf,
+        /// Give up on a conversion after this many seconds.
+        #[arg(long, default_value_t = 1800)]
+        timeout: u64,
+    },
+    /// List your jobs, newest first.
+    Jobs {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Download the MP3 of a finished job.
+    Download {
+        id: String,
+        #[arg(short = 'o', long = "output", default_value = ".")]
+        output: PathBuf,
+    },
+}
+
+/// What `login` remembers.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Session {
+    pub api: String,
+    pub email: String,
+    pub token: String,
+    pub expires_at: String,
+}
+
+/// The local stack's API (`make local`).
+pub const LOCAL_API: &str = "http://127.0.0.1:3000";
+
+fn session_path() -> Result<PathBuf> {
+    let dir = match std::env::var_os("VIDEO2MP3_CONFIG_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => dirs::config_dir()
+            .context("no config directory on this platform; set VIDEO2MP3_CONFIG_DIR")?
+            .join("video2mp3"),
+    };
+    Ok(dir.join("session.json"))
+}
+
+fn load_session() -> Result<Session> {
+    let path = session_path()?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|_| anyhow!("not logged in; run: video2mp3 login --email you@example.com"))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is damaged; run video2mp3 login again", path.display()))
+}
+
+fn save_session(session: &Session) -> Result<()> {
+    let path = session_path()?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(session)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    // The token is a credential: readable by its owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// The API, as the logged-in user.
+struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    fn new(session: &Session) -> Self {
+        Self {
+            base: session.api.trim_end_matches('/').to_owned(),
+            token: session.token.clone(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value> {
+        let response = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the API at {}", self.base))?;
+        answer(response).await
+    }
+
+    async fn get(&self, path: &str) -> Result<Value> {
+        self.call(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        self.call(self.http.post(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+}
+
+/// The JSON of a successful answer, or an error in the API's own words.
+async fn answer(response: reqwest::Response) -> Result<Value> {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if status.is_success() {
+        return Ok(body);
+    }
+    let message = body["error"]["message"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| body.to_string());
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        bail!("{message} (run video2mp3 login)");
+    }
+    bail!("{message} (HTTP {})", status.as_u16())
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Login {
+            api,
+            email,
+            password_stdin,
+        } => login(api, &email, password_stdin).await,
+        Command::Convert {
+            files,
+            quality,
+            bitrate,
+            output,
+            timeout,
+        } => {
+            let api = Api::new(&load_session()?);
+            let mut failed = 0;
+            for file in &files {
+                if let Err(err) = convert(
+                    &api,
+                    file,
+                    quality.as_deref(),
+                    bitrate,
+                    &output,
+                    Duration::from_secs(timeout),
+                )
+                .await
+                {
+                    eprintln!("{}: {err:#}", file.display());
+                    failed += 1;
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} of {} files were not converted", files.len());
+            }
+            Ok(())
+        }
+        Command::Jobs { limit } => jobs(&Api::new(&load_session()?), limit).await,
+        Command::Download { id, output } => {
+            let api = Api::new(&load_session()?);
+            let job = api.get(&format!("/jobs/{id}")).await?;
+            download(&api, &job, &output).await.map(|path| {
+                println!("{}", path.display());
+            })
+        }
+    }
+}
+
+async fn login(api: Option<String>, email: &str, password_stdin: bool) -> Result<()> {
+    let api = match api {
+        Some(api) => api,
+        None => load_session().map_or_else(|_| LOCAL_API.to_owned(), |s| s.api),
+    };
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        rpassword::prompt_password(format!("Password for {email}: "))
+            .context("reading the password")?
+    };
+    let response = reqwest::Client::new()
+        .post(format!("{}/login", api.trim_end_matches('/')))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the API at {api}"))?;
+    let body = answer(response).await?;
+    let session = Session {
+        api,
+        email: email.to_owned(),
+        token: body["token"]
+            .as_str()
+            .context("the login answer has no token")?
+            .to_owned(),
+        expires_at: body["expires_at"].as_str().unwrap_or_default().to_owned(),
+    };
+    save_session(&session)?;
+    println!(
+        "logged in as {email} (until {})",
+        session.expires_at.get(..16).unwrap_or(&session.expires_at)
+    );
+    Ok(())
+}
+
+fn content_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("mp4" | "m4v") => "video/mp4",
+        Some("mov") => "video/quicktime",
+        Some("webm") => "video/webm",
+        Some("mkv") => "video/x-matroska",
+        Some("3gp") => "video/3gpp",
+        Some("m4a" | "m4b") => "audio/mp4",
+        Some("mp3") => "audio/mpeg",
+        Some("wav") => "audio/wav",
+        Some("flac") => "audio/flac",
+        Some("ogg" | "opus") => "audio/ogg",
+        Some("aac") => "audio/aac",
+        Some("aif" | "aiff") => "audio/aiff",
+        _ => "video/mp4",
+    }
+}
+
+fn bar(len: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+async fn convert(
+    api: &Api,
+    file: &Path,
+    quality: Option<&str>,
+    bitrate: Option<u16>,
+    output: &Path,
+    timeout: Duration,
+) -> Result<()> {
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the file has no usable name")?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    let mut request = json!({"filename": name, "content_type": content_type(file), "size": size});
+    if let Some(q) = quality {
+        request["quality"] = json!(q);
+    }
+    if let Some(b) = bitrate {
+        request["bitrate"] = json!(b);
+    }
+    let ticket = api.post("/uploads", &request).await?;
+    let job_id = ticket["job_id"].as_str().context("no job id")?.to_owned();
+    upload(file, size, &ticket).await?;
+
+    // Follow the conversion.
+    let converting = bar(100, "{msg:>10} [{bar:30}] {pos:>3}%");
+    converting.set_message("converting");
+    let deadline = Instant::now() + timeout;
+    let job = loop {
+        let job = api.get(&format!("/jobs/{job_id}")).await?;
+        converting.set_position(job["progress"].as_u64().unwrap_or(0));
+        match job["status"].as_str() {
+            Some("done") => break job,
+            Some("failed") => {
+                converting.abandon();
+                bail!(
+                    "could not be converted: {}",
+                    job["error"].as_str().unwrap_or("no reason given")
+                );
+            }
+            _ if Instant::now() > deadline => {
+                converting.abandon();
+                bail!(
+                    "still not converted after {} s (job {job_id})",
+                    timeout.as_secs()
+                );
+            }
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    };
+    converting.finish_and_clear();
+    let path = download(api, &job, output).await?;
+    println!("{} -> {}", file.display(), path.display());
+    Ok(())
+}
+
+/// PUTs the file to the presigned URL with the headers it was issued with, counting bytes.
+async fn upload(file: &Path, size: u64, ticket: &Value) -> Result<()> {
+    let url = ticket["upload_url"].as_str().context("no upload URL")?;
+    let uploading = bar(size, "{msg:>10} [{bar:30}] {bytes}/{total_bytes}");
+    uploading.set_message("uploading");
+    let counter = uploading.clone();
+    let handle = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let stream = futures_util::stream::unfold(handle, move |mut handle| {
+        let counter = counter.clone();
+        async move {
+            use tokio::io::AsyncReadExt;
+            let mut chunk = vec![0u8; 256 * 1024];
+            match handle.read(&mut chunk).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    chunk.truncate(n);
+                    counter.inc(n as u64);
+                    Some((Ok::<_, std::io::Error>(bytes::Bytes::from(chunk)), handle))
+                }
+                Err(err) => Some((Err(err), handle)),
+            }
+        }
+    });
+    let mut put = reqwest::Client::new()
+        .put(url)
+        .body(reqwest::Body::wrap_stream(stream));
+    if let Some(headers) = ticket["headers"].as_object() {
+        for (name, value) in headers {
+            if let Some(value) = value.as_str() {
+                put = put.header(name, value);
+            }
+        }
+    }
+    let response = put.send().await.context("the upload failed")?;
+    if !response.status().is_success() {
+        uploading.abandon();
+        bail!(
+            "the upload was refused (HTTP {}): {}",
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default()
+        );
+    }
+    uploading.finish_and_clear();
+    Ok(())
+}
+
+/// Saves a done job's MP3 under `output`; returns its path.
+async fn download(api: &Api, job: &Value, output: &Path) -> Result<PathBuf> {
+    if job["status"] != "done" {
+        bail!(
+            "job {} is {}, not done",
+            job["job_id"].as_str().unwrap_or("?"),
+            job["status"].as_str().unwrap_or("unknown")
+        );
+    }
+    let url = job["download_url"]
+        .as_str()
+        .context("the job has no download link")?;
+    let filename = job["filename"].as_str().unwrap_or("audio");
+    let stem = filename.rsplit_once('.').map_or(filename, |(stem, _)| stem);
+    let response = api
+        .http
+        .get(url)
+        .send()
+        .await
+        .context("the download failed")?;
+    if !response.status().is_success() {
+        bail!(
+            "the download was refused (HTTP {})",
+            response.status().as_u16()
+        );
+    }
+    let bytes = response.bytes().await.context("the download broke off")?;
+    std::fs::create_dir_all(output).with_context(|| format!("creating {}", output.display()))?;
+    let path = output.join(format!("{stem}.mp3"));
+    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+async fn jobs(api: &Api, limit: u32) -> Result<()> {
+    let page = api.get(&format!("/jobs?limit={limit}")).await?;
+    let jobs = page["jobs"].as_array().cloned().unwrap_or_default();
+    if jobs.is_empty() {
+        println!("no jobs yet");
+        return Ok(());
+    }
+    println!(
+        "{:<26}  {:<16}  {:>4}  {:<20}  FILE",
+        "JOB", "STATUS", "%", "CREATED"
+    );
+    for job in jobs {
+        let progress = job["progress"]
+            .as_u64()
+            .map_or_else(|| "-".to_owned(), |p| p.to_string());
+        println!(
+            "{:<26}  {:<16}  {:>4}  {:<20}  {}{}",
+            job["job_id"].as_str().unwrap_or("?"),
+            job["status"].as_str().unwrap_or("?"),
+            progress,
+            job["created_at"]
+                .as_str()
+                .unwrap_or("")
+                .get(..19)
+                .unwrap_or(""),
+            job["filename"].as_str().unwrap_or(""),
+            job["error"]
+                .as_str()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default(),
+        );
+    }
+    Ok(())
+}
