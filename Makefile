@@ -14,7 +14,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv demo test check-format lint unit sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
+.PHONY: help venv web-deps demo test check-format lint unit sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -36,10 +36,25 @@ $(VENV)/.installed: requirements-dev.txt
 
 venv: $(VENV)/.installed
 
+# The browser test (tools/local-stack/tests/web.rs) drives Debian's Chromium with playwright-core.
+WEB_TEST := tools/web-test
+web-deps: $(WEB_TEST)/node_modules/.installed
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's chromium for the browser test"; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || { echo "error: the browser test needs /usr/bin/chromium: apt-get install chromium" >&2; exit 1; }
+
+$(WEB_TEST)/node_modules/.installed: $(WEB_TEST)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: the browser test needs Node.js 20+ and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	cd $(WEB_TEST) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 demo: venv
 	$(CARGO) run --quiet -p local-stack -- demo
 
-test: venv check-format lint unit sam-validate
+test: venv web-deps check-format lint unit sam-validate
 
 check-format:
 	$(CARGO) fmt --all -- --check

@@ -1,4 +1,4 @@
-//! The five functions, built exactly as their Lambda `main.rs` builds them, from the
+//! The six functions, built exactly as their Lambda `main.rs` builds them, from the
 //! environment the template gives each.
 
 use anyhow::{Result, bail};
@@ -13,6 +13,7 @@ pub enum Handler {
     Jobs(jobs::Deps),
     Convert(convert::Deps),
     Notify(notify::Deps),
+    Web,
 }
 
 impl Handler {
@@ -24,6 +25,7 @@ impl Handler {
             "jobs" => Self::Jobs(jobs::Deps::from_env(sdk, env).await?),
             "convert" => Self::Convert(convert::Deps::from_env(sdk, env)?),
             "notify" => Self::Notify(notify::Deps::from_env(sdk, env)?),
+            "web" => Self::Web,
             other => bail!(
                 "the template names a function binary {other:?} that the local stack does not know"
             ),
@@ -39,6 +41,7 @@ impl Handler {
             Self::Login(d) => login::handle(req, d).await,
             Self::UploadUrl(d) => upload_url::handle(req, d).await,
             Self::Jobs(d) => jobs::handle(req, d).await,
+            Self::Web => web::handle(req).await,
             Self::Convert(_) | Self::Notify(_) => return None,
         })
     }

@@ -429,6 +429,33 @@ async fn create_resources(
             .send()
             .await
             .with_context(|| format!("creating bucket {id}"))?;
+        // The bucket's CORS rules, so a browser may PUT to it from the page (moto honours them).
+        if let Some(rules) = r["Properties"]["CorsConfiguration"]["CorsRules"].as_array() {
+            let strings = |v: &Value| -> Vec<String> {
+                v.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            };
+            let mut cors = aws_sdk_s3::types::CorsConfiguration::builder();
+            for rule in rules {
+                let mut built = aws_sdk_s3::types::CorsRule::builder()
+                    .set_allowed_methods(Some(strings(&rule["AllowedMethods"])))
+                    .set_allowed_origins(Some(strings(&rule["AllowedOrigins"])))
+                    .set_allowed_headers(Some(strings(&rule["AllowedHeaders"])));
+                if let Some(age) = rule["MaxAge"].as_i64() {
+                    built = built.max_age_seconds(i32::try_from(age).unwrap_or(3000));
+                }
+                cors = cors.cors_rules(built.build().context("a CORS rule")?);
+            }
+            s3.put_bucket_cors()
+                .bucket(&name)
+                .cors_configuration(cors.build().context("the CORS configuration")?)
+                .send()
+                .await
+                .with_context(|| format!("setting CORS on bucket {id}"))?;
+        }
         resolver
             .physical
             .insert((*id).clone(), Physical::Bucket { name });

@@ -487,7 +487,7 @@ async fn every_sample_event_drives_its_handler() {
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).unwrap();
-        let binary = ["upload-url", "login", "jobs", "convert", "notify"]
+        let binary = ["upload-url", "login", "jobs", "convert", "notify", "web"]
             .into_iter()
             .find(|b| name.starts_with(b))
             .unwrap_or_else(|| panic!("{name}: no function is named by this event file"));
@@ -525,10 +525,14 @@ async fn every_sample_event_drives_its_handler() {
                 let event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
                 notify::handle(event, deps).await.unwrap();
             }
+            H::Web => {
+                let response = handler.http(http_event(&text, None)).await.unwrap();
+                assert_eq!(response.status(), 200, "{name}");
+            }
         }
         driven.push(binary);
     }
-    for binary in ["login", "upload-url", "jobs", "convert", "notify"] {
+    for binary in ["login", "upload-url", "jobs", "convert", "notify", "web"] {
         assert!(driven.contains(&binary), "no event in events/ for {binary}");
     }
     let job = table.job(&user_id, &job_id).await.unwrap().unwrap();
