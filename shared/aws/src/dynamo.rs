@@ -203,6 +203,24 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
     })
 }
 
+/// A conditional `UpdateItem`'s outcome: `true` if it was applied, `false` if its condition
+/// did not hold.
+fn applied<T, E>(
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+    >,
+) -> Result<bool, PortError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if is_condition_failure(&err) => Ok(false),
+        Err(err) => Err(port_error("UpdateItem", err)),
+    }
+}
+
 fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(err: &E) -> bool {
     matches!(
         err.code(),
@@ -554,11 +572,7 @@ impl JobStore for DynamoTable {
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(port_error("UpdateItem", err)),
-        }
+        applied(result)
     }
 
     async fn set_progress(
@@ -582,11 +596,7 @@ impl JobStore for DynamoTable {
             .expression_attribute_values(":owner", s(&lease.owner))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(port_error("UpdateItem", err)),
-        }
+        applied(result)
     }
 
     async fn claim_email(
