@@ -8,7 +8,8 @@ VENV := $(CURDIR)/.venv
 ZIGLANG_VERSION := 0.17.1
 CARGO_LAMBDA_VERSION := 1.9.2
 
-export MOTO_SERVER ?= $(VENV)/bin/moto_server
+# moto_server with atomic DynamoDB operations (tools/moto-local says why).
+export MOTO_SERVER ?= $(CURDIR)/tools/moto-local
 # The venv's tools come first: cmake (for the bundled libopus), sam, moto.
 export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1

@@ -20,26 +20,30 @@ pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Where moto_server is: `$MOTO_SERVER`, else `.venv/bin/moto_server` in the repository.
-pub fn moto_binary(repo_root: &Path) -> Result<PathBuf> {
-    let path = match std::env::var_os("MOTO_SERVER") {
-        Some(p) => PathBuf::from(p),
-        None => repo_root.join(".venv/bin/moto_server"),
+/// How to start moto: `$MOTO_SERVER` if set, else `tools/moto-local` (moto_server with atomic
+/// DynamoDB operations) run by the repository's `.venv/bin/python`.
+pub fn moto_command(repo_root: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
+    let (program, args) = match std::env::var_os("MOTO_SERVER") {
+        Some(p) => (PathBuf::from(p), Vec::new()),
+        None => (
+            repo_root.join(".venv/bin/python"),
+            vec![repo_root.join("tools/moto-local")],
+        ),
     };
-    if !path.exists() {
+    if !program.exists() {
         bail!(
-            "moto_server not found at {}: run `make venv` in the repository (it installs the pinned \
+            "{} not found: run `make venv` in the repository (it installs the pinned \
              moto[server] from requirements-dev.txt into .venv), or set MOTO_SERVER",
-            path.display()
+            program.display()
         );
     }
-    Ok(path)
+    Ok((program, args))
 }
 
 impl Moto {
     /// Starts moto on `port` (a free one if `None`) and waits until it answers.
     pub async fn start(repo_root: &Path, port: Option<u16>) -> Result<Self> {
-        let binary = moto_binary(repo_root)?;
+        let (binary, script) = moto_command(repo_root)?;
         let port = match port {
             Some(p) => p,
             None => free_port()?,
@@ -47,6 +51,7 @@ impl Moto {
         let quiet =
             std::env::var_os("TEST_LOG").is_none() && std::env::var_os("MOTO_LOG").is_none();
         let child = Command::new(&binary)
+            .args(&script)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(if quiet {

@@ -165,8 +165,9 @@ async fn a_converter_killed_mid_job_is_taken_over_once_its_lease_expires() {
         Some(dead.owner.as_str())
     );
 
-    // Once it has expired, the redelivery takes the job over and finishes it, once.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Once it has expired, the redelivery takes the job over and finishes it, once. (Lease
+    // times are stored in whole seconds: wait past the second after the expiry.)
+    tokio::time::sleep(Duration::from_millis(4600)).await;
     let deliveries = deliver_until_consumed(&deps, &body, Duration::from_secs(1)).await;
     assert_eq!(deliveries, 1);
     let done = deps.jobs.job(&user, &job).await.unwrap().unwrap();
