@@ -264,13 +264,17 @@ async fn claim(mut job: Job, lease: &Lease, deps: &Deps) -> Result<Option<Job>, 
             Err(err) => return Err(err.into()),
         }
     }
+    // A lease on a job still `converting` belongs to an attempt that died or timed out.
+    let previous = job
+        .lease
+        .as_ref()
+        .filter(|_| job.status == JobStatus::Converting)
+        .map(|l| l.owner.clone());
     let take = Transition::to(JobStatus::Converting).held(lease);
     match deps.jobs.transition(&job.user_id, &job.job_id, take).await {
         Ok(job) => {
-            if let Some(previous) = &job.lease
-                && previous.owner != lease.owner
-            {
-                tracing::warn!(previous = %previous.owner, "took over a job whose lease expired");
+            if let Some(previous) = previous {
+                tracing::warn!(%previous, "took over a job whose lease expired");
             }
             Ok(Some(job))
         }
@@ -392,16 +396,7 @@ async fn convert_claimed(
         bad_packets = summary.bad_packets,
         "converted"
     );
-    metrics::emit(&metrics::conversion(
-        metrics::Conversion {
-            elapsed_ms: stats.elapsed_ms,
-            audio_seconds: stats.audio_seconds,
-            bytes_read: stats.bytes_read,
-            source_bytes: stats.source_bytes,
-            mp3_bytes: stats.mp3_bytes,
-        },
-        metrics::now_ms(),
-    ));
+    metrics::emit(&metrics::conversion(&stats, metrics::now_ms()));
     let done = Transition {
         output_key: Some(out_key),
         stats: Some(stats),

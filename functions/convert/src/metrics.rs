@@ -2,19 +2,10 @@
 //! CloudWatch Logs turns into metrics without an API call. Namespace `video2mp3`.
 
 use serde_json::{Value, json};
+use video2mp3_domain::JobStats;
 
 /// The namespace of every metric here.
 pub const NAMESPACE: &str = "video2mp3";
-
-/// What a finished conversion measured.
-#[derive(Debug, Clone, Copy)]
-pub struct Conversion {
-    pub elapsed_ms: u64,
-    pub audio_seconds: f64,
-    pub bytes_read: u64,
-    pub source_bytes: u64,
-    pub mp3_bytes: u64,
-}
 
 fn document(timestamp_ms: i64, dimensions: &[&str], metrics: &[(&str, &str, Value)]) -> Value {
     let mut doc = json!({
@@ -36,8 +27,8 @@ fn document(timestamp_ms: i64, dimensions: &[&str], metrics: &[(&str, &str, Valu
     doc
 }
 
-/// The EMF document for a finished conversion.
-pub fn conversion(c: Conversion, timestamp_ms: i64) -> Value {
+/// The EMF document for a finished conversion, from what its job records.
+pub fn conversion(c: &JobStats, timestamp_ms: i64) -> Value {
     let realtime = if c.elapsed_ms > 0 {
         c.audio_seconds / (c.elapsed_ms as f64 / 1000.0)
     } else {
@@ -113,12 +104,13 @@ mod tests {
     #[test]
     fn conversion_and_failure_documents_are_valid_emf() {
         let doc = conversion(
-            Conversion {
+            &JobStats {
                 elapsed_ms: 2000,
                 audio_seconds: 600.0,
                 bytes_read: 10,
                 source_bytes: 100,
                 mp3_bytes: 5,
+                peak_rss_bytes: 0,
             },
             1_700_000_000_000,
         );
