@@ -37,6 +37,20 @@ impl DynamoTable {
             table: table.into(),
         }
     }
+
+    /// The item at (`pk`, `sk`), read consistently (a write just made is seen).
+    async fn get(&self, pk: AttributeValue, sk: AttributeValue) -> Result<Option<Item>, PortError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+            .consistent_read(true)
+            .send()
+            .await
+            .map(|out| out.item)
+            .map_err(|e| port_error("GetItem", e))
+    }
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -271,17 +285,7 @@ impl UserStore for DynamoTable {
     }
 
     async fn credentials(&self, email: &str) -> Result<Option<UserCredentials>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("EMAIL#{email}")))
-            .key("sk", s("EMAIL"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| port_error("GetItem", e))?;
-        let Some(item) = out.item else {
+        let Some(item) = self.get(s(format!("EMAIL#{email}")), s("EMAIL")).await? else {
             return Ok(None);
         };
         Ok(Some(UserCredentials {
@@ -293,16 +297,7 @@ impl UserStore for DynamoTable {
     }
 
     async fn user(&self, user_id: &UserId) -> Result<Option<User>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", user_pk(user_id))
-            .key("sk", s("PROFILE"))
-            .send()
-            .await
-            .map_err(|e| port_error("GetItem", e))?;
-        let Some(item) = out.item else {
+        let Some(item) = self.get(user_pk(user_id), s("PROFILE")).await? else {
             return Ok(None);
         };
         Ok(Some(User {
@@ -332,21 +327,8 @@ impl UserStore for DynamoTable {
     }
 
     async fn login_failures(&self, email: &str) -> Result<LoginFailures, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("LOGIN#{email}")))
-            .key("sk", s("FAILURES"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| port_error("GetItem", e))?;
-        Ok(out
-            .item
-            .as_ref()
-            .map(failures_from_item)
-            .unwrap_or_default())
+        let item = self.get(s(format!("LOGIN#{email}")), s("FAILURES")).await?;
+        Ok(item.as_ref().map(failures_from_item).unwrap_or_default())
     }
 
     async fn record_login_failure(
@@ -421,17 +403,8 @@ impl JobStore for DynamoTable {
     }
 
     async fn job(&self, user: &UserId, job: &JobId) -> Result<Option<Job>, PortError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", user_pk(user))
-            .key("sk", job_sk(job))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| port_error("GetItem", e))?;
-        out.item.as_ref().map(job_from_item).transpose()
+        let item = self.get(user_pk(user), job_sk(job)).await?;
+        item.as_ref().map(job_from_item).transpose()
     }
 
     async fn jobs(
