@@ -38,6 +38,19 @@ impl DynamoTable {
         }
     }
 
+    /// An `UpdateItem` of the item at (`pk`, `sk`), to be given its expressions.
+    fn update(
+        &self,
+        pk: AttributeValue,
+        sk: AttributeValue,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", sk)
+    }
+
     /// The item at (`pk`, `sk`), read consistently (a write just made is seen).
     async fn get(&self, pk: AttributeValue, sk: AttributeValue) -> Result<Option<Item>, PortError> {
         self.client
@@ -338,14 +351,9 @@ impl UserStore for DynamoTable {
         limit: u32,
         lockout: std::time::Duration,
     ) -> Result<LoginFailures, PortError> {
-        let key =
-            |u: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder| {
-                u.table_name(&self.table)
-                    .key("pk", s(format!("LOGIN#{email}")))
-                    .key("sk", s("FAILURES"))
-            };
+        let update = || self.update(s(format!("LOGIN#{email}")), s("FAILURES"));
         // One more in a row (and the item disappears a day after the last, by the table's TTL).
-        let out = key(self.client.update_item())
+        let out = update()
             .update_expression("ADD failures :one SET expires_at = :expires")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":expires", epoch(now + time::Duration::days(1)))
@@ -358,7 +366,7 @@ impl UserStore for DynamoTable {
             return Ok(state);
         }
         let until = now + lockout;
-        key(self.client.update_item())
+        update()
             .update_expression("SET failures = :zero, locked_until = :until")
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .expression_attribute_values(":until", epoch(until))
@@ -459,11 +467,7 @@ impl JobStore for DynamoTable {
         let mut set = vec!["#status = :to", "updated_at = :now"];
         let mut remove = Vec::new();
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", user_pk(user))
-            .key("sk", job_sk(job))
+            .update(user_pk(user), job_sk(job))
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":to", s(t.to.as_str()))
             .expression_attribute_values(":now", timestamp(now))
@@ -535,11 +539,7 @@ impl JobStore for DynamoTable {
 
     async fn mark_notified(&self, user: &UserId, job: &JobId) -> Result<bool, PortError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", user_pk(user))
-            .key("sk", job_sk(job))
+            .update(user_pk(user), job_sk(job))
             .update_expression("SET notified = :t")
             .condition_expression("attribute_exists(pk) AND notified <> :t")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
@@ -556,11 +556,7 @@ impl JobStore for DynamoTable {
         percent: u8,
     ) -> Result<bool, PortError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", user_pk(user))
-            .key("sk", job_sk(job))
+            .update(user_pk(user), job_sk(job))
             .update_expression("SET progress = :p")
             .condition_expression("#status = :converting AND lease_owner = :owner")
             .expression_attribute_names("#status", "status")
@@ -581,11 +577,7 @@ impl JobStore for DynamoTable {
     ) -> Result<EmailClaim, PortError> {
         let until = now + hold;
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", user_pk(user))
-            .key("sk", job_sk(job))
+            .update(user_pk(user), job_sk(job))
             .update_expression("SET email_claim_until = :until")
             .condition_expression(
                 "attribute_exists(pk) AND attribute_not_exists(emailed) \
@@ -610,11 +602,7 @@ impl JobStore for DynamoTable {
     }
 
     async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", user_pk(user))
-            .key("sk", job_sk(job))
+        self.update(user_pk(user), job_sk(job))
             .update_expression("SET emailed = :t REMOVE email_claim_until")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
