@@ -145,15 +145,14 @@ fn parse_elst(body: &[u8]) -> Option<(u64, u64)> {
     first.map(|t| (t, total))
 }
 
-/// The first top-level box of `kind`, walking box headers from the start and stopping there
-/// (a fragmented file has thousands of top-level boxes after its `moov`; none of them is read).
+/// How many top-level boxes [`truncated`] looks at.
+pub(crate) const TRUNCATION_BOXES: usize = 16;
+
 /// For an MP4 whose top-level boxes run past the end of the file (an upload or a recording cut
 /// short): the file's length and where its boxes say it ends. The reader is rewound. Only the
 /// first [`TRUNCATION_BOXES`] boxes are looked at (each is a read, and over S3 a request): enough
 /// for the usual `ftyp`, `moov`, `mdat` (either order), not for every fragment of a fragmented
 /// file, whose cut-short end the demuxer meets as the end of the stream.
-pub(crate) const TRUNCATION_BOXES: usize = 16;
-
 pub(crate) fn truncated<R: Read + Seek>(r: &mut R) -> Option<(u64, u64)> {
     let len = r.seek(SeekFrom::End(0)).ok()?;
     let mut head = [0u8; 8];
@@ -168,24 +167,15 @@ pub(crate) fn truncated<R: Read + Seek>(r: &mut R) -> Option<(u64, u64)> {
             if at.checked_add(8)? > len {
                 return None;
             }
-            r.seek(SeekFrom::Start(at)).ok()?;
-            r.read_exact(&mut head).ok()?;
-            let end = match u32::from_be_bytes(head[..4].try_into().ok()?) {
-                0 => return None, // runs to the end of the file, whatever its length
-                1 => {
-                    let mut large = [0u8; 8];
-                    r.read_exact(&mut large).ok()?;
-                    at.checked_add(u64::from_be_bytes(large))?
-                }
-                n => at.checked_add(u64::from(n))?,
-            };
-            if end > len {
-                return Some((len, end));
+            // Read without a limit, to see where the box says it ends.
+            let header = read_header(r, at, u64::MAX)?;
+            if header.end == u64::MAX {
+                return None; // size 0: runs to the end of the file, whatever its length
             }
-            if end <= at {
-                return None;
+            if header.end > len {
+                return Some((len, header.end));
             }
-            at = end;
+            at = header.end;
         }
         None
     })();
@@ -193,6 +183,8 @@ pub(crate) fn truncated<R: Read + Seek>(r: &mut R) -> Option<(u64, u64)> {
     found
 }
 
+/// The first top-level box of `kind`, walking box headers from the start and stopping there
+/// (a fragmented file has thousands of top-level boxes after its `moov`; none of them is read).
 pub(crate) fn find_top_level<R: Read + Seek>(
     r: &mut R,
     len: u64,
