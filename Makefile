@@ -82,13 +82,13 @@ dlq: venv
 redrive: venv
 	$(CARGO) run --quiet -p local-stack -- redrive
 
-# sam build compiles each function for arm64 with cargo-lambda, which cross-compiles through zig.
-# LAME's configure must be told the cross host.
+# sam build compiles each function for arm64 with cargo-lambda, which cross-compiles through zig
+# (LAME too: shared/patched/mp3lame-sys builds it with the cc crate, which knows the target).
 build: venv
 	@command -v cargo-lambda >/dev/null || $(CARGO) install cargo-lambda --version $(CARGO_LAMBDA_VERSION) --locked
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check ziglang==$(ZIGLANG_VERSION)
 	rustup target add aarch64-unknown-linux-gnu
-	PATH="$(VENV)/bin:$$PATH" MP3LAME_SYS_OVERRIDE_HOST=aarch64-linux-gnu $(VENV)/bin/sam build
+	PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/sam build
 
 # Remakes the committed media fixtures (needs ffmpeg; tests do not).
 fixtures:
