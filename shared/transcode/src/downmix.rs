@@ -12,11 +12,11 @@ use symphonia::core::audio::Position;
 const MINUS_3DB: f32 = std::f32::consts::FRAC_1_SQRT_2;
 const MINUS_6DB: f32 = 0.5;
 
-/// Per-channel weights for (left, right), worked out once per stream.
+/// Per-channel weights for (left, right), worked out once per stream, the scaling included.
 #[derive(Debug, Clone)]
 pub struct Downmix {
-    weights: Vec<(f32, f32)>,
-    norm: f32,
+    left: Vec<f32>,
+    right: Vec<f32>,
 }
 
 impl Downmix {
@@ -34,22 +34,53 @@ impl Downmix {
         let left: f32 = weights.iter().map(|w| w.0).sum();
         let right: f32 = weights.iter().map(|w| w.1).sum();
         let norm = 1.0 / left.max(right).max(1.0);
-        Self { weights, norm }
+        Self {
+            left: weights.iter().map(|w| w.0 * norm).collect(),
+            right: weights.iter().map(|w| w.1 * norm).collect(),
+        }
     }
 
     /// Writes the stereo fold of interleaved `pcm` into `stereo`.
     pub fn apply(&self, pcm: &[f32], stereo: &mut Vec<f32>) {
-        let channels = self.weights.len();
+        // A loop over a known channel count unrolls; 5.1 is the common case by far.
+        match self.left.len() {
+            3 => self.fold::<3>(pcm, stereo),
+            4 => self.fold::<4>(pcm, stereo),
+            5 => self.fold::<5>(pcm, stereo),
+            6 => self.fold::<6>(pcm, stereo),
+            7 => self.fold::<7>(pcm, stereo),
+            8 => self.fold::<8>(pcm, stereo),
+            _ => self.fold_any(pcm, stereo),
+        }
+    }
+
+    fn fold_any(&self, pcm: &[f32], stereo: &mut Vec<f32>) {
         stereo.clear();
-        stereo.reserve(pcm.len() / channels * 2);
-        for frame in pcm.chunks_exact(channels) {
+        stereo.extend(pcm.chunks_exact(self.left.len()).flat_map(|frame| {
+            let l = frame.iter().zip(&self.left).map(|(s, w)| s * w).sum::<f32>();
+            let r = frame.iter().zip(&self.right).map(|(s, w)| s * w).sum::<f32>();
+            [l, r]
+        }));
+    }
+
+    fn fold<const N: usize>(&self, pcm: &[f32], stereo: &mut Vec<f32>) {
+        let (Ok(left), Ok(right)) = (
+            <[f32; N]>::try_from(&self.left[..]),
+            <[f32; N]>::try_from(&self.right[..]),
+        ) else {
+            return self.fold_any(pcm, stereo);
+        };
+        let frames = pcm.len() / N;
+        stereo.clear();
+        stereo.resize(frames * 2, 0.0);
+        for (frame, out) in pcm.chunks_exact(N).zip(stereo.chunks_exact_mut(2)) {
             let (mut l, mut r) = (0.0f32, 0.0f32);
-            for (sample, (wl, wr)) in frame.iter().zip(&self.weights) {
-                l += sample * wl;
-                r += sample * wr;
+            for c in 0..N {
+                l += frame[c] * left[c];
+                r += frame[c] * right[c];
             }
-            stereo.push(l * self.norm);
-            stereo.push(r * self.norm);
+            out[0] = l;
+            out[1] = r;
         }
     }
 }

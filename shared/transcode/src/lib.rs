@@ -448,16 +448,7 @@ fn transcode_unguarded<W: Write + Seek>(
                 limit: options.max_duration,
             });
         }
-        // LAME asserts (and aborts the process) on samples far out of range: a damaged float
-        // file can decode to NaN, infinities or 1e30. Clip as any conversion to PCM would.
-        for sample in &mut pcm {
-            *sample = if sample.is_finite() {
-                sample.clamp(-1.0, 1.0)
-            } else {
-                0.0
-            };
-        }
-        enc.encode(&pcm, out)?;
+        enc.encode(&mut pcm, out)?;
     }
 
     let Some(enc) = state else {
@@ -565,6 +556,19 @@ fn seconds(frames: u64, state: &Option<EncodeState>) -> f64 {
         .map_or(0.0, |s| frames as f64 / f64::from(s.rate))
 }
 
+/// Makes samples safe for LAME, which asserts (and aborts the process) on samples far out of
+/// range: a damaged float file can decode to NaN, infinities or 1e30, and a downmix or resampler
+/// carries them on. Clipped as any conversion to PCM would; what is not a number becomes silence.
+fn clip(samples: &mut [f32]) {
+    for sample in samples {
+        *sample = if sample.is_finite() {
+            sample.clamp(-1.0, 1.0)
+        } else {
+            0.0
+        };
+    }
+}
+
 /// Where the PCM goes: one LAME on this thread, or the parallel encoder.
 enum Sink {
     Plain { encoder: Encoder, mp3: Vec<u8> },
@@ -635,19 +639,24 @@ impl EncodeState {
         })
     }
 
-    /// Encodes interleaved samples in `pcm` (source channel layout and rate).
-    fn encode<W: Write + Seek>(&mut self, pcm: &[f32], out: &mut W) -> Result<(), TranscodeError> {
+    /// Encodes interleaved samples in `pcm` (source channel layout and rate); may clip them.
+    fn encode<W: Write + Seek>(
+        &mut self,
+        pcm: &mut [f32],
+        out: &mut W,
+    ) -> Result<(), TranscodeError> {
         let mut samples = if let Some(downmix) = &self.downmix {
             downmix.apply(pcm, &mut self.stereo);
-            &self.stereo[..]
+            &mut self.stereo[..]
         } else {
             pcm
         };
         if let Some(resampler) = &mut self.resampler {
             self.resampled.clear();
             resampler.process(samples, &mut self.resampled)?;
-            samples = &self.resampled[..];
+            samples = &mut self.resampled[..];
         }
+        clip(samples);
         Self::to_sink(&mut self.sink, samples, self.out_channels, out)
     }
 
@@ -673,6 +682,7 @@ impl EncodeState {
         if let Some(resampler) = &mut self.resampler {
             self.resampled.clear();
             resampler.finish(&mut self.resampled)?;
+            clip(&mut self.resampled);
             Self::to_sink(&mut self.sink, &self.resampled, self.out_channels, out)?;
         }
         match self.sink {
