@@ -57,8 +57,16 @@ impl Downmix {
     fn fold_any(&self, pcm: &[f32], stereo: &mut Vec<f32>) {
         stereo.clear();
         stereo.extend(pcm.chunks_exact(self.left.len()).flat_map(|frame| {
-            let l = frame.iter().zip(&self.left).map(|(s, w)| s * w).sum::<f32>();
-            let r = frame.iter().zip(&self.right).map(|(s, w)| s * w).sum::<f32>();
+            let l = frame
+                .iter()
+                .zip(&self.left)
+                .map(|(s, w)| s * w)
+                .sum::<f32>();
+            let r = frame
+                .iter()
+                .zip(&self.right)
+                .map(|(s, w)| s * w)
+                .sum::<f32>();
             [l, r]
         }));
     }
