@@ -153,11 +153,9 @@ fn five_one_is_downmixed_with_every_channel_on_its_side() {
     // Six tones at 0.3 (LFE 0.1): L 300, R 400, C 500, LFE 60, Ls 700, Rs 800 Hz. BS.775 puts
     // L and Ls on the left, R and Rs on the right, C on both, and drops the LFE. Each codec
     // sends the channels in its own order (AAC: C L R Ls Rs LFE; FLAC: L R C LFE Ls Rs), so a
-    // channel put in the wrong place shows up here. Not here: 5.1 Vorbis, which symphonia's
-    // Vorbis decoder (0.6.1) decodes with the surround pair smeared across channels (ffmpeg
-    // decodes the same fixture cleanly; an upstream bug, see the README), and 5.1 Opus, refused
-    // below.
-    let files = ["aac-5.1.mp4", "aac-5.1.aac", "flac-5.1.flac"];
+    // channel put in the wrong place shows up here (it did for Vorbis: symphonia's decoder
+    // wrote one residue channel into the wrong plane; shared/patched/symphonia-codec-vorbis).
+    let files = ["aac-5.1.mp4", "aac-5.1.aac", "flac-5.1.flac", "vorbis-5.1.ogg"];
     let mut failures = Vec::new();
     for file in files {
         let mp3 = match convert(file) {
