@@ -56,11 +56,12 @@ fmt 44100 -c:a mp2 -b:a 128k formats/layer2.mp2
 SIX="aevalsrc=0.3*sin(2*PI*300*t)|0.3*sin(2*PI*400*t)|0.3*sin(2*PI*500*t)|0.1*sin(2*PI*60*t)|0.3*sin(2*PI*700*t)|0.3*sin(2*PI*800*t):s=48000:c=5.1"
 ff -f lavfi -i "$SIX:d=1" -c:a aac -b:a 192k formats/aac-5.1.mp4
 # The same six tones in the other codecs' channel orders: ADTS, Vorbis, FLAC (half a second, to
-# stay small) and Opus (refused: the Opus decoder takes at most two channels).
+# stay small) and Opus (libopus's multistream decoder), in Ogg and in WebM.
 ff -f lavfi -i "$SIX:d=1" -c:a aac -b:a 192k formats/aac-5.1.aac
 ff -f lavfi -i "$SIX:d=1" -c:a libvorbis -q:a 2 formats/vorbis-5.1.ogg
 ff -f lavfi -i "$SIX:d=0.5" -c:a flac -sample_fmt s16 -compression_level 12 formats/flac-5.1.flac
 ff -f lavfi -i "$SIX:d=1" -c:a libopus -b:a 128k formats/opus-5.1.opus
+ff -f lavfi -i "$SIX:d=0.5" -c:a libopus -b:a 128k formats/opus-5.1.webm
 # What the engine must refuse with a clear message.
 fmt 22050 -c:a pcm_s16le formats/refuse-avi.avi
 fmt 44100 -c:a aac -b:a 64k -f mpegts formats/refuse-ts.ts

@@ -1,5 +1,6 @@
 //! One decoder interface over symphonia's own decoders and the ones it lacks: libopus (Opus,
-//! through `symphonia-adapter-libopus`) and Fraunhofer FDK AAC for the AAC that symphonia's
+//! through `symphonia-adapter-libopus` for one or two channels and libopus's multistream decoder
+//! through `opusic-c` for more) and Fraunhofer FDK AAC for the AAC that symphonia's
 //! decoder refuses (HE-AAC with SBR/PS, more than two channels). Both C libraries are built from
 //! bundled source, so nothing has to be installed where the converter runs.
 //!
@@ -10,7 +11,7 @@
 use crate::fdk;
 use std::sync::OnceLock;
 use symphonia::core::audio::{Channels, Position};
-use symphonia::core::codecs::audio::well_known::CODEC_ID_AAC;
+use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_OPUS};
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymphoniaError;
@@ -39,6 +40,8 @@ pub(crate) struct Spec {
 pub(crate) enum Decoder {
     Symphonia(Box<dyn AudioDecoder>),
     Fdk(FdkAac),
+    /// Opus in more than two channels.
+    OpusMulti(Box<OpusMulti>),
     /// AAC before its first packet: FDK decodes it and tells what the stream really is.
     AacFirst(FdkAac, AudioCodecParameters),
     /// Only while `AacFirst` is being replaced.
@@ -53,6 +56,10 @@ impl Decoder {
         {
             return Some(Self::AacFirst(fdk, params.clone()));
         }
+        if params.codec == CODEC_ID_OPUS && params.channels.as_ref().is_some_and(|c| c.count() > 2)
+        {
+            return OpusMulti::new(params).map(|opus| Self::OpusMulti(Box::new(opus)));
+        }
         let inner = registry()
             .make_audio_decoder(params, &AudioDecoderOptions::default())
             .ok()?;
@@ -63,7 +70,7 @@ impl Decoder {
     pub fn drain(&mut self, pcm: &mut Vec<f32>) -> Option<Spec> {
         match self {
             Self::Fdk(fdk) | Self::AacFirst(fdk, _) => fdk.drain(pcm),
-            Self::Symphonia(_) | Self::Switching => None,
+            Self::Symphonia(_) | Self::OpusMulti(_) | Self::Switching => None,
         }
     }
 
@@ -92,6 +99,7 @@ impl Decoder {
                 Ok(Some(spec))
             }
             Self::Fdk(fdk) => fdk.decode(packet, pcm),
+            Self::OpusMulti(opus) => opus.decode(packet, pcm),
             Self::Switching => Err(SymphoniaError::Unsupported("the AAC decoder is not ready")),
             Self::AacFirst(..) => {
                 let Self::AacFirst(mut fdk, params) = std::mem::replace(self, Self::Switching)
@@ -229,6 +237,141 @@ impl FdkAac {
             channels,
             positions: None,
         })
+    }
+}
+
+/// The longest Opus packet: 120 ms at 48 kHz.
+const OPUS_MAX_FRAME: usize = 5760;
+
+/// Opus in three to eight channels (channel mapping family 1, in Vorbis channel order), through
+/// libopus's multistream decoder. The channels are handed on in symphonia's plane order with
+/// their positions, so the downmix places each one as for any other codec.
+pub(crate) struct OpusMulti {
+    decoder: opusic_c::multistream::Decoder,
+    channels: usize,
+    positions: Position,
+    /// For each decoded channel (Vorbis order), its plane in symphonia's order.
+    plane: Vec<usize>,
+    /// The header's output gain as a factor.
+    gain: f32,
+    /// Samples at the start still to drop (the header's pre-skip).
+    pre_skip: usize,
+    buf: Vec<f32>,
+}
+
+impl OpusMulti {
+    /// From the `OpusHead` (RFC 7845, section 5.1) in the track's extra data.
+    fn new(params: &AudioCodecParameters) -> Option<Self> {
+        let head = params.extra_data.as_deref()?;
+        if head.len() < 21 || !head.starts_with(b"OpusHead") {
+            return None;
+        }
+        let channels = usize::from(head[9]);
+        let pre_skip = usize::from(u16::from_le_bytes([head[10], head[11]]));
+        let gain_db = f32::from(i16::from_le_bytes([head[16], head[17]])) / 256.0;
+        let (family, streams, coupled) = (head[18], head[19], head[20]);
+        let mapping = head.get(21..21 + channels)?;
+        let order = vorbis_order(channels).filter(|_| family == 1)?;
+        let positions = order.iter().fold(Position::empty(), |all, &p| all | p);
+        let plane = order
+            .iter()
+            .map(|p| (positions.bits() & (p.bits() - 1)).count_ones() as usize)
+            .collect();
+        Some(Self {
+            decoder: multistream_decoder(streams, coupled, mapping)?,
+            channels,
+            positions,
+            plane,
+            gain: 10f32.powf(gain_db / 20.0),
+            pre_skip,
+            buf: vec![0.0; OPUS_MAX_FRAME * channels],
+        })
+    }
+
+    fn decode(
+        &mut self,
+        packet: &Packet,
+        pcm: &mut Vec<f32>,
+    ) -> Result<Option<Spec>, SymphoniaError> {
+        let frames = self
+            .decoder
+            .decode_float_to_slice(&packet.data, &mut self.buf, false)
+            .map_err(|_| SymphoniaError::DecodeError("an Opus packet could not be decoded"))?;
+        // What the container trims (as the one- and two-channel adapter does), and the stream's
+        // pre-skip, which may run over more than one packet.
+        let skip = self.pre_skip.min(frames);
+        self.pre_skip -= skip;
+        let trim_start = usize::try_from(packet.trim_start.get()).unwrap_or(usize::MAX);
+        let trim_end = usize::try_from(packet.trim_end.get()).unwrap_or(usize::MAX);
+        let start = skip.saturating_add(trim_start).min(frames);
+        let end = frames.saturating_sub(trim_end).max(start);
+        let ch = self.channels;
+        pcm.clear();
+        pcm.resize((end - start) * ch, 0.0);
+        for (from, to) in self.buf[start * ch..end * ch]
+            .chunks_exact(ch)
+            .zip(pcm.chunks_exact_mut(ch))
+        {
+            for (&sample, &plane) in from.iter().zip(&self.plane) {
+                to[plane] = sample * self.gain;
+            }
+        }
+        Ok((end > start).then_some(Spec {
+            rate: 48000,
+            channels: ch,
+            positions: Some(self.positions),
+        }))
+    }
+}
+
+/// The speaker of each channel in Vorbis channel order (RFC 7845, section 5.1.1.2).
+fn vorbis_order(channels: usize) -> Option<&'static [Position]> {
+    const FL: Position = Position::FRONT_LEFT;
+    const FR: Position = Position::FRONT_RIGHT;
+    const FC: Position = Position::FRONT_CENTER;
+    const LFE: Position = Position::LFE1;
+    const RL: Position = Position::REAR_LEFT;
+    const RR: Position = Position::REAR_RIGHT;
+    const RC: Position = Position::REAR_CENTER;
+    const SL: Position = Position::SIDE_LEFT;
+    const SR: Position = Position::SIDE_RIGHT;
+    Some(match channels {
+        3 => &[FL, FC, FR],
+        4 => &[FL, FR, RL, RR],
+        5 => &[FL, FC, FR, RL, RR],
+        6 => &[FL, FC, FR, RL, RR, LFE],
+        7 => &[FL, FC, FR, SL, SR, RC, LFE],
+        8 => &[FL, FC, FR, SL, SR, RL, RR, LFE],
+        _ => return None,
+    })
+}
+
+/// libopus's multistream decoder at 48 kHz for `mapping.len()` output channels.
+fn multistream_decoder(
+    streams: u8,
+    coupled: u8,
+    mapping: &[u8],
+) -> Option<opusic_c::multistream::Decoder> {
+    fn make<const CH: usize>(
+        streams: u8,
+        coupled: u8,
+        mapping: &[u8],
+    ) -> Option<opusic_c::multistream::Decoder> {
+        let config = opusic_c::multistream::Config::<CH>::try_new(
+            streams,
+            coupled,
+            mapping.try_into().ok()?,
+        )?;
+        opusic_c::multistream::Decoder::new(config, opusic_c::SampleRate::Hz48000).ok()
+    }
+    match mapping.len() {
+        3 => make::<3>(streams, coupled, mapping),
+        4 => make::<4>(streams, coupled, mapping),
+        5 => make::<5>(streams, coupled, mapping),
+        6 => make::<6>(streams, coupled, mapping),
+        7 => make::<7>(streams, coupled, mapping),
+        8 => make::<8>(streams, coupled, mapping),
+        _ => None,
     }
 }
 
