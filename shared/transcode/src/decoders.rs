@@ -272,11 +272,7 @@ impl OpusMulti {
         let (family, streams, coupled) = (head[18], head[19], head[20]);
         let mapping = head.get(21..21 + channels)?;
         let order = vorbis_order(channels).filter(|_| family == 1)?;
-        let positions = order.iter().fold(Position::empty(), |all, &p| all | p);
-        let plane = order
-            .iter()
-            .map(|p| (positions.bits() & (p.bits() - 1)).count_ones() as usize)
-            .collect();
+        let (positions, plane) = planes(order);
         Some(Self {
             decoder: multistream_decoder(streams, coupled, mapping)?,
             channels,
@@ -346,6 +342,17 @@ fn vorbis_order(channels: usize) -> Option<&'static [Position]> {
     })
 }
 
+/// The positions of channels sent in `order`, and each one's plane in symphonia's order (the
+/// order of the positions' bits).
+fn planes(order: &[Position]) -> (Position, Vec<usize>) {
+    let positions = order.iter().fold(Position::empty(), |all, &p| all | p);
+    let plane = order
+        .iter()
+        .map(|p| (positions.bits() & (p.bits() - 1)).count_ones() as usize)
+        .collect();
+    (positions, plane)
+}
+
 /// libopus's multistream decoder at 48 kHz for `mapping.len()` output channels.
 fn multistream_decoder(
     streams: u8,
@@ -393,6 +400,24 @@ fn lc_config(rate: u32, channels: usize) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vorbis_order_lands_on_symphonias_planes() {
+        // symphonia's planes: FL FR FC LFE RL RR, then (7.1) SL SR after them.
+        let five_one = vorbis_order(6).map(planes);
+        assert_eq!(five_one.map(|p| p.1), Some(vec![0, 2, 1, 4, 5, 3]));
+        // FL FC FR SL SR RL RR LFE -> FL FR FC LFE RL RR SL SR.
+        let seven_one = vorbis_order(8).map(planes);
+        assert_eq!(seven_one.map(|p| p.1), Some(vec![0, 2, 1, 6, 7, 4, 5, 3]));
+        for channels in 3..=8 {
+            let (positions, plane) = vorbis_order(channels).map(planes).unwrap_or_default();
+            assert_eq!(positions.bits().count_ones() as usize, channels);
+            let mut sorted = plane.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..channels).collect::<Vec<_>>(), "{channels}");
+        }
+        assert!(vorbis_order(2).is_none() && vorbis_order(9).is_none());
+    }
 
     #[test]
     fn lc_config_matches_the_standard_layout() {
