@@ -62,6 +62,8 @@ ff -f lavfi -i "$SIX:d=1" -c:a libvorbis -q:a 2 formats/vorbis-5.1.ogg
 ff -f lavfi -i "$SIX:d=0.5" -c:a flac -sample_fmt s16 -compression_level 12 formats/flac-5.1.flac
 ff -f lavfi -i "$SIX:d=1" -c:a libopus -b:a 128k formats/opus-5.1.opus
 ff -f lavfi -i "$SIX:d=0.5" -c:a libopus -b:a 128k formats/opus-5.1.webm
+# Opus in channel mapping family 255 (no speaker order): refused by name.
+ff -f lavfi -i "$SIX:d=0.2" -c:a libopus -mapping_family 255 -b:a 96k formats/refuse-opus-family255.mkv
 # What the engine must refuse with a clear message.
 fmt 22050 -c:a pcm_s16le formats/refuse-avi.avi
 fmt 44100 -c:a aac -b:a 64k -f mpegts formats/refuse-ts.ts

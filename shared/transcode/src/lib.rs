@@ -309,7 +309,8 @@ fn transcode_unguarded<W: Write + Seek>(
     }
     let mut decoder = decoders::Decoder::new(&params).ok_or_else(|| {
         // The decoders here take mono and stereo of every codec, but not every codec in more
-        // channels (Opus in more than two): say which.
+        // channels (Opus beyond 8 channels or in a mapping other than the Vorbis order, such
+        // as family 255): say which.
         TranscodeError::UnsupportedCodec(match params.channels.as_ref().map(|c| c.count()) {
             Some(n) if n > 2 => format!("{codec_name} in {n} channels"),
             _ => codec_name.clone(),

@@ -229,6 +229,10 @@ fn formats_that_cannot_be_read_are_named() {
         ("refuse-ts.ts", "MPEG transport stream"),
         ("refuse-wma.wma", "Windows Media"),
         (
+            "refuse-opus-family255.mkv",
+            "the audio codec opus in 6 channels is not supported",
+        ),
+        (
             "refuse-ac3.mkv",
             "the audio codec AC-3 (Dolby Digital) is not supported",
         ),
