@@ -15,11 +15,12 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv web-deps demo test check-format lint unit sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
+.PHONY: help venv web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
-	@echo "make test      format, lint, every test (moto-backed), sam validate --lint"
+	@echo "make test      format, lint, every test (moto-backed, each AWS call judged by its role), sam validate --lint"
+	@echo "make iam-report  the suite, then what each function's role grants that its code never called"
 	@echo "make local     run the local stack in the foreground (API_PORT=3000, MOTO_PORT=4566)"
 	@echo "make user      EMAIL=... PASSWORD=... add a user to a running local stack"
 	@echo "make dlq       list the convert queue's dead letters on a running local stack"
@@ -55,7 +56,7 @@ $(WEB_TEST)/node_modules/.installed: $(WEB_TEST)/package-lock.json
 demo: venv
 	$(CARGO) run --quiet -p local-stack -- demo
 
-test: venv web-deps check-format lint unit sam-validate
+test: venv web-deps check-format lint unit iam-check sam-validate
 
 check-format:
 	$(CARGO) fmt --all -- --check
@@ -63,8 +64,19 @@ check-format:
 lint: venv
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
+# Every AWS call the suite makes, as the local IAM gate judged it against the caller's role.
+IAM_CALLS := $(CURDIR)/.local/iam-calls.jsonl
+
 unit: venv
-	$(CARGO) test --workspace
+	@mkdir -p $(dir $(IAM_CALLS)) && rm -f $(IAM_CALLS)
+	IAM_CALLS_LOG=$(IAM_CALLS) $(CARGO) test --workspace
+
+# After `unit`: fails if a role grants an action the suite never used and the template gives
+# no reason beside it.
+iam-check: venv
+	$(CARGO) run --quiet -p local-stack -- iam-report --calls $(IAM_CALLS)
+
+iam-report: unit iam-check
 
 sam-validate: venv
 	$(VENV)/bin/sam validate --lint --template template.yaml

@@ -190,12 +190,14 @@ class RuntimeApi:
         return json.loads(body or b"{}")
 
 
-def start_function(binary: str, env: dict, moto_port: int, runtime: RuntimeApi):
+def start_function(binary: str, env: dict, runtime: RuntimeApi):
     """The real Lambda binary, configured as the template configures it, on the emulator."""
     full = dict(os.environ)
+    # The local stack hands over the function's own credentials and its IAM gate as the
+    # endpoint (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL), so its role judges
+    # every call, as on AWS.
     full.update(env)
-    full.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{moto_port}", AWS_REGION="us-east-1",
-                AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local",
+    full.update(AWS_REGION="us-east-1",
                 AWS_LAMBDA_RUNTIME_API=runtime.address, AWS_LAMBDA_FUNCTION_NAME=binary,
                 AWS_LAMBDA_FUNCTION_MEMORY_SIZE="2048", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
                 AWS_LAMBDA_LOG_STREAM_NAME="bench", AWS_LAMBDA_LOG_GROUP_NAME="bench",
@@ -244,7 +246,7 @@ def run_one(name: str, path: Path, compare: bool) -> dict:
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
         runtime = RuntimeApi()
-        function = start_function("convert", convert_env, moto_port, runtime)
+        function = start_function("convert", convert_env, runtime)
         subprocess.run([str(TARGET / "release" / "local-stack"), "add-user", "--email", EMAIL,
                         "--password", PASSWORD, "--moto-port", str(moto_port)],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)

@@ -5,6 +5,8 @@
 //! - `add-user`: add a user to a running local stack (`make user`).
 //! - `dlq`, `redrive`: the convert queue's dead letters on a running local stack (`make dlq`,
 //!   `make redrive`).
+//! - `iam-report`: what each function's role grants that the test suite never used
+//!   (`make iam-report`).
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -53,6 +55,12 @@ enum Command {
         #[arg(long, env = "MOTO_PORT", default_value_t = 4566)]
         moto_port: u16,
     },
+    /// What each role grants that its code never called while the suite ran (the calls logged
+    /// through IAM_CALLS_LOG); fails if such a grant has no reason beside it in the template.
+    IamReport {
+        #[arg(long, env = "IAM_CALLS_LOG")]
+        calls: PathBuf,
+    },
     /// Add a user to a running local stack.
     AddUser {
         #[arg(long, env = "EMAIL")]
@@ -92,13 +100,33 @@ async fn main() -> Result<()> {
             options.external = external.clone();
             let stack = Stack::start(options).await?;
             for binary in &external {
-                let env = stack
+                let mut env = stack
                     .environments
                     .get(binary)
-                    .with_context(|| format!("the template has no function {binary}"))?;
-                println!("external {binary} {}", serde_json::to_string(env)?);
+                    .with_context(|| format!("the template has no function {binary}"))?
+                    .clone();
+                // Its own credentials, through the IAM gate, as the in-process functions.
+                let function = stack
+                    .functions
+                    .iter()
+                    .find(|f| &f.binary == binary)
+                    .context("no such function")?;
+                let role = stack
+                    .roles
+                    .by_function
+                    .get(&function.logical_id)
+                    .context("no role")?;
+                env.insert("AWS_ENDPOINT_URL".into(), stack.aws_url.clone());
+                env.insert("AWS_ACCESS_KEY_ID".into(), role.access_key());
+                env.insert("AWS_SECRET_ACCESS_KEY".into(), role.secret_key());
+                println!("external {binary} {}", serde_json::to_string(&env)?);
             }
             println!("ready: {}", stack.api_url);
+            println!(
+                "AWS for the functions: {} (the IAM gate: each call judged against the \
+                 function's role in template.yaml)",
+                stack.aws_url
+            );
             println!(
                 "moto: {}  (add a user: make user EMAIL=you@example.com PASSWORD=...)",
                 moto.url
@@ -146,6 +174,22 @@ async fn main() -> Result<()> {
             let to = dlq::local_queue_url(&sqs, "ConvertQueue").await?;
             let moved = dlq::redrive(&sqs, &from, &to).await?;
             println!("moved {moved} message(s) back to {to}");
+            Ok(())
+        }
+        Command::IamReport { calls } => {
+            let expanded = local_stack::iam::expand(&root)?;
+            let template = std::fs::read_to_string(root.join("template.yaml"))?;
+            let calls = local_stack::iam::report::read_calls(&calls)?;
+            let report = local_stack::iam::report::build(&expanded, &template, &calls);
+            print!("{}", report.render());
+            let unexplained = report.unexplained();
+            if !unexplained.is_empty() {
+                bail!(
+                    "{} grant(s) the suite never used have no reason beside them in \
+                     template.yaml: remove them, or say why in a `#` comment on their line",
+                    unexplained.len()
+                );
+            }
             Ok(())
         }
         Command::AddUser {

@@ -2,6 +2,9 @@
 //! from the environment the template gives it, serves the HTTP routes and polls the queues.
 
 use crate::functions::{Function, Handler};
+use crate::gate::Gate;
+use crate::iam::request::Place;
+use crate::iam::{HARNESS_ACCESS_KEY, Role, Roles};
 use crate::template::{Physical, Resolver, Template, scalar};
 use anyhow::{Context, Result, anyhow, bail};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -51,6 +54,8 @@ pub struct StackOptions {
     /// Functions (by binary name) whose queues are left for an outside process to poll, e.g. the
     /// real Lambda binary under a runtime emulator (`make bench-stream` measures it that way).
     pub external: Vec<String>,
+    /// The port of the IAM gate the functions call AWS through; 0 picks a free one.
+    pub gate_port: u16,
 }
 
 impl StackOptions {
@@ -64,6 +69,7 @@ impl StackOptions {
             pollers: true,
             concurrency: 1,
             external: Vec::new(),
+            gate_port: 0,
         }
     }
 }
@@ -72,7 +78,14 @@ impl StackOptions {
 pub struct Stack {
     pub api_url: String,
     pub moto_url: String,
+    /// The IAM gate in front of moto: the functions' endpoint, and the host of the presigned
+    /// URLs they hand out.
+    pub aws_url: String,
+    /// The harness's own AWS configuration (moto directly, not judged): tests, `make user`.
     pub sdk: SdkConfig,
+    /// Each function's role, as SAM expands the template.
+    pub roles: Arc<Roles>,
+    pub gate: Arc<Gate>,
     pub resolver: Resolver,
     pub functions: Vec<Arc<Function>>,
     /// The environment each function gets, by binary name.
@@ -81,14 +94,24 @@ pub struct Stack {
     tasks: Vec<JoinHandle<()>>,
 }
 
-/// The SDK configuration for talking to moto.
+/// The SDK configuration for talking to moto as the harness (not a function: not judged).
 pub async fn local_sdk_config(moto_url: &str) -> SdkConfig {
+    sdk_config(moto_url, HARNESS_ACCESS_KEY, "local").await
+}
+
+/// The SDK configuration a function gets: its own credentials, through `endpoint` (the IAM
+/// gate, or a fault proxy in front of it).
+pub async fn function_sdk_config(endpoint: &str, role: &Role) -> SdkConfig {
+    sdk_config(endpoint, &role.access_key(), &role.secret_key()).await
+}
+
+async fn sdk_config(endpoint: &str, access_key: &str, secret: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto_url)
+        .endpoint_url(endpoint)
         .region(Region::new(LOCAL_REGION))
         .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "local",
-            "local",
+            access_key,
+            secret,
             None,
             None,
             "local-stack",
@@ -138,6 +161,15 @@ impl Stack {
             physical: HashMap::new(),
         };
         create_resources(&template, &sdk, &mut resolver).await?;
+        let roles = Arc::new(Roles::load(&options.repo_root, &resolver)?);
+        let place = Place {
+            region: LOCAL_REGION.into(),
+            account: LOCAL_ACCOUNT.into(),
+            hash_keys: table_hash_keys(&template, &resolver)?,
+        };
+        let gate = Arc::new(
+            Gate::start(&options.moto_url, roles.clone(), place, options.gate_port).await?,
+        );
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut functions = Vec::new();
@@ -148,7 +180,12 @@ impl Stack {
             let binary = scalar(&resource["Metadata"]["BuildProperties"]["Binary"])
                 .ok_or_else(|| anyhow!("{logical_id} has no Metadata.BuildProperties.Binary"))?;
             environments.insert(binary.clone(), env.clone());
-            let handler = Handler::build(&binary, &sdk, &Env::from_map(env))
+            let role = roles
+                .by_function
+                .get(logical_id)
+                .ok_or_else(|| anyhow!("sam-expand gave {logical_id} no role"))?;
+            let function_sdk = function_sdk_config(&gate.url, role).await;
+            let handler = Handler::build(&binary, &function_sdk, &Env::from_map(env))
                 .await
                 .with_context(|| format!("configuring {logical_id} ({binary})"))?;
             functions.push(Arc::new(Function {
@@ -184,13 +221,32 @@ impl Stack {
         Ok(Self {
             api_url,
             moto_url: options.moto_url,
+            aws_url: gate.url.clone(),
             sdk,
+            roles,
+            gate,
             resolver,
             functions,
             environments,
             shutdown,
             tasks,
         })
+    }
+
+    /// The AWS configuration of the function built from `binary`, through `endpoint` (e.g. a
+    /// fault proxy in front of [`Stack::aws_url`]), with the function's own credentials.
+    pub async fn function_sdk(&self, binary: &str, endpoint: &str) -> Result<SdkConfig> {
+        let function = self
+            .functions
+            .iter()
+            .find(|f| f.binary == binary)
+            .ok_or_else(|| anyhow!("no function {binary}"))?;
+        let role = self
+            .roles
+            .by_function
+            .get(&function.logical_id)
+            .ok_or_else(|| anyhow!("no role for {}", function.logical_id))?;
+        Ok(function_sdk_config(endpoint, role).await)
     }
 
     /// The table's name.
@@ -239,6 +295,23 @@ pub fn local_table_name(repo_root: &Path) -> Result<String> {
         &table["Properties"]["TableName"],
         &base_resolver(&template),
     )
+}
+
+/// The partition key attribute of each table, by physical name (for `dynamodb:LeadingKeys`).
+fn table_hash_keys(template: &Template, resolver: &Resolver) -> Result<HashMap<String, String>> {
+    let mut keys = HashMap::new();
+    for (id, table) in template.resources_of("AWS::DynamoDB::Table") {
+        let name = resolver.string(&serde_json::json!({ "Ref": id }))?;
+        let hash = table["Properties"]["KeySchema"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|k| k["KeyType"] == "HASH")
+            .and_then(|k| k["AttributeName"].as_str())
+            .ok_or_else(|| anyhow!("table {id} has no HASH key"))?;
+        keys.insert(name, hash.to_owned());
+    }
+    Ok(keys)
 }
 
 fn base_resolver(template: &Template) -> Resolver {

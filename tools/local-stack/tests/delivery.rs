@@ -17,9 +17,9 @@ use video2mp3_aws::Env;
 use video2mp3_domain::{JobId, JobStatus, Lease, PortError, Transition, UserId};
 
 /// The converter built from its template environment with every AWS client talking to
-/// `endpoint` (a fault proxy in front of moto).
+/// `endpoint` (a fault proxy in front of the IAM gate) with the converter's own credentials.
 async fn convert_through(app: &App, endpoint: &str) -> convert::Deps {
-    let sdk = local_stack::stack::local_sdk_config(endpoint).await;
+    let sdk = app.stack.function_sdk("convert", endpoint).await.unwrap();
     let env = Env::from_map(app.stack.environments["convert"].clone());
     convert::Deps::from_env(&sdk, &env).unwrap()
 }
@@ -221,7 +221,7 @@ async fn transient_faults_on_every_converter_call_still_end_done() {
     // own retries absorb for DynamoDB and SNS (3 attempts), so SQS redelivery is needed too.
     let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let counts = seen.clone();
-    let proxy = FaultProxy::start(&app.stack.moto_url, move |request| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, move |request| {
         let kind = call_kind(request);
         let mut counts = counts.lock().unwrap();
         let n = counts.entry(kind.clone()).or_default();
@@ -287,7 +287,7 @@ async fn a_permanent_fault_fails_the_job_with_a_reason_and_stops() {
     )
     .await;
     // Every read of the upload is refused: a permission the function lacks, not a passing fault.
-    let proxy = FaultProxy::start(&app.stack.moto_url, |request| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, |request| {
         if request.is_ranged_get() {
             Action::Fail(403, "AccessDenied")
         } else {
@@ -489,7 +489,7 @@ async fn a_message_that_keeps_failing_lands_in_the_dlq_and_can_be_replayed() {
     let client = app.user("dlq@example.com").await;
     let ticket = upload(&client, "dlq.mp4", "video/mp4", app.fixture("sample.mp4")).await;
     // DynamoDB throttles every call of this converter: a transient fault that never passes.
-    let proxy = FaultProxy::start(&app.stack.moto_url, |request| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, |request| {
         if request.target.is_some() {
             Action::Fail(400, "ThrottlingException")
         } else {
@@ -585,7 +585,7 @@ async fn a_running_conversion_writes_its_progress_every_interval_and_ends_at_100
     let ticket = upload(&client, "long.wav", "audio/wav", wav).await;
     let writes: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = writes.clone();
-    let proxy = FaultProxy::start(&app.stack.moto_url, move |request| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, move |request| {
         if request.operation() == "UpdateItem" && request.json_body.contains("SET progress") {
             seen.lock().unwrap().push(request.json_body.clone());
         }

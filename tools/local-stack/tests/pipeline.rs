@@ -307,6 +307,47 @@ async fn an_upload_that_differs_from_the_announced_size_fails_the_job() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_gone_before_conversion_fails_the_job_as_missing() {
+    // The converter asks S3 about the upload with its own role: S3 says 404 only to a caller
+    // allowed s3:ListBucket, and 403 otherwise, which would read as an internal failure.
+    let app = spawn(&[], false).await;
+    let client = app.user("gone@example.com").await;
+    let ticket = upload(
+        &client,
+        "tone.wav",
+        "audio/wav",
+        app.fixture("tone-mono.wav"),
+    )
+    .await;
+    let key = common::upload_key(&ticket);
+    let s3 = video2mp3_aws::s3_client(&app.stack.sdk);
+    s3.delete_object()
+        .bucket(common::physical(&app, "UploadsBucket"))
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+
+    let deps = common::stack_convert(&app);
+    let event = common::sqs_event("m-1", &common::created_event(&app, &key));
+    let response = convert::handle(event, &deps).await;
+    assert!(response.batch_item_failures.is_empty(), "not retried");
+
+    let job = client
+        .wait_for_job(&ticket.job_id, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(job["status"], "failed");
+    let reason = job["error"].as_str().unwrap();
+    assert!(reason.contains("no longer there"), "{reason}");
+    assert!(
+        app.stack.gate.denials().is_empty(),
+        "{:?}",
+        app.stack.gate.denials()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_see_only_their_own_jobs() {
     let app = spawn_app().await;
     let ann = app.user("ann@example.com").await;

@@ -53,13 +53,14 @@ async fn convert_through(app: &App, endpoint: &str) -> convert::Deps {
         unreachable!()
     };
     let mut deps = deps.clone();
-    deps.objects = Arc::new(objects_at(endpoint).await);
+    deps.objects = Arc::new(objects_at(app, endpoint).await);
     deps
 }
 
-/// An object store whose S3 client talks to `endpoint`.
-async fn objects_at(endpoint: &str) -> S3Objects {
-    let sdk = local_stack::stack::local_sdk_config(endpoint).await;
+/// An object store whose S3 client talks to `endpoint` with the converter's credentials (so its
+/// role judges every call, as on AWS).
+async fn objects_at(app: &App, endpoint: &str) -> S3Objects {
+    let sdk = app.stack.function_sdk("convert", endpoint).await.unwrap();
     S3Objects::new(video2mp3_aws::s3_client(&sdk))
 }
 
@@ -141,7 +142,7 @@ async fn transient_503s_on_ranged_gets_are_retried_and_the_job_is_done() {
     let client = app.user("ann@example.com").await;
     // Every ranged GET fails once with a real 503 SlowDown; its retry goes through.
     let failed = Mutex::new(std::collections::HashSet::new());
-    let proxy = FaultProxy::start(&app.stack.moto_url, move |seen: &Seen| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, move |seen: &Seen| {
         let first_try = seen.is_ranged_get()
             && failed
                 .lock()
@@ -176,7 +177,7 @@ async fn a_source_deleted_mid_read_fails_the_job_with_a_reason() {
     let ranged = Arc::new(Mutex::new(0usize));
     let counter = ranged.clone();
     // The third ranged GET finds the object deleted (for real, in moto) just before it.
-    let proxy = FaultProxy::start(&app.stack.moto_url, move |seen: &Seen| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, move |seen: &Seen| {
         if !seen.is_ranged_get() {
             return Action::Forward;
         }
@@ -215,7 +216,7 @@ async fn a_refused_mp3_upload_fails_the_job_and_leaves_nothing() {
     let client = app.user("ann@example.com").await;
     let mp3_bucket = bucket(&app, "Mp3Bucket");
     let prefix = format!("/{mp3_bucket}/");
-    let proxy = FaultProxy::start(&app.stack.moto_url, move |seen: &Seen| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, move |seen: &Seen| {
         if seen.method == http::Method::PUT && seen.path_and_query.starts_with(&prefix) {
             Action::Fail(403, "AccessDenied")
         } else {
@@ -280,7 +281,7 @@ async fn a_large_object_goes_up_in_parts_with_the_first_part_last() {
     let app = spawn(&[], false).await;
     let parts = Arc::new(Mutex::new(Vec::new()));
     let seen_parts = parts.clone();
-    let proxy = FaultProxy::start(&app.stack.moto_url, move |seen: &Seen| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, move |seen: &Seen| {
         if seen.is_upload_part() {
             let number = seen
                 .path_and_query
@@ -294,9 +295,9 @@ async fn a_large_object_goes_up_in_parts_with_the_first_part_last() {
     })
     .await
     .unwrap();
-    let store = objects_at(&proxy.url).await;
+    let store = objects_at(&app, &proxy.url).await;
     let bucket = bucket(&app, "Mp3Bucket");
-    let mut writer = store.create(&bucket, "big.mp3", "audio/mpeg");
+    let mut writer = store.create(&bucket, "mp3/big.mp3", "audio/mpeg");
     let len = THREE_PARTS;
     let expected = tokio::task::spawn_blocking(move || {
         let expected = write_pattern(&mut *writer, len);
@@ -310,7 +311,7 @@ async fn a_large_object_goes_up_in_parts_with_the_first_part_last() {
     let object = s3
         .get_object()
         .bucket(&bucket)
-        .key("big.mp3")
+        .key("mp3/big.mp3")
         .send()
         .await
         .unwrap();
@@ -322,7 +323,7 @@ async fn a_large_object_goes_up_in_parts_with_the_first_part_last() {
     );
 
     // A small object: one PUT, no multipart upload.
-    let mut writer = store.create(&bucket, "small.mp3", "audio/mpeg");
+    let mut writer = store.create(&bucket, "mp3/small.mp3", "audio/mpeg");
     let expected = tokio::task::spawn_blocking(move || {
         let expected = write_pattern(&mut *writer, 300_000);
         writer.finish().unwrap();
@@ -338,7 +339,7 @@ async fn a_large_object_goes_up_in_parts_with_the_first_part_last() {
     let object = s3
         .get_object()
         .bucket(&bucket)
-        .key("small.mp3")
+        .key("mp3/small.mp3")
         .send()
         .await
         .unwrap();
@@ -348,7 +349,7 @@ async fn a_large_object_goes_up_in_parts_with_the_first_part_last() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_multipart_upload_that_fails_is_aborted() {
     let app = spawn(&[], false).await;
-    let proxy = FaultProxy::start(&app.stack.moto_url, |seen: &Seen| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, |seen: &Seen| {
         if seen.is_upload_part() && seen.path_and_query.contains("partNumber=3") {
             Action::Fail(403, "AccessDenied")
         } else {
@@ -357,9 +358,9 @@ async fn a_multipart_upload_that_fails_is_aborted() {
     })
     .await
     .unwrap();
-    let store = objects_at(&proxy.url).await;
+    let store = objects_at(&app, &proxy.url).await;
     let bucket = bucket(&app, "Mp3Bucket");
-    let mut writer = store.create(&bucket, "big.mp3", "audio/mpeg");
+    let mut writer = store.create(&bucket, "mp3/big.mp3", "audio/mpeg");
     let len = THREE_PARTS;
     let result = tokio::task::spawn_blocking(move || {
         write_pattern(&mut *writer, len);
@@ -368,7 +369,7 @@ async fn a_multipart_upload_that_fails_is_aborted() {
     .await
     .unwrap();
     assert!(result.is_err(), "{result:?}");
-    assert_no_output(&app, &json!({"job_id": "big.mp3"})).await;
+    assert_no_output(&app, &json!({"job_id": "mp3/big.mp3"})).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -425,7 +426,7 @@ async fn an_object_over_the_size_limit_fails_without_being_read() {
         .send()
         .await
         .unwrap();
-    let proxy = FaultProxy::start(&app.stack.moto_url, |seen: &Seen| {
+    let proxy = FaultProxy::start(&app.stack.aws_url, |seen: &Seen| {
         if seen.method == http::Method::GET && !seen.path_and_query.contains('?') {
             Action::Fail(500, "ReadWhenItShouldNot")
         } else {

@@ -1,0 +1,342 @@
+//! The IAM gate: an HTTP proxy in front of moto that every function's AWS client (and every
+//! presigned URL a function hands out) goes through. It names the caller from the request's
+//! credentials, asks the caller's role ([`crate::iam`]) about each action the request needs,
+//! and answers a refusal as AWS does, in the service's own error shape, naming the function,
+//! the action and the resource. Allowed requests are streamed to moto and back.
+//!
+//! One AWS rule about answers is played too: S3 reports a missing object as 404 only to a
+//! caller allowed `s3:ListBucket` on the bucket, and as 403 AccessDenied to anyone else.
+
+use crate::iam::request::{self, Check, Place, Unnamed};
+use crate::iam::{CallRecord, HARNESS_ACCESS_KEY, Role, Roles, Verdict, log_call};
+use anyhow::Result;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use futures_util::TryStreamExt;
+use http::{HeaderMap, Method, StatusCode};
+use std::sync::{Arc, Mutex};
+
+/// A refusal, kept for tests and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    pub function: String,
+    pub action: String,
+    pub resource: String,
+}
+
+struct Inner {
+    upstream: String,
+    client: reqwest::Client,
+    roles: Arc<Roles>,
+    place: Place,
+    denials: Mutex<Vec<Denial>>,
+}
+
+/// A running gate; stops with the runtime.
+pub struct Gate {
+    pub url: String,
+    inner: Arc<Inner>,
+}
+
+impl Gate {
+    /// Starts the gate on `port` (0: a free one), forwarding to `upstream` (moto's URL).
+    pub async fn start(upstream: &str, roles: Arc<Roles>, place: Place, port: u16) -> Result<Self> {
+        let inner = Arc::new(Inner {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::builder().build()?,
+            roles,
+            place,
+            denials: Mutex::new(Vec::new()),
+        });
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { url, inner })
+    }
+
+    /// The calls refused so far.
+    pub fn denials(&self) -> Vec<Denial> {
+        self.inner
+            .denials
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// How a service's SDK reads an error.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    S3,
+    /// awsJson1_0 (DynamoDB, SQS).
+    Json10,
+    /// awsJson1_1 (Secrets Manager).
+    Json11,
+    /// The query protocol (SNS).
+    Query,
+    /// REST-JSON (SES v2).
+    RestJson,
+}
+
+fn shape(service: &str, headers: &HeaderMap) -> Shape {
+    match service {
+        "s3" => Shape::S3,
+        "dynamodb" => Shape::Json10,
+        "sqs" if headers.contains_key("x-amz-target") => Shape::Json10,
+        "secretsmanager" => Shape::Json11,
+        "ses" => Shape::RestJson,
+        _ => Shape::Query,
+    }
+}
+
+fn refusal(shape: Shape, method: &Method, code: &str, message: &str) -> Response {
+    let escaped = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let (status, content_type, body) = match shape {
+        Shape::S3 => (
+            StatusCode::FORBIDDEN,
+            "application/xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
+                 <Message>{escaped}</Message><RequestId>local-iam</RequestId></Error>"
+            ),
+        ),
+        Shape::Json10 => (
+            StatusCode::BAD_REQUEST,
+            "application/x-amz-json-1.0",
+            serde_json::json!({
+                "__type": format!("com.amazon.coral.service#{code}Exception"),
+                "message": message,
+            })
+            .to_string(),
+        ),
+        Shape::Json11 => (
+            StatusCode::BAD_REQUEST,
+            "application/x-amz-json-1.1",
+            serde_json::json!({"__type": format!("{code}Exception"), "message": message})
+                .to_string(),
+        ),
+        Shape::Query => (
+            StatusCode::FORBIDDEN,
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{}</Code>\
+                 <Message>{escaped}</Message></Error><RequestId>local-iam</RequestId></ErrorResponse>",
+                if code == "AccessDenied" {
+                    "AuthorizationError"
+                } else {
+                    code
+                }
+            ),
+        ),
+        Shape::RestJson => (
+            StatusCode::FORBIDDEN,
+            "application/json",
+            serde_json::json!({"message": message}).to_string(),
+        ),
+    };
+    let body = if *method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(body)
+    };
+    let mut response = Response::builder()
+        .status(status)
+        .header("content-type", content_type);
+    if matches!(shape, Shape::RestJson) {
+        response = response.header("x-amzn-errortype", format!("{code}Exception"));
+    }
+    response.body(body).unwrap_or_default()
+}
+
+/// Asks `role` about `check`, logs the answer for `make iam-report`, and says whether it was allowed.
+fn judge(role: &Role, check: &Check, account: &str) -> bool {
+    let verdict = role.judge(check, account);
+    let allowed = matches!(verdict, Verdict::Allowed(_));
+    log_call(&CallRecord {
+        function: role.function.clone(),
+        action: check.action.clone(),
+        resource: check.resource.clone(),
+        allowed,
+        statements: match verdict {
+            Verdict::Allowed(s) => s,
+            Verdict::Denied => Vec::new(),
+        },
+    });
+    allowed
+}
+
+fn denied_message(role: &Role, account: &str, check: &Check) -> String {
+    format!(
+        "User: {} is not authorized to perform: {} on resource: \"{}\" because no \
+         identity-based policy allows the {} action (function {}, judged by the local IAM gate \
+         against its role as SAM expands template.yaml)",
+        role.principal_arn(account),
+        check.action,
+        check.resource,
+        check.action,
+        role.function
+    )
+}
+
+async fn handle(State(gate): State<Arc<Inner>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().unwrap_or_default().to_owned();
+    // A browser's CORS preflight is not authenticated, even when it carries a presigned URL's
+    // query: S3 answers it from the bucket's CORS rules.
+    if parts.method == Method::OPTIONS {
+        return forward(&gate, parts, body.into_data_stream().into()).await;
+    }
+    let signer = request::signer(&parts.headers, &query);
+    let Some(signer) = signer else {
+        return refusal(
+            Shape::S3,
+            &parts.method,
+            "AccessDenied",
+            "Anonymous requests are not allowed",
+        );
+    };
+    if signer.access_key == HARNESS_ACCESS_KEY {
+        return forward(&gate, parts, body.into_data_stream().into()).await;
+    }
+    let shape = shape(&signer.service, &parts.headers);
+    let Some(role) = gate.roles.by_access_key(&signer.access_key) else {
+        return refusal(
+            shape,
+            &parts.method,
+            "InvalidAccessKeyId",
+            &format!(
+                "The access key {} does not belong to any function of the template",
+                signer.access_key
+            ),
+        );
+    };
+    // S3 bodies (uploads, parts) stream through untouched; the other services' bodies are
+    // small JSON or forms that name the resource.
+    let (body, forwarded): (Vec<u8>, Forwarded) = if signer.service == "s3" {
+        (Vec::new(), body.into_data_stream().into())
+    } else {
+        match to_bytes(body, 16 * 1024 * 1024).await {
+            Ok(b) => (b.to_vec(), Forwarded::Bytes(b)),
+            Err(_) => {
+                return refusal(shape, &parts.method, "InvalidRequest", "unreadable body");
+            }
+        }
+    };
+    let checks = match request::checks(
+        &gate.place,
+        &signer.service,
+        &parts.method,
+        &path,
+        &query,
+        &parts.headers,
+        &body,
+    ) {
+        Ok(c) => c,
+        Err(Unnamed(why)) => {
+            let message = format!(
+                "the local IAM gate cannot name the action of this request from {} ({why}); \
+                 teach tools/local-stack/src/iam/request.rs",
+                role.function
+            );
+            tracing::warn!(function = %role.function, %why, "refused an unmodelled AWS request");
+            return refusal(shape, &parts.method, "AccessDenied", &message);
+        }
+    };
+    for check in &checks {
+        if !judge(role, check, &gate.place.account) {
+            let message = denied_message(role, &gate.place.account, check);
+            tracing::warn!(function = %role.function, action = %check.action,
+                resource = %check.resource, "AccessDenied by the function's role");
+            if let Ok(mut d) = gate.denials.lock() {
+                d.push(Denial {
+                    function: role.function.clone(),
+                    action: check.action.clone(),
+                    resource: check.resource.clone(),
+                });
+            }
+            return refusal(shape, &parts.method, "AccessDenied", &message);
+        }
+    }
+    let response = forward(&gate, parts.clone(), forwarded).await;
+    // A missing object is a 404 only for a caller who may list the bucket; AWS consults
+    // s3:ListBucket just then, so the call is judged (and logged) just then.
+    if response.status() == StatusCode::NOT_FOUND
+        && signer.service == "s3"
+        && checks.iter().any(|c| c.action == "s3:GetObject")
+    {
+        let bucket = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let list = Check {
+            action: "s3:ListBucket".into(),
+            resource: format!("arn:aws:s3:::{bucket}"),
+            context: Vec::new(),
+        };
+        if !judge(role, &list, &gate.place.account) {
+            let message = denied_message(role, &gate.place.account, &checks[0]);
+            return refusal(Shape::S3, &parts.method, "AccessDenied", &message);
+        }
+    }
+    response
+}
+
+/// A request body on its way to moto.
+enum Forwarded {
+    Bytes(bytes::Bytes),
+    Stream(axum::body::BodyDataStream),
+}
+
+impl From<axum::body::BodyDataStream> for Forwarded {
+    fn from(s: axum::body::BodyDataStream) -> Self {
+        Self::Stream(s)
+    }
+}
+
+async fn forward(gate: &Inner, parts: http::request::Parts, body: Forwarded) -> Response {
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    let body = match body {
+        Forwarded::Bytes(b) => reqwest::Body::from(b),
+        Forwarded::Stream(s) => reqwest::Body::wrap_stream(s),
+    };
+    let mut request = gate
+        .client
+        .request(
+            parts.method.clone(),
+            format!("{}{path_and_query}", gate.upstream),
+        )
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != http::header::HOST {
+            request = request.header(name, value);
+        }
+    }
+    let upstream = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "the IAM gate could not reach moto");
+            return Response::builder()
+                .status(StatusCode::BAD_GATEWAY)
+                .body(Body::from("moto did not answer"))
+                .unwrap_or_default();
+        }
+    };
+    let mut response = Response::builder().status(upstream.status().as_u16());
+    for (name, value) in upstream.headers() {
+        if name != http::header::TRANSFER_ENCODING && name != http::header::CONNECTION {
+            response = response.header(name, value);
+        }
+    }
+    let stream = upstream.bytes_stream().map_err(std::io::Error::other);
+    response.body(Body::from_stream(stream)).unwrap_or_default()
+}
