@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, json, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env};
-use video2mp3_domain::{JwtKeys, MAX_FAILED_LOGINS, UserStore, verify_password};
+use video2mp3_domain::{JwtKeys, LoginAttempt, MAX_FAILED_LOGINS, UserStore, verify_password};
 
 /// What the handler needs, built once per cold start.
 #[derive(Clone)]
@@ -92,14 +92,17 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
         ApiError::internal()
     };
     let now = OffsetDateTime::now_utc();
-    let failures = deps
+    // The attempt is taken before the password is checked, in one conditional write: a burst
+    // of guesses gets at most MAX_FAILED_LOGINS passwords checked, the rest are refused.
+    let attempt = deps
         .users
-        .login_failures(&email)
+        .take_login_attempt(&email, now, MAX_FAILED_LOGINS, deps.lockout)
         .await
         .map_err(store_failed)?;
-    if let Some(until) = failures.locked_until.filter(|until| *until > now) {
-        return Err(locked(until, now));
-    }
+    let count = match attempt {
+        LoginAttempt::Locked { until } => return Err(locked(until, now)),
+        LoginAttempt::Taken { count } => count,
+    };
     let found = deps.users.credentials(&email).await.map_err(store_failed)?;
     let hash = found.as_ref().map(|c| c.password_hash.clone());
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
@@ -107,27 +110,25 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
         .await
         .unwrap_or(false);
     let (true, Some(user)) = (ok, found) else {
-        let after = deps
-            .users
-            .record_login_failure(&email, now, MAX_FAILED_LOGINS, deps.lockout)
-            .await
-            .map_err(store_failed)?;
-        tracing::info!(locked = after.locked_until.is_some(), "login refused");
-        if let Some(until) = after.locked_until {
-            return Err(locked(until, now));
+        // The last attempt allowed failed: locked from now on.
+        if count >= MAX_FAILED_LOGINS {
+            deps.users
+                .lock_login(&email, now + deps.lockout)
+                .await
+                .map_err(store_failed)?;
         }
+        tracing::info!(attempt = count, "login refused");
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "wrong email or password",
         ));
     };
-    if failures.count > 0 || failures.locked_until.is_some() {
-        deps.users
-            .clear_login_failures(&email)
-            .await
-            .map_err(store_failed)?;
-    }
+    // Right: the attempts in a row start again.
+    deps.users
+        .clear_login_failures(&email)
+        .await
+        .map_err(store_failed)?;
     let (token, expires_at) = deps
         .keys
         .issue(&user.user_id, OffsetDateTime::now_utc())

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_domain::{
     EmailClaim, EncodeSettings, Job, JobId, JobPage, JobStats, JobStatus, JobStore, Lease,
-    LoginFailures, PortError, Transition, User, UserCredentials, UserId, UserStore,
+    LoginAttempt, PortError, Transition, User, UserCredentials, UserId, UserStore,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -114,15 +114,11 @@ fn opt_s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
-fn failures_from_item(item: &Item) -> LoginFailures {
-    LoginFailures {
-        count: item
-            .get("failures")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0),
-        locked_until: get_epoch(item, "locked_until"),
-    }
+fn failures_in(item: &Item) -> u32 {
+    item.get("failures")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn flag(item: &Item, name: &str) -> bool {
@@ -339,44 +335,89 @@ impl UserStore for DynamoTable {
             .map_err(|e| port_error("TransactWriteItems", e))
     }
 
-    async fn login_failures(&self, email: &str) -> Result<LoginFailures, PortError> {
-        let item = self.get(s(format!("LOGIN#{email}")), s("FAILURES")).await?;
-        Ok(item.as_ref().map(failures_from_item).unwrap_or_default())
-    }
-
-    async fn record_login_failure(
+    async fn take_login_attempt(
         &self,
         email: &str,
         now: OffsetDateTime,
         limit: u32,
         lockout: std::time::Duration,
-    ) -> Result<LoginFailures, PortError> {
-        let update = || self.update(s(format!("LOGIN#{email}")), s("FAILURES"));
-        // One more in a row (and the item disappears a day after the last, by the table's TTL).
-        let out = update()
+    ) -> Result<LoginAttempt, PortError> {
+        let key = || (s(format!("LOGIN#{email}")), s("FAILURES"));
+        // One more in a row, only while not locked and under the limit (the item disappears a
+        // day after the last attempt, by the table's TTL).
+        let (pk, sk) = key();
+        let taken = self
+            .update(pk, sk)
             .update_expression("ADD failures :one SET expires_at = :expires")
+            .condition_expression(
+                "(attribute_not_exists(locked_until) OR locked_until <= :now) \
+                 AND (attribute_not_exists(failures) OR failures < :limit)",
+            )
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":now", epoch(now))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
             .expression_attribute_values(":expires", epoch(now + time::Duration::days(1)))
             .return_values(ReturnValue::AllNew)
             .send()
-            .await
-            .map_err(|e| port_error("UpdateItem", e))?;
-        let state = out.attributes().map(failures_from_item).unwrap_or_default();
-        if state.count < limit {
-            return Ok(state);
+            .await;
+        match taken {
+            Ok(out) => {
+                return Ok(LoginAttempt::Taken {
+                    count: out.attributes().map(failures_in).unwrap_or(1),
+                });
+            }
+            Err(err) if is_condition_failure(&err) => {}
+            Err(err) => return Err(port_error("UpdateItem", err)),
         }
+        let (pk, sk) = key();
+        let current = self.get(pk, sk).await?;
+        if let Some(until) = current
+            .as_ref()
+            .and_then(|i| get_epoch(i, "locked_until"))
+            .filter(|until| *until > now)
+        {
+            return Ok(LoginAttempt::Locked { until });
+        }
+        // The limit is reached by attempts still being checked: lock from now, unless another
+        // request just did.
         let until = now + lockout;
-        update()
-            .update_expression("SET failures = :zero, locked_until = :until")
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+        let (pk, sk) = key();
+        let locked = self
+            .update(pk, sk)
+            .update_expression("SET locked_until = :until, failures = :zero, expires_at = :expires")
+            .condition_expression("attribute_not_exists(locked_until) OR locked_until <= :now")
             .expression_attribute_values(":until", epoch(until))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":now", epoch(now))
+            .expression_attribute_values(":expires", epoch(until + time::Duration::days(1)))
+            .send()
+            .await;
+        match locked {
+            Ok(_) => Ok(LoginAttempt::Locked { until }),
+            Err(err) if is_condition_failure(&err) => {
+                let (pk, sk) = key();
+                let now_locked = self
+                    .get(pk, sk)
+                    .await?
+                    .and_then(|i| get_epoch(&i, "locked_until"));
+                Ok(LoginAttempt::Locked {
+                    until: now_locked.unwrap_or(until),
+                })
+            }
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+
+    async fn lock_login(&self, email: &str, until: OffsetDateTime) -> Result<(), PortError> {
+        self.update(s(format!("LOGIN#{email}")), s("FAILURES"))
+            .update_expression("SET locked_until = :until, failures = :zero, expires_at = :expires")
+            .expression_attribute_values(":until", epoch(until))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":expires", epoch(until + time::Duration::days(1)))
             .send()
             .await
-            .map_err(|e| port_error("UpdateItem", e))?;
-        Ok(LoginFailures {
-            count: 0,
-            locked_until: Some(until),
-        })
+            .map(|_| ())
+            .map_err(|e| port_error("UpdateItem", e))
     }
 
     async fn clear_login_failures(&self, email: &str) -> Result<(), PortError> {

@@ -13,7 +13,7 @@ pub use auth::{
 pub use job::{EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId};
 pub use keys::{SourceKey, mp3_file_name, mp3_key, upload_key};
 pub use ports::{
-    EmailClaim, EventPublisher, JobPage, JobStore, LoginFailures, Mailer, ObjectInfo, ObjectReader,
+    EmailClaim, EventPublisher, JobPage, JobStore, LoginAttempt, Mailer, ObjectInfo, ObjectReader,
     ObjectStore, ObjectWriter, PortError, PresignedUpload, Transition, User, UserCredentials,
     UserStore,
 };

@@ -73,13 +73,15 @@ pub struct UserCredentials {
     pub password_hash: String,
 }
 
-/// Failed logins in a row for one email address (known or not, so the answers do not tell
-/// which addresses have accounts).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoginFailures {
-    pub count: u32,
-    /// Set once `count` reached the limit: no login until then.
-    pub locked_until: Option<time::OffsetDateTime>,
+/// What asking to check a password for one email address (known or not, so the answers do not
+/// tell which addresses have accounts) found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// The attempt is taken and counts as a failure until the password proves right; `count`
+    /// attempts in a row now, this one included (at most the limit).
+    Taken { count: u32 },
+    /// The address is locked until then: the password must not be checked.
+    Locked { until: time::OffsetDateTime },
 }
 
 /// Users and their credentials.
@@ -94,17 +96,20 @@ pub trait UserStore: Send + Sync {
     /// Deletes the user's login and profile (their tokens stop working: every request checks
     /// that its user exists).
     async fn delete_user(&self, user: &User) -> Result<(), PortError>;
-    /// The failed logins in a row for `email`.
-    async fn login_failures(&self, email: &str) -> Result<LoginFailures, PortError>;
-    /// Counts one more failed login for `email`; at `limit` in a row the address is locked
-    /// until `now + lockout` and the count starts again. Returns the state after.
-    async fn record_login_failure(
+    /// Takes one login attempt for `email` atomically, before its password is checked: counted
+    /// unless `email` is locked or `limit` attempts in a row are already counted (some perhaps
+    /// still being checked), in which case the address is locked (until `now + lockout`, if it
+    /// was not yet). So a burst of guesses gets at most `limit` passwords checked.
+    async fn take_login_attempt(
         &self,
         email: &str,
         now: time::OffsetDateTime,
         limit: u32,
         lockout: Duration,
-    ) -> Result<LoginFailures, PortError>;
+    ) -> Result<LoginAttempt, PortError>;
+    /// Locks `email` until `until` and starts the count again (after the last allowed attempt
+    /// failed).
+    async fn lock_login(&self, email: &str, until: time::OffsetDateTime) -> Result<(), PortError>;
     /// Forgets the failed logins of `email` (after a successful one).
     async fn clear_login_failures(&self, email: &str) -> Result<(), PortError>;
 }

@@ -31,6 +31,7 @@ struct Inner {
     roles: Arc<Roles>,
     place: Place,
     denials: Mutex<Vec<Denial>>,
+    calls: Mutex<Vec<CallRecord>>,
 }
 
 /// A running gate; stops with the runtime.
@@ -48,6 +49,7 @@ impl Gate {
             roles,
             place,
             denials: Mutex::new(Vec::new()),
+            calls: Mutex::new(Vec::new()),
         });
         let app = axum::Router::new()
             .fallback(handle)
@@ -58,6 +60,15 @@ impl Gate {
             let _ = axum::serve(listener, app).await;
         });
         Ok(Self { url, inner })
+    }
+
+    /// Every call judged so far (allowed or not), oldest first.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.inner
+            .calls
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
     }
 
     /// The calls refused so far.
@@ -157,11 +168,12 @@ fn refusal(shape: Shape, method: &Method, code: &str, message: &str) -> Response
     response.body(body).unwrap_or_default()
 }
 
-/// Asks `role` about `check`, logs the answer for `make iam-report`, and says whether it was allowed.
-fn judge(role: &Role, check: &Check, account: &str) -> bool {
-    let verdict = role.judge(check, account);
+/// Asks `role` about `check`, records the answer (for tests and `make iam-report`), and says
+/// whether it was allowed.
+fn judge(gate: &Inner, role: &Role, check: &Check) -> bool {
+    let verdict = role.judge(check, &gate.place.account);
     let allowed = matches!(verdict, Verdict::Allowed(_));
-    log_call(&CallRecord {
+    let record = CallRecord {
         function: role.function.clone(),
         action: check.action.clone(),
         resource: check.resource.clone(),
@@ -170,9 +182,27 @@ fn judge(role: &Role, check: &Check, account: &str) -> bool {
             Verdict::Allowed(s) => s,
             Verdict::Denied => Vec::new(),
         },
-    });
+        leading_keys: check
+            .context
+            .iter()
+            .filter(|(k, _)| k == "dynamodb:LeadingKeys")
+            .flat_map(|(_, v)| match v {
+                request::ContextValue::Many(keys) => keys.clone(),
+                request::ContextValue::One(key) => vec![key.clone()],
+            })
+            .collect(),
+    };
+    log_call(&record);
+    if let Ok(mut calls) = gate.calls.lock()
+        && calls.len() < MAX_KEPT_CALLS
+    {
+        calls.push(record);
+    }
     allowed
 }
+
+/// How many judged calls a gate keeps for [`Gate::calls`] (a test's worth).
+const MAX_KEPT_CALLS: usize = 100_000;
 
 fn denied_message(role: &Role, account: &str, check: &Check) -> String {
     format!(
@@ -253,7 +283,7 @@ async fn handle(State(gate): State<Arc<Inner>>, req: Request) -> Response {
         }
     };
     for check in &checks {
-        if !judge(role, check, &gate.place.account) {
+        if !judge(&gate, role, check) {
             let message = denied_message(role, &gate.place.account, check);
             tracing::warn!(function = %role.function, action = %check.action,
                 resource = %check.resource, "AccessDenied by the function's role");
@@ -280,7 +310,7 @@ async fn handle(State(gate): State<Arc<Inner>>, req: Request) -> Response {
             resource: format!("arn:aws:s3:::{bucket}"),
             context: Vec::new(),
         };
-        if !judge(role, &list, &gate.place.account) {
+        if !judge(&gate, role, &list) {
             let message = denied_message(role, &gate.place.account, &checks[0]);
             return refusal(Shape::S3, &parts.method, "AccessDenied", &message);
         }

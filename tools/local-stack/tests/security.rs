@@ -200,7 +200,8 @@ async fn five_failed_logins_lock_the_address_known_or_not() {
         .await
         .unwrap();
     for email in ["cat@example.com", "nobody@example.com"] {
-        for attempt in 1..=4 {
+        // Five passwords are checked (each a plain 401); the fifth failure locks the address.
+        for attempt in 1..=5 {
             let (answer, _) = login(&app, email, "wrong password").await;
             assert_eq!(
                 answer.status, 401,
@@ -208,9 +209,9 @@ async fn five_failed_logins_lock_the_address_known_or_not() {
                 answer.body
             );
         }
-        let (fifth, _) = login(&app, email, "wrong password").await;
-        assert_eq!(fifth.status, 429, "{email}: {:?}", fifth.body);
-        assert_eq!(fifth.body["error"]["code"], "locked");
+        let (refused, _) = login(&app, email, "wrong password").await;
+        assert_eq!(refused.status, 429, "{email}: {:?}", refused.body);
+        assert_eq!(refused.body["error"]["code"], "locked");
         // Locked: even the right password is refused, with when to come back.
         let (sixth, _) = login(&app, email, PASSWORD).await;
         assert_eq!(sixth.status, 429, "{email}: {:?}", sixth.body);
@@ -231,6 +232,65 @@ async fn five_failed_logins_lock_the_address_known_or_not() {
         assert_eq!(login(&app, "cat@example.com", "nope").await.0.status, 401);
     }
     assert_eq!(login(&app, "cat@example.com", PASSWORD).await.0.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_guesses_gets_at_most_five_passwords_checked() {
+    // 30 wrong passwords at once (the API's burst limit is 50): the attempt is taken before the
+    // password is checked, so at most five are checked (401) and the rest refused (429).
+    let app = spawn_app_with(&[("LoginLockoutSeconds", "4")]).await;
+    let email = "eve@example.com";
+    app.stack.add_user(email, PASSWORD).await.unwrap();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(30));
+    let mut guesses = Vec::new();
+    for i in 0..30 {
+        let (client, barrier) = (app.client(), barrier.clone());
+        guesses.push(tokio::spawn(async move {
+            barrier.wait().await;
+            client
+                .post(
+                    "/login",
+                    &json!({"email": email, "password": format!("guess {i}")}),
+                )
+                .await
+                .unwrap()
+                .status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.unwrap());
+    }
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    // What was checked, seen from outside the handler: a check reads the address's
+    // credentials item (EMAIL#...) through the IAM gate; a refused attempt does not.
+    let checked = app
+        .stack
+        .gate
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.function == "LoginFunction"
+                && c.action == "dynamodb:GetItem"
+                && c.leading_keys == [format!("EMAIL#{email}")]
+        })
+        .count();
+    eprintln!(
+        "30 guesses at once: {checked} passwords checked, {wrong} answered 401, {refused} 429"
+    );
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} checked: {statuses:?}"
+    );
+    assert_eq!(wrong, checked, "each checked guess is a plain 401");
+    assert_eq!(wrong + refused, 30, "{statuses:?}");
+    // The right password is refused until the lock ends, then accepted.
+    let (right, _) = login(&app, email, PASSWORD).await;
+    assert_eq!(right.status, 429, "{:?}", right.body);
+    tokio::time::sleep(Duration::from_millis(4200)).await;
+    let (after, _) = login(&app, email, PASSWORD).await;
+    assert_eq!(after.status, 200, "{:?}", after.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -280,6 +280,9 @@ pub struct CallRecord {
     pub allowed: bool,
     /// The statements that allowed it: `[policy, index]`.
     pub statements: Vec<(String, usize)>,
+    /// The partition keys of the DynamoDB items it touched (`dynamodb:LeadingKeys`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leading_keys: Vec<String>,
 }
 
 /// Appends `record` to the file named by `IAM_CALLS_LOG`, if set (`make iam-report` sets it).

@@ -200,6 +200,7 @@ mod tests {
             resource: "arn:aws:s3:::b/k".into(),
             allowed: true,
             statements: vec![(statement.0.into(), statement.1)],
+            leading_keys: Vec::new(),
         }
     }
 
