@@ -15,7 +15,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
+.PHONY: help venv localstack web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -38,6 +38,16 @@ $(VENV)/.installed: requirements-dev.txt
 
 venv: $(VENV)/.installed
 
+# LocalStack's S3, which checks presigned URLs' signatures as AWS does, for one test
+# (tools/local-stack/tests/presigned.rs); a venv of its own, its pins would fight moto's.
+LOCALSTACK_VENV := $(CURDIR)/.local/localstack-venv
+$(LOCALSTACK_VENV)/.installed: tools/localstack/requirements.txt
+	@$(PYTHON) -m venv $(LOCALSTACK_VENV) || { echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
+	$(LOCALSTACK_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/localstack/requirements.txt
+	@touch $@
+
+localstack: $(LOCALSTACK_VENV)/.installed
+
 # The browser test (tools/local-stack/tests/web.rs) drives Debian's Chromium with playwright-core.
 WEB_TEST := tools/web-test
 web-deps: $(WEB_TEST)/node_modules/.installed
@@ -56,7 +66,7 @@ $(WEB_TEST)/node_modules/.installed: $(WEB_TEST)/package-lock.json
 demo: venv
 	$(CARGO) run --quiet -p local-stack -- demo
 
-test: venv web-deps check-format lint unit iam-check sam-validate
+test: venv localstack web-deps check-format lint unit iam-check sam-validate
 
 check-format:
 	$(CARGO) fmt --all -- --check

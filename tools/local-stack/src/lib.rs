@@ -9,6 +9,7 @@ pub mod functions;
 pub mod gate;
 pub mod http;
 pub mod iam;
+pub mod localstack;
 pub mod moto;
 pub mod pollers;
 pub mod stack;
