@@ -15,11 +15,12 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv localstack web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
+.PHONY: help venv localstack checkov web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
 	@echo "make test      format, lint, every test (moto-backed, each AWS call judged by its role), sam validate --lint"
+	@echo "make checkov   scan template.yaml for security findings (in make test)"
 	@echo "make iam-report  the suite, then what each function's role grants that its code never called"
 	@echo "make local     run the local stack in the foreground (API_PORT=3000, MOTO_PORT=4566)"
 	@echo "make user      EMAIL=... PASSWORD=... add a user to a running local stack"
@@ -38,15 +39,21 @@ $(VENV)/.installed: requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-# LocalStack's S3, which checks presigned URLs' signatures as AWS does, for one test
-# (tools/local-stack/tests/presigned.rs); a venv of its own, its pins would fight moto's.
-LOCALSTACK_VENV := $(CURDIR)/.local/localstack-venv
-$(LOCALSTACK_VENV)/.installed: tools/localstack/requirements.txt
-	@$(PYTHON) -m venv $(LOCALSTACK_VENV) || { echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
-	$(LOCALSTACK_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/localstack/requirements.txt
+# Tools whose pins would fight those in .venv get a venv each: .local/NAME-venv, from
+# tools/NAME/requirements.txt. LocalStack's S3 checks presigned URLs' signatures as AWS does
+# (tools/local-stack/tests/presigned.rs); checkov scans the template.
+.local/%-venv/.installed: tools/%/requirements.txt
+	@$(PYTHON) -m venv $(@D) || { echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
+	$(@D)/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
-localstack: $(LOCALSTACK_VENV)/.installed
+localstack: .local/localstack-venv/.installed
+
+# Every checkov finding on template.yaml fails the build; a check that does not fit is skipped
+# on its resource, with its reason, in the template's Metadata (the reason is the review).
+checkov: .local/checkov-venv/.installed
+	.local/checkov-venv/bin/checkov --file template.yaml --framework cloudformation \
+		--skip-download --compact --quiet
 
 # The browser test (tools/local-stack/tests/web.rs) drives Debian's Chromium with playwright-core.
 WEB_TEST := tools/web-test
@@ -66,7 +73,7 @@ $(WEB_TEST)/node_modules/.installed: $(WEB_TEST)/package-lock.json
 demo: venv
 	$(CARGO) run --quiet -p local-stack -- demo
 
-test: venv localstack web-deps check-format lint unit iam-check sam-validate
+test: venv localstack web-deps check-format lint checkov unit iam-check sam-validate
 
 check-format:
 	$(CARGO) fmt --all -- --check

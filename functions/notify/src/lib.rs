@@ -187,9 +187,22 @@ async fn notify(job: &JobEvent, deps: &Deps) -> Result<(), NotifyError> {
         }
         EmailClaim::Busy => return Err(NotifyError::Busy),
     }
-    deps.mailer
+    if let Err(err) = deps
+        .mailer
         .send(&user.email, &email.subject, &email.body)
-        .await?;
+        .await
+    {
+        // Give the claim back so Lambda's retry (a minute later) can send; if that fails too,
+        // the claim simply runs out.
+        if let Err(release) = deps
+            .jobs
+            .release_email_claim(&job.user_id, &job.job_id, now, EMAIL_CLAIM)
+            .await
+        {
+            tracing::warn!(error = ?release, "could not give back the email claim");
+        }
+        return Err(err.into());
+    }
     deps.jobs.mark_emailed(&job.user_id, &job.job_id).await?;
     tracing::info!("email sent");
     Ok(())

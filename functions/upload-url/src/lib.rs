@@ -10,11 +10,19 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, json_body, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    Job, JobId, JobStatus, JobStore, JwtKeys, ObjectStore, UploadRequest, UserStore, upload_key,
+    Job, JobId, JobStatus, JobStore, JwtKeys, ObjectStore, UploadRequest, UserStore, active_jobs,
+    upload_key,
 };
 
 /// The default upload limit: 2 GiB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// The default number of uploads one user may have waiting or converting at once.
+pub const DEFAULT_MAX_ACTIVE_JOBS: u32 = 3;
+
+/// How many of a user's newest jobs are looked at to count their active ones: an active job
+/// older than this many newer ones is not counted.
+const ACTIVE_WINDOW: u32 = 50;
 
 /// Settings read at cold start.
 #[derive(Debug, Clone)]
@@ -22,6 +30,8 @@ pub struct Config {
     pub uploads_bucket: String,
     pub max_upload_bytes: u64,
     pub url_ttl: Duration,
+    /// Uploads one user may have waiting or converting at once (`MAX_ACTIVE_JOBS`).
+    pub max_active_jobs: u32,
 }
 
 /// What the handler needs, built once per cold start.
@@ -36,13 +46,14 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `MAX_UPLOAD_BYTES`, `UPLOAD_URL_TTL_SECONDS` and the
-    /// signing key from `env`.
+    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `MAX_UPLOAD_BYTES`, `UPLOAD_URL_TTL_SECONDS`,
+    /// `MAX_ACTIVE_JOBS` and the signing key from `env`.
     pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let config = Config {
             uploads_bucket: env.required("UPLOADS_BUCKET")?,
             max_upload_bytes: env.parsed_or("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)?,
             url_ttl: Duration::from_secs(env.parsed_or("UPLOAD_URL_TTL_SECONDS", 900)?),
+            max_active_jobs: env.parsed_or("MAX_ACTIVE_JOBS", DEFAULT_MAX_ACTIVE_JOBS)?,
         };
         let table = Arc::new(DynamoTable::new(
             aws_sdk_dynamodb::Client::new(sdk),
@@ -72,9 +83,35 @@ async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiE
         .validate(deps.config.max_upload_bytes)
         .map_err(|err| ApiError::bad_request("invalid_upload", err.to_string()))?;
 
+    let internal = |what: &'static str| {
+        move |err: video2mp3_domain::PortError| {
+            tracing::error!(error = ?err, "{what} failed");
+            ApiError::internal()
+        }
+    };
+    let now = OffsetDateTime::now_utc();
+    let recent = deps
+        .jobs
+        .jobs(&user, ACTIVE_WINDOW, None)
+        .await
+        .map_err(internal("listing the user's jobs"))?;
+    let active = active_jobs(&recent.jobs, now, deps.config.url_ttl);
+    if active >= deps.config.max_active_jobs as usize {
+        tracing::info!(active, "upload refused: too many jobs at once");
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_jobs",
+            format!(
+                "you already have {active} files uploading or converting (at most {} at once); \
+                 try again when one has finished",
+                deps.config.max_active_jobs
+            ),
+        )
+        .retry_after(60));
+    }
+
     let job_id = JobId::generate();
     tracing::Span::current().record("job_id", tracing::field::display(&job_id));
-    let now = OffsetDateTime::now_utc();
     let key = upload_key(&user, &job_id, &upload.filename);
     let job = Job {
         job_id,
@@ -94,12 +131,6 @@ async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiE
         lease: None,
         emailed: false,
         progress: None,
-    };
-    let internal = |what: &'static str| {
-        move |err: video2mp3_domain::PortError| {
-            tracing::error!(error = ?err, "{what} failed");
-            ApiError::internal()
-        }
     };
     deps.jobs
         .create_job(&job)

@@ -642,6 +642,27 @@ impl JobStore for DynamoTable {
         }
     }
 
+    async fn release_email_claim(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: std::time::Duration,
+    ) -> Result<(), PortError> {
+        let result = self
+            .update(user_pk(user), job_sk(job))
+            .update_expression("REMOVE email_claim_until")
+            .condition_expression("email_claim_until = :until")
+            .expression_attribute_values(":until", epoch(now + hold))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Ok(()),
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+
     async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError> {
         self.update(user_pk(user), job_sk(job))
             .update_expression("SET emailed = :t REMOVE email_claim_until")

@@ -273,9 +273,67 @@ impl JobEvent {
     }
 }
 
+/// How many of a user's `jobs` still take one of their places (`MaxActiveJobsPerUser`) at
+/// `now`: queued or converting, or awaiting an upload whose URL (valid for `url_ttl` from the
+/// job's creation) may still be used. An abandoned upload stops counting when its URL expires.
+pub fn active_jobs(jobs: &[Job], now: OffsetDateTime, url_ttl: std::time::Duration) -> usize {
+    jobs.iter()
+        .filter(|job| match job.status {
+            JobStatus::Queued | JobStatus::Converting => true,
+            JobStatus::AwaitingUpload => job.created_at + url_ttl > now,
+            JobStatus::Done | JobStatus::Failed => false,
+        })
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample_job() -> Job {
+        Job {
+            job_id: JobId::generate(),
+            user_id: crate::UserId::generate(),
+            filename: "a.mp4".into(),
+            content_type: "video/mp4".into(),
+            declared_size: 10,
+            settings: EncodeSettings::default(),
+            status: JobStatus::AwaitingUpload,
+            error: None,
+            source_key: "uploads/a".into(),
+            output_key: None,
+            stats: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            notified: false,
+            lease: None,
+            emailed: false,
+            progress: None,
+        }
+    }
+
+    #[test]
+    fn active_jobs_count_queued_converting_and_uploads_whose_url_still_works() {
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(100);
+        let ttl = std::time::Duration::from_secs(900);
+        let job = |status, minutes_ago: i64| {
+            let mut job = sample_job();
+            job.status = status;
+            job.created_at = now - time::Duration::minutes(minutes_ago);
+            job
+        };
+        let jobs = [
+            job(JobStatus::Queued, 600),
+            job(JobStatus::Converting, 60),
+            job(JobStatus::AwaitingUpload, 5),
+            // Its URL ran out ten minutes ago: abandoned.
+            job(JobStatus::AwaitingUpload, 25),
+            job(JobStatus::Done, 1),
+            job(JobStatus::Failed, 1),
+        ];
+        assert_eq!(active_jobs(&jobs, now, ttl), 3);
+        assert_eq!(active_jobs(&[], now, ttl), 0);
+    }
 
     #[test]
     fn state_machine_allows_only_forward_moves() {

@@ -10,7 +10,9 @@ pub mod upload;
 pub use auth::{
     AuthError, Claims, JwtKeys, LOCKOUT, MAX_FAILED_LOGINS, hash_password, verify_password,
 };
-pub use job::{EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId};
+pub use job::{
+    EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId, active_jobs,
+};
 pub use keys::{SourceKey, mp3_file_name, mp3_key, upload_key};
 pub use ports::{
     EmailClaim, EventPublisher, JobPage, JobStore, LoginAttempt, Mailer, ObjectInfo, ObjectReader,

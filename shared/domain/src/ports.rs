@@ -207,6 +207,15 @@ pub trait JobStore: Send + Sync {
     ) -> Result<EmailClaim, PortError>;
     /// Records that the email was sent.
     async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError>;
+    /// Gives back a claim made at `now` for `hold` whose email could not be sent, so the next
+    /// try need not wait for it to run out; a claim someone else holds by then is left alone.
+    async fn release_email_claim(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: time::OffsetDateTime,
+        hold: Duration,
+    ) -> Result<(), PortError>;
 }
 
 /// The answer to [`JobStore::claim_email`].

@@ -1,6 +1,7 @@
-//! The convert queue's dead letters: look at them and send them back (`make dlq`,
-//! `make redrive`). On AWS the same is `aws sqs receive-message` on the DLQ and
-//! `aws sqs start-message-move-task` (see the README).
+//! What failed for good: the convert queue's dead letters and notify's failed events (its
+//! on-failure destination). Look at them and send them back (`make dlq`, `make redrive`). On
+//! AWS the same is `aws sqs receive-message` on either queue, `aws sqs start-message-move-task`
+//! for the convert DLQ, and `aws sns publish` of a failed event's message (see the README).
 
 use anyhow::{Context, Result};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
@@ -105,6 +106,61 @@ pub async fn redrive(sqs: &aws_sdk_sqs::Client, from: &str, to: &str) -> Result<
                     .context("deleting a moved message")?;
             }
             moved += 1;
+        }
+    }
+}
+
+/// Replays notify's failed events (Lambda's on-failure records in `from`): each record's SNS
+/// message is published again to the topic it came from, then the record is deleted. Returns
+/// how many were replayed.
+pub async fn replay_failed_events(
+    sqs: &aws_sdk_sqs::Client,
+    sns: &aws_sdk_sns::Client,
+    from: &str,
+) -> Result<usize> {
+    let mut replayed = 0;
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(from)
+            .max_number_of_messages(10)
+            .visibility_timeout(30)
+            .send()
+            .await
+            .context("reading the failed events")?;
+        let batch = out.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return Ok(replayed);
+        }
+        for m in batch {
+            let record: serde_json::Value =
+                serde_json::from_str(m.body().unwrap_or_default()).context("a failure record")?;
+            for r in record["requestPayload"]["Records"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let (Some(topic), Some(message)) =
+                    (r["Sns"]["TopicArn"].as_str(), r["Sns"]["Message"].as_str())
+                else {
+                    anyhow::bail!("a failure record without an SNS message: {record}");
+                };
+                sns.publish()
+                    .topic_arn(topic)
+                    .message(message)
+                    .send()
+                    .await
+                    .context("publishing a failed event again")?;
+            }
+            if let Some(handle) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(from)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .context("deleting a replayed record")?;
+            }
+            replayed += 1;
         }
     }
 }

@@ -53,6 +53,12 @@ pub struct Function {
     pub binary: String,
     /// The function's `Events` from the template.
     pub events: Value,
+    /// The function's `EventInvokeConfig` (retries and destinations of asynchronous
+    /// invocations), if any.
+    pub invoke_config: Value,
+    /// The function's own AWS configuration (its credentials, through the IAM gate): what
+    /// Lambda uses on its behalf too, e.g. to send a failed event to its destination.
+    pub sdk: SdkConfig,
     pub handler: Handler,
 }
 

@@ -45,12 +45,14 @@ enum Command {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
-    /// List the convert queue's dead letters on a running local stack (they stay there).
+    /// List the convert queue's dead letters and notify's failed events on a running local
+    /// stack (they stay there).
     Dlq {
         #[arg(long, env = "MOTO_PORT", default_value_t = 4566)]
         moto_port: u16,
     },
-    /// Send the convert queue's dead letters back to the convert queue.
+    /// Send the convert queue's dead letters back to the convert queue, and publish notify's
+    /// failed events again.
     Redrive {
         #[arg(long, env = "MOTO_PORT", default_value_t = 4566)]
         moto_port: u16,
@@ -156,14 +158,16 @@ async fn main() -> Result<()> {
         Command::Dlq { moto_port } => {
             let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
             let sqs = aws_sdk_sqs::Client::new(&sdk);
-            let url = dlq::local_queue_url(&sqs, "ConvertDeadLetterQueue").await?;
-            let letters = dlq::peek(&sqs, &url, 100).await?;
-            println!("{} message(s) in {url}", letters.len());
-            for letter in letters {
-                println!(
-                    "- {} (received {} times, sent at {} ms)\n  {}",
-                    letter.message_id, letter.receives, letter.sent_at, letter.body
-                );
+            for queue in ["ConvertDeadLetterQueue", "NotifyFailureQueue"] {
+                let url = dlq::local_queue_url(&sqs, queue).await?;
+                let letters = dlq::peek(&sqs, &url, 100).await?;
+                println!("{queue}: {} message(s) in {url}", letters.len());
+                for letter in letters {
+                    println!(
+                        "- {} (received {} times, sent at {} ms)\n  {}",
+                        letter.message_id, letter.receives, letter.sent_at, letter.body
+                    );
+                }
             }
             Ok(())
         }
@@ -174,6 +178,10 @@ async fn main() -> Result<()> {
             let to = dlq::local_queue_url(&sqs, "ConvertQueue").await?;
             let moved = dlq::redrive(&sqs, &from, &to).await?;
             println!("moved {moved} message(s) back to {to}");
+            let failed = dlq::local_queue_url(&sqs, "NotifyFailureQueue").await?;
+            let sns = aws_sdk_sns::Client::new(&sdk);
+            let replayed = dlq::replay_failed_events(&sqs, &sns, &failed).await?;
+            println!("published {replayed} failed job event(s) again for notify");
             Ok(())
         }
         Command::IamReport { calls } => {

@@ -1,7 +1,9 @@
 //! Queue pollers: what Lambda's event source mappings do on AWS. SQS-triggered functions get
 //! batches of the template's `BatchSize`, and only the messages they report as failed stay on
 //! the queue. SNS-triggered functions get the topic's messages through an SQS queue subscribed
-//! to the topic, one record per invocation as SNS invokes Lambda.
+//! to the topic, one record per invocation as SNS invokes Lambda; as with Lambda's asynchronous
+//! invocations, a failed event is tried `MaximumRetryAttempts` more times (2 by default), then
+//! sent with its error to the function's on-failure destination, if it has one, or dropped.
 
 use crate::functions::{Function, Handler};
 use crate::template::{Physical, Resolver};
@@ -72,12 +74,29 @@ pub async fn start(
                 .context("subscribing to the topic")?
                 .subscription_arn
                 .unwrap_or_default();
+            let config = &function.invoke_config;
+            let retries = config["MaximumRetryAttempts"].as_u64().unwrap_or(2) as u32;
+            let on_failure = match &config["DestinationConfig"]["OnFailure"] {
+                Value::Null => None,
+                d if d["Type"] == "SQS" => {
+                    Some(queue_by_arn(resolver, &resolver.string(&d["Destination"])?)?.0)
+                }
+                d => anyhow::bail!(
+                    "{}: an on-failure destination of type {} is not played locally",
+                    function.logical_id,
+                    d["Type"]
+                ),
+            };
             tasks.push(tokio::spawn(poll(
                 sqs.clone(),
                 url,
                 queue_arn,
                 1,
-                Source::Sns { subscription },
+                Source::Sns {
+                    subscription,
+                    retries,
+                    on_failure,
+                },
                 function.clone(),
                 retry_delay,
                 shutdown.clone(),
@@ -100,7 +119,13 @@ fn queue_by_arn(resolver: &Resolver, arn: &str) -> Result<(String, String)> {
 
 enum Source {
     Sqs,
-    Sns { subscription: String },
+    Sns {
+        subscription: String,
+        /// Retries after the first try, as `MaximumRetryAttempts`.
+        retries: u32,
+        /// The on-failure destination queue's URL.
+        on_failure: Option<String>,
+    },
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -139,10 +164,36 @@ async fn poll(
         if messages.is_empty() {
             continue;
         }
-        let failed: Vec<String> = match &source {
+        let mut failed: Vec<String> = match &source {
             Source::Sqs => invoke_sqs(&function, &arn, &messages).await,
-            Source::Sns { subscription } => invoke_sns(&function, subscription, &messages).await,
+            Source::Sns {
+                subscription,
+                retries,
+                on_failure,
+            } => {
+                let failures = invoke_sns(&function, subscription, &messages).await;
+                let mut again = Vec::new();
+                for failure in failures {
+                    let tries = messages
+                        .iter()
+                        .find(|m| m.message_id() == Some(failure.id.as_str()))
+                        .and_then(|m| {
+                            m.attributes()?
+                                .get(&MessageSystemAttributeName::ApproximateReceiveCount)?
+                                .parse::<u32>()
+                                .ok()
+                        })
+                        .unwrap_or(1);
+                    if tries <= *retries {
+                        again.push(failure.id);
+                    } else {
+                        give_up(&function, on_failure.as_deref(), &failure, tries).await;
+                    }
+                }
+                again
+            }
         };
+        failed.dedup();
         for message in &messages {
             let id = message.message_id().unwrap_or_default();
             let Some(handle) = message.receipt_handle() else {
@@ -253,18 +304,32 @@ fn sns_event(subscription: &str, envelope: &Value) -> Value {
     })
 }
 
-async fn invoke_sns(function: &Function, subscription: &str, messages: &[Message]) -> Vec<String> {
+/// An asynchronous invocation that failed.
+struct Failure {
+    /// The delivering message's id.
+    id: String,
+    /// The event the function was invoked with.
+    event: Value,
+    error: String,
+}
+
+async fn invoke_sns(function: &Function, subscription: &str, messages: &[Message]) -> Vec<Failure> {
     let mut failed = Vec::new();
     for m in messages {
         let id = m.message_id().unwrap_or_default().to_owned();
-        let Handler::Notify(deps) = &function.handler else {
-            tracing::error!(function = %function.logical_id, "has an SNS event but is not an SNS function");
-            failed.push(id);
-            continue;
-        };
         let envelope: Value =
             serde_json::from_str(m.body().unwrap_or_default()).unwrap_or(Value::Null);
-        let event = match serde_json::from_value(sns_event(subscription, &envelope)) {
+        let payload = sns_event(subscription, &envelope);
+        let Handler::Notify(deps) = &function.handler else {
+            tracing::error!(function = %function.logical_id, "has an SNS event but is not an SNS function");
+            failed.push(Failure {
+                id,
+                event: payload,
+                error: "not an SNS function".into(),
+            });
+            continue;
+        };
+        let event = match serde_json::from_value(payload.clone()) {
             Ok(e) => e,
             Err(err) => {
                 // Not an SNS envelope: Lambda would never be invoked with it; drop it.
@@ -273,9 +338,53 @@ async fn invoke_sns(function: &Function, subscription: &str, messages: &[Message
             }
         };
         if let Err(err) = notify::handle(event, deps).await {
-            tracing::warn!(error = ?err, "notify failed; will retry");
-            failed.push(id);
+            tracing::warn!(error = ?err, "notify failed");
+            failed.push(Failure {
+                id,
+                event: payload,
+                error: err.to_string(),
+            });
         }
     }
     failed
+}
+
+/// What Lambda does with an asynchronous event whose every try failed: sends it, with the
+/// error, to the on-failure destination (with the function's own role, as Lambda does), or
+/// drops it.
+async fn give_up(function: &Function, on_failure: Option<&str>, failure: &Failure, tries: u32) {
+    let Some(queue) = on_failure else {
+        tracing::error!(function = %function.logical_id, tries, "event dropped after its retries (no on-failure destination)");
+        return;
+    };
+    let record = json!({
+        "version": "1.0",
+        "timestamp": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        "requestContext": {
+            "requestId": failure.id,
+            "functionArn": format!("arn:aws:lambda:{}:{}:function:{}:$LATEST",
+                crate::stack::LOCAL_REGION, crate::stack::LOCAL_ACCOUNT, function.logical_id),
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": tries,
+        },
+        "requestPayload": failure.event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": failure.error, "errorType": "Error"},
+    });
+    let sent = aws_sdk_sqs::Client::new(&function.sdk)
+        .send_message()
+        .queue_url(queue)
+        .message_body(record.to_string())
+        .send()
+        .await;
+    match sent {
+        Ok(_) => {
+            tracing::warn!(function = %function.logical_id, tries, "event sent to the on-failure destination")
+        }
+        Err(err) => {
+            tracing::error!(function = %function.logical_id, error = ?err, "the on-failure destination refused the event; it is lost")
+        }
+    }
 }

@@ -132,6 +132,18 @@ pub fn find_repo_root(start: &Path) -> Result<PathBuf> {
 /// Resource types the local stack knows it does not need to create, with why.
 const NOT_CREATED: &[(&str, &str)] = &[
     (
+        "AWS::Logs::LogGroup",
+        "the local stack logs to its own output",
+    ),
+    (
+        "AWS::CloudWatch::Alarm",
+        "alarms need CloudWatch metrics, which exist only on AWS",
+    ),
+    (
+        "AWS::SNS::Subscription",
+        "the alarm e-mail subscription exists only on AWS",
+    ),
+    (
         "AWS::Serverless::HttpApi",
         "the local stack serves the routes itself",
     ),
@@ -192,6 +204,8 @@ impl Stack {
                 logical_id: logical_id.clone(),
                 binary,
                 events: resource["Properties"]["Events"].clone(),
+                invoke_config: resource["Properties"]["EventInvokeConfig"].clone(),
+                sdk: function_sdk,
                 handler,
             }));
         }

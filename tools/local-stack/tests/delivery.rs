@@ -7,7 +7,10 @@
 mod common;
 
 use common::upload_key;
-use common::{App, created_event, physical, spawn, spawn_app, sqs_event, stack_convert, upload};
+use common::{
+    App, created_event, physical, spawn, spawn_app, spawn_app_with, sqs_event, stack_convert,
+    upload,
+};
 use local_stack::faults::{Action, FaultProxy, Seen};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -342,7 +345,8 @@ fn wav(channels: u16, rate: u32, bits: u16, declared: u32, data: usize) -> Vec<u
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_uploads_each_fail_with_a_clear_reason_in_time() {
-    let app = spawn_app().await;
+    // Six uploads at once from one user: above the default per-user limit.
+    let app = spawn_app_with(&[("MaxActiveJobsPerUser", "10")]).await;
     let email = "poison@example.com";
     let client = app.user(email).await;
     let sample = app.fixture("sample.mp4");
@@ -539,6 +543,79 @@ async fn a_message_that_keeps_failing_lands_in_the_dlq_and_can_be_replayed() {
         .await
         .unwrap();
     assert_eq!(job["status"], "done", "{job}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_that_keeps_failing_goes_to_notifys_failure_queue_and_can_be_replayed() {
+    // SES refuses to send (the sender identity is not verified, as in a new account): notify
+    // fails, Lambda tries twice more, then sends the event with its error to NotifyFailureQueue.
+    let app = spawn_app().await;
+    let sender = app.stack.environments["notify"]["SENDER_EMAIL"].clone();
+    let ses = aws_sdk_sesv2::Client::new(&app.stack.sdk);
+    ses.delete_email_identity()
+        .email_identity(&sender)
+        .send()
+        .await
+        .unwrap();
+    let client = app.user("unsent@example.com").await;
+    let ticket = upload(
+        &client,
+        "tone.wav",
+        "audio/wav",
+        app.fixture("tone-mono.wav"),
+    )
+    .await;
+    let job = client
+        .wait_for_job(&ticket.job_id, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(job["status"], "done", "{job}");
+
+    let sqs = aws_sdk_sqs::Client::new(&app.stack.sdk);
+    let failures = physical(&app, "NotifyFailureQueue");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let letters = loop {
+        let letters = local_stack::dlq::peek(&sqs, &failures, 10).await.unwrap();
+        if !letters.is_empty() || Instant::now() > deadline {
+            break letters;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let record: serde_json::Value = serde_json::from_str(&letters[0].body).unwrap();
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
+    let message = record["requestPayload"]["Records"][0]["Sns"]["Message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains(&ticket.job_id), "{message}");
+    let sent = local_stack::sent_emails(&app.stack.moto_url).await.unwrap();
+    assert!(
+        !sent
+            .iter()
+            .any(|m| m.to.iter().any(|t| t == "unsent@example.com")),
+        "{sent:?}"
+    );
+    assert!(
+        app.stack.gate.denials().is_empty(),
+        "Lambda sends to the destination with notify's role: {:?}",
+        app.stack.gate.denials()
+    );
+
+    // The sender is verified now: the replayed event sends the one email.
+    ses.create_email_identity()
+        .email_identity(&sender)
+        .send()
+        .await
+        .unwrap();
+    let sns = aws_sdk_sns::Client::new(&app.stack.sdk);
+    let replayed = local_stack::dlq::replay_failed_events(&sqs, &sns, &failures)
+        .await
+        .unwrap();
+    assert_eq!(replayed, 1);
+    let mails = app.emails_to("unsent@example.com", 1).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].subject.contains("tone.mp3"), "{:?}", mails[0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

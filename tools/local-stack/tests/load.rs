@@ -16,7 +16,8 @@ const PER_USER: usize = 20;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_uploads_from_ten_users_all_convert_once() {
     // Four conversions at once, as an event source mapping would run several invocations.
-    let app = spawn_with_concurrency(&[], true, 4).await;
+    // Twenty uploads per user at once: the per-user limit is raised out of the way.
+    let app = spawn_with_concurrency(&[("MaxActiveJobsPerUser", "50")], true, 4).await;
     let mut clients = Vec::new();
     for u in 0..USERS {
         clients.push(app.user(&format!("load{u}@example.com")).await);

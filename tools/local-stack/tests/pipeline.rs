@@ -348,6 +348,39 @@ async fn an_upload_gone_before_conversion_fails_the_job_as_missing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_has_at_most_max_active_jobs_uploading_or_converting() {
+    let app = spawn(&[("MaxActiveJobsPerUser", "2")], false).await;
+    let client = app.user("busy@example.com").await;
+    let other = app.user("idle@example.com").await;
+    let tone = app.fixture("tone-mono.wav");
+    let first = upload(&client, "one.wav", "audio/wav", tone.clone()).await;
+    let body = json!({"filename": "two.wav", "content_type": "audio/wav", "size": tone.len()});
+    assert_eq!(client.post("/uploads", &body).await.unwrap().status, 201);
+
+    let third = client.post("/uploads", &body).await.unwrap();
+    assert_eq!(third.status, 429, "{}", third.body);
+    assert_eq!(third.body["error"]["code"], "too_many_jobs");
+    let message = third.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("at most 2 at once"), "{message}");
+    // The limit is each user's own.
+    assert_eq!(other.post("/uploads", &body).await.unwrap().status, 201);
+
+    // One ends: a place is free again.
+    let deps = common::stack_convert(&app);
+    let event = common::sqs_event(
+        "m-1",
+        &common::created_event(&app, &common::upload_key(&first)),
+    );
+    convert::handle(event, &deps).await;
+    let done = client
+        .wait_for_job(&first.job_id, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(client.post("/uploads", &body).await.unwrap().status, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_see_only_their_own_jobs() {
     let app = spawn_app().await;
     let ann = app.user("ann@example.com").await;

@@ -103,7 +103,8 @@ async fn the_upload_url_refuses_another_length_type_signature_or_a_late_upload()
     let s3 = LocalStackS3::start(&root)
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
-    let app = spawn(&[], false).await;
+    // Six upload URLs for one user, none used: above the default per-user limit.
+    let app = spawn(&[("MaxActiveJobsPerUser", "10")], false).await;
     let mut client = app.client();
     app.stack
         .add_user("pat@example.com", common::PASSWORD)
