@@ -74,6 +74,22 @@ try {
   const row = await page.textContent("#jobs tr");
   check(row.includes("sample.mp4") && row.includes("done") && row.includes("MP3"), `past jobs row: ${row}`);
 
+  // The email's link, /?job=ID: the page shows that job with a download link fetched now.
+  const jobId = await page.evaluate(async (api) => {
+    const token = sessionStorage.getItem("video2mp3.token");
+    const r = await fetch(api + "/jobs?limit=1", { headers: { authorization: "Bearer " + token } });
+    return (await r.json()).jobs[0].job_id;
+  }, env("APP_URL"));
+  await page.goto(env("APP_URL") + "/?job=" + jobId);
+  await page.waitForSelector("#result:not([hidden])", { timeout: 30000 });
+  check((await page.textContent("#current-name")) === "sample.mp4", "the linked job's name");
+  check((await page.textContent("#current-status")) === "done", "the linked job is done");
+  const href = await page.getAttribute("#download", "href");
+  check(href.startsWith("http") && href.includes("X-Amz-Signature"), `a fresh download link: ${href}`);
+  await shot(page, "3b-emailed-link");
+  await page.goto(env("APP_URL") + "/");
+  await page.waitForSelector("#app-view:not([hidden])");
+
   // A text file named .mp4: the converter's reason.
   await page.setInputFiles("#file", env("NOT_VIDEO"));
   await page.click("#convert");

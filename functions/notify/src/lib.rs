@@ -1,21 +1,20 @@
 //! The notifier: job events arrive through SNS; each becomes one email to the job's owner,
-//! with a download link when the MP3 is ready or the reason it could not be made.
+//! with a link to the job's page when the MP3 is ready, or the reason it could not be made.
+//! The page fetches a fresh download link when it is opened: a presigned URL in the email,
+//! signed with the function's temporary credentials, could stop working within hours.
 
 use aws_lambda_events::event::sns::SnsEvent;
 use std::{sync::Arc, time::Duration};
-use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SesMailer};
+use video2mp3_aws::{ConfigError, DynamoTable, Env, SesMailer};
 use video2mp3_domain::{
-    EmailClaim, JobEvent, JobStatus, JobStore, Mailer, ObjectStore, PortError, UserStore,
-    mp3_file_name,
+    EmailClaim, JobEvent, JobStatus, JobStore, Mailer, PortError, UserStore, mp3_file_name,
 };
 
 /// Settings read at cold start.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub mp3_bucket: String,
-    /// How long the emailed link works. A link signed with a Lambda role's temporary credentials
-    /// stops working when they expire, whatever this says (see the README).
-    pub link_ttl: Duration,
+    /// The web page's address (`APP_URL`); a done job's email links to `{app_url}/?job={id}`.
+    pub app_url: String,
 }
 
 /// What the handler needs, built once per cold start.
@@ -24,14 +23,12 @@ pub struct Deps {
     pub users: Arc<dyn UserStore>,
     /// Where each job records that its email went out, so a repeated event sends no second one.
     pub jobs: Arc<dyn JobStore>,
-    pub objects: Arc<dyn ObjectStore>,
     pub mailer: Arc<dyn Mailer>,
     pub config: Config,
 }
 
 impl Deps {
-    /// Reads `TABLE_NAME`, `MP3_BUCKET`, `SENDER_EMAIL` and `DOWNLOAD_LINK_TTL_SECONDS`
-    /// (default 6 h).
+    /// Reads `TABLE_NAME`, `SENDER_EMAIL` and `APP_URL`.
     pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let table = Arc::new(DynamoTable::new(
             aws_sdk_dynamodb::Client::new(sdk),
@@ -40,16 +37,12 @@ impl Deps {
         Ok(Self {
             users: table.clone(),
             jobs: table,
-            objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
             mailer: Arc::new(SesMailer::new(
                 aws_sdk_sesv2::Client::new(sdk),
                 env.required("SENDER_EMAIL")?,
             )),
             config: Config {
-                mp3_bucket: env.required("MP3_BUCKET")?,
-                link_ttl: Duration::from_secs(
-                    env.parsed_or("DOWNLOAD_LINK_TTL_SECONDS", 6 * 3600)?,
-                ),
+                app_url: env.required("APP_URL")?.trim_end_matches('/').to_owned(),
             },
         })
     }
@@ -94,11 +87,11 @@ pub struct Email {
     pub body: String,
 }
 
-/// The email for a job event; `download_url` is given when the job is done.
-pub fn compose(event: &JobEvent, download_url: Option<&str>, link_ttl: Duration) -> Email {
-    let hours = (link_ttl.as_secs() / 3600).max(1);
-    match (event.status, download_url) {
-        (JobStatus::Done, Some(url)) => {
+/// The email for a job event; a done job's links to its page under `app_url`.
+pub fn compose(event: &JobEvent, app_url: &str) -> Email {
+    match event.status {
+        JobStatus::Done => {
+            let url = format!("{app_url}/?job={}", event.job_id);
             let mp3 = mp3_file_name(&event.filename);
             let details = event
                 .stats
@@ -114,7 +107,7 @@ pub fn compose(event: &JobEvent, download_url: Option<&str>, link_ttl: Duration)
             Email {
                 subject: format!("Your MP3 is ready: {mp3}"),
                 body: format!(
-                    "Hello,\n\n\"{}\" has been converted to MP3.\n\nDownload {mp3} here (the link works for {hours} hours):\n{url}\n{details}\nJob {}\n\n-- video2mp3\n",
+                    "Hello,\n\n\"{}\" has been converted to MP3.\n\nDownload {mp3} from its page (sign in if asked):\n{url}\n{details}\nJob {}\n\n-- video2mp3\n",
                     event.filename, event.job_id
                 ),
             }
@@ -155,20 +148,7 @@ async fn notify(job: &JobEvent, deps: &Deps) -> Result<(), NotifyError> {
         tracing::warn!("the job's user no longer exists; no email sent");
         return Ok(());
     };
-    let url = match (job.status, &job.output_key) {
-        (JobStatus::Done, Some(key)) => Some(
-            deps.objects
-                .presign_get(
-                    &deps.config.mp3_bucket,
-                    key,
-                    &mp3_file_name(&job.filename),
-                    deps.config.link_ttl,
-                )
-                .await?,
-        ),
-        _ => None,
-    };
-    let email = compose(job, url.as_deref(), deps.config.link_ttl);
+    let email = compose(job, &deps.config.app_url);
     // One email per job however often the event arrives: claim the send, send, record it.
     let now = time::OffsetDateTime::now_utc();
     match deps
@@ -234,14 +214,15 @@ mod tests {
     #[test]
     fn a_done_job_gets_the_link_and_the_mp3_name() {
         let e = event(JobStatus::Done);
-        let email = compose(
-            &e,
-            Some("https://example.test/dl"),
-            Duration::from_secs(6 * 3600),
-        );
+        let email = compose(&e, "https://example.test");
         assert_eq!(email.subject, "Your MP3 is ready: holiday clip.mp3");
-        assert!(email.body.contains("https://example.test/dl"));
-        assert!(email.body.contains("6 hours"));
+        assert!(
+            email
+                .body
+                .contains(&format!("https://example.test/?job={}", e.job_id)),
+            "{}",
+            email.body
+        );
         assert!(
             email.body.contains("61.2 s") || email.body.contains("61.3 s"),
             "{}",
@@ -252,7 +233,7 @@ mod tests {
 
     #[test]
     fn a_failed_job_gets_the_reason() {
-        let email = compose(&event(JobStatus::Failed), None, Duration::from_secs(3600));
+        let email = compose(&event(JobStatus::Failed), "https://example.test");
         assert_eq!(email.subject, "We could not convert holiday clip.mov");
         assert!(email.body.contains("the file has no audio track"));
         assert!(!email.body.contains("http"));

@@ -183,11 +183,18 @@ impl Stack {
             Gate::start(&options.moto_url, roles.clone(), place, options.gate_port).await?,
         );
 
+        // The API's port is chosen before the functions are built: notify's APP_URL names it.
+        let api_port = match options.api_port {
+            0 => crate::moto::free_port()?,
+            port => port,
+        };
+        let local_api_url = format!("http://127.0.0.1:{api_port}");
+
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut functions = Vec::new();
         let mut environments = HashMap::new();
         for (logical_id, resource) in template.resources_of("AWS::Serverless::Function") {
-            let env = function_env(&template, resource, &resolver)
+            let env = function_env(&template, resource, &resolver, &local_api_url)
                 .with_context(|| format!("environment of {logical_id}"))?;
             let binary = scalar(&resource["Metadata"]["BuildProperties"]["Binary"])
                 .ok_or_else(|| anyhow!("{logical_id} has no Metadata.BuildProperties.Binary"))?;
@@ -211,8 +218,7 @@ impl Stack {
         }
 
         let (api_url, server) =
-            crate::http::serve(&template, &functions, options.api_port, shutdown_rx.clone())
-                .await?;
+            crate::http::serve(&template, &functions, api_port, shutdown_rx.clone()).await?;
         let mut tasks = vec![server];
         if options.pollers {
             let polled: Vec<Arc<Function>> = functions
@@ -338,19 +344,23 @@ fn base_resolver(template: &Template) -> Resolver {
     }
 }
 
+/// A function's environment, resolved; the HTTP API's address on AWS (in `APP_URL`) becomes
+/// the local one, since the local stack serves the API itself.
 fn function_env(
     template: &Template,
     function: &Value,
     resolver: &Resolver,
+    local_api_url: &str,
 ) -> Result<HashMap<String, String>> {
+    let aws_api_url = resolver.string(&serde_json::json!({
+        "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    }))?;
     let mut env = HashMap::new();
     for (name, value) in template.function_environment(function) {
-        env.insert(
-            name.clone(),
-            resolver
-                .string(&value)
-                .with_context(|| format!("variable {name}"))?,
-        );
+        let value = resolver
+            .string(&value)
+            .with_context(|| format!("variable {name}"))?;
+        env.insert(name.clone(), value.replace(&aws_api_url, local_api_url));
     }
     Ok(env)
 }

@@ -221,13 +221,29 @@ async fn a_video_goes_from_upload_to_an_mp3_and_an_email() {
         "{}",
         mail.body
     );
+    // The email links to the job's page, which asks the API for a fresh download link.
     let link = mail
         .body
         .lines()
         .find(|l| l.starts_with("http"))
-        .expect("a download link");
-    let (emailed, _) = client.download(link).await.unwrap();
-    assert_eq!(emailed, mp3, "the emailed link serves the same MP3");
+        .expect("a link to the job's page");
+    assert_eq!(
+        link,
+        format!("{}/?job={}", app.stack.api_url, ticket.job_id),
+        "{}",
+        mail.body
+    );
+    // (tools/web-test/page.test.mjs opens such a link in the browser.)
+    assert_eq!(reqwest::get(link).await.unwrap().status(), 200);
+    let fresh = client
+        .get(&format!("/jobs/{}", ticket.job_id))
+        .await
+        .unwrap();
+    let (emailed, _) = client
+        .download(fresh.body["download_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(emailed, mp3, "the page's link serves the same MP3");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
