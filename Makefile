@@ -15,7 +15,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv localstack checkov web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-stream fuzz clean
+.PHONY: help venv localstack checkov web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-stream fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -28,6 +28,7 @@ help:
 	@echo "make redrive   send them back to the convert queue"
 	@echo "make build     sam build for arm64 (installs cargo-lambda and zig first)"
 	@echo "make bench     the engine against ffmpeg on a 10-minute video (needs ffmpeg)"
+	@echo "make bench-lambda  CPU and wall time, GB-s and dollars per audio-hour by Lambda memory size (root)"
 	@echo "make bench-stream  hour-long uploads through S3 on the local stack: bytes read, peak RSS"
 	@echo "make fuzz      fuzz the decode->encode path (FUZZ_SECONDS=600; installs cargo-fuzz)"
 
@@ -127,6 +128,12 @@ fixtures:
 bench:
 	$(CARGO) build --release --quiet -p video2mp3-transcode
 	$(PYTHON) tools/bench.py
+
+# What a conversion costs on Lambda: wall and CPU time per audio-hour for 1-3 encoder threads
+# under the CPU share each memory size gets (a cgroup quota: needs root), GB-seconds, dollars.
+bench-lambda:
+	$(CARGO) build --release --quiet -p video2mp3-transcode
+	$(PYTHON) tools/bench_lambda.py $(BENCH_LAMBDA_ARGS)
 
 # Hour-long uploads (over 1 GB) converted through S3 on the local stack: bytes read, peak RSS.
 bench-stream: venv

@@ -199,7 +199,7 @@ def start_function(binary: str, env: dict, runtime: RuntimeApi):
     full.update(env)
     full.update(AWS_REGION="us-east-1",
                 AWS_LAMBDA_RUNTIME_API=runtime.address, AWS_LAMBDA_FUNCTION_NAME=binary,
-                AWS_LAMBDA_FUNCTION_MEMORY_SIZE="2048", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+                AWS_LAMBDA_FUNCTION_MEMORY_SIZE="3008", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
                 AWS_LAMBDA_LOG_STREAM_NAME="bench", AWS_LAMBDA_LOG_GROUP_NAME="bench",
                 RUST_LOG="warn")
     # BENCH_WRAP runs the function under a profiler, e.g. BENCH_WRAP="heaptrack -o /tmp/convert".
