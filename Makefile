@@ -15,7 +15,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv localstack checkov web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-stream fuzz clean
+.PHONY: help venv localstack checkov web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -29,6 +29,7 @@ help:
 	@echo "make build     sam build for arm64 (installs cargo-lambda and zig first)"
 	@echo "make bench     the engine against ffmpeg on a 10-minute video (needs ffmpeg)"
 	@echo "make bench-lambda  CPU and wall time, GB-s and dollars per audio-hour by Lambda memory size (root)"
+	@echo "make bench-init  each function's init time (to its first /next call) and bootstrap size"
 	@echo "make bench-stream  hour-long uploads through S3 on the local stack: bytes read, peak RSS"
 	@echo "make fuzz      fuzz the decode->encode path (FUZZ_SECONDS=600; installs cargo-fuzz)"
 
@@ -134,6 +135,11 @@ bench:
 bench-lambda:
 	$(CARGO) build --release --quiet -p video2mp3-transcode
 	$(PYTHON) tools/bench_lambda.py $(BENCH_LAMBDA_ARGS)
+
+# Each function's cold start (process start to its first /next call) and bootstrap size.
+bench-init: venv
+	$(CARGO) build --release --quiet -p local-stack -p login -p upload-url -p jobs -p convert -p notify -p web
+	$(PYTHON) tools/bench_init.py $(BENCH_INIT_ARGS)
 
 # Hour-long uploads (over 1 GB) converted through S3 on the local stack: bytes read, peak RSS.
 bench-stream: venv

@@ -73,10 +73,14 @@ pub async fn peek(sqs: &aws_sdk_sqs::Client, url: &str, max: usize) -> Result<Ve
     Ok(seen)
 }
 
-/// Moves every message from `from` back to `to` (each sent again, then deleted from `from`).
-/// Returns how many were moved.
-pub async fn redrive(sqs: &aws_sdk_sqs::Client, from: &str, to: &str) -> Result<usize> {
-    let mut moved = 0;
+/// Receives every message of `from`, hands each to `act`, and deletes it once `act` succeeded.
+/// Returns how many were handled.
+async fn drain<F, Fut>(sqs: &aws_sdk_sqs::Client, from: &str, act: F) -> Result<usize>
+where
+    F: Fn(aws_sdk_sqs::types::Message) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut handled = 0;
     loop {
         let out = sqs
             .receive_message()
@@ -85,29 +89,40 @@ pub async fn redrive(sqs: &aws_sdk_sqs::Client, from: &str, to: &str) -> Result<
             .visibility_timeout(30)
             .send()
             .await
-            .context("reading the dead-letter queue")?;
+            .context("reading the queue")?;
         let batch = out.messages.unwrap_or_default();
         if batch.is_empty() {
-            return Ok(moved);
+            return Ok(handled);
         }
         for m in batch {
-            sqs.send_message()
-                .queue_url(to)
-                .message_body(m.body().unwrap_or_default())
-                .send()
-                .await
-                .context("sending a message back")?;
-            if let Some(handle) = m.receipt_handle() {
+            let handle = m.receipt_handle().map(str::to_owned);
+            act(m).await?;
+            if let Some(handle) = handle {
                 sqs.delete_message()
                     .queue_url(from)
                     .receipt_handle(handle)
                     .send()
                     .await
-                    .context("deleting a moved message")?;
+                    .context("deleting a handled message")?;
             }
-            moved += 1;
+            handled += 1;
         }
     }
+}
+
+/// Moves every message from `from` back to `to` (each sent again, then deleted from `from`).
+/// Returns how many were moved.
+pub async fn redrive(sqs: &aws_sdk_sqs::Client, from: &str, to: &str) -> Result<usize> {
+    drain(sqs, from, |m| async move {
+        sqs.send_message()
+            .queue_url(to)
+            .message_body(m.body().unwrap_or_default())
+            .send()
+            .await
+            .context("sending a message back")?;
+        Ok(())
+    })
+    .await
 }
 
 /// Replays notify's failed events (Lambda's on-failure records in `from`): each record's SNS
@@ -118,49 +133,27 @@ pub async fn replay_failed_events(
     sns: &aws_sdk_sns::Client,
     from: &str,
 ) -> Result<usize> {
-    let mut replayed = 0;
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(from)
-            .max_number_of_messages(10)
-            .visibility_timeout(30)
-            .send()
-            .await
-            .context("reading the failed events")?;
-        let batch = out.messages.unwrap_or_default();
-        if batch.is_empty() {
-            return Ok(replayed);
+    drain(sqs, from, |m| async move {
+        let record: serde_json::Value =
+            serde_json::from_str(m.body().unwrap_or_default()).context("a failure record")?;
+        for r in record["requestPayload"]["Records"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let (Some(topic), Some(message)) =
+                (r["Sns"]["TopicArn"].as_str(), r["Sns"]["Message"].as_str())
+            else {
+                anyhow::bail!("a failure record without an SNS message: {record}");
+            };
+            sns.publish()
+                .topic_arn(topic)
+                .message(message)
+                .send()
+                .await
+                .context("publishing a failed event again")?;
         }
-        for m in batch {
-            let record: serde_json::Value =
-                serde_json::from_str(m.body().unwrap_or_default()).context("a failure record")?;
-            for r in record["requestPayload"]["Records"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let (Some(topic), Some(message)) =
-                    (r["Sns"]["TopicArn"].as_str(), r["Sns"]["Message"].as_str())
-                else {
-                    anyhow::bail!("a failure record without an SNS message: {record}");
-                };
-                sns.publish()
-                    .topic_arn(topic)
-                    .message(message)
-                    .send()
-                    .await
-                    .context("publishing a failed event again")?;
-            }
-            if let Some(handle) = m.receipt_handle() {
-                sqs.delete_message()
-                    .queue_url(from)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .context("deleting a replayed record")?;
-            }
-            replayed += 1;
-        }
-    }
+        Ok(())
+    })
+    .await
 }

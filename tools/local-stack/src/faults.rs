@@ -222,25 +222,44 @@ async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response {
                 .await;
         }
     }
-    let mut request = proxy
-        .client
-        .request(parts.method, format!("{}{path_and_query}", proxy.upstream))
-        .body(body);
+    let request = upstream_request(
+        &proxy.client,
+        &parts,
+        format!("{}{path_and_query}", proxy.upstream),
+    )
+    .body(body);
+    let upstream = match request.send().await {
+        Ok(r) => r,
+        Err(_) => return error_response(502, "BadGateway"),
+    };
+    let response = response_head(&upstream);
+    let bytes = upstream.bytes().await.unwrap_or_default();
+    response.body(Body::from(bytes)).unwrap_or_default()
+}
+
+/// The request a proxy sends on to `url`: the client's method and headers, less `Host`.
+pub(crate) fn upstream_request(
+    client: &reqwest::Client,
+    parts: &http::request::Parts,
+    url: String,
+) -> reqwest::RequestBuilder {
+    let mut request = client.request(parts.method.clone(), url);
     for (name, value) in &parts.headers {
         if name != http::header::HOST {
             request = request.header(name, value);
         }
     }
-    let upstream = match request.send().await {
-        Ok(r) => r,
-        Err(_) => return error_response(502, "BadGateway"),
-    };
+    request
+}
+
+/// The status and headers of the upstream answer, for the proxy's own answer (less the
+/// hop-by-hop ones).
+pub(crate) fn response_head(upstream: &reqwest::Response) -> http::response::Builder {
     let mut response = Response::builder().status(upstream.status().as_u16());
     for (name, value) in upstream.headers() {
         if name != http::header::TRANSFER_ENCODING && name != http::header::CONNECTION {
             response = response.header(name, value);
         }
     }
-    let bytes = upstream.bytes().await.unwrap_or_default();
-    response.body(Body::from(bytes)).unwrap_or_default()
+    response
 }

@@ -7,6 +7,7 @@
 //! One AWS rule about answers is played too: S3 reports a missing object as 404 only to a
 //! caller allowed `s3:ListBucket` on the bucket, and as 403 AccessDenied to anyone else.
 
+use crate::faults::{response_head, upstream_request};
 use crate::iam::request::{self, Check, Place, Unnamed};
 use crate::iam::{CallRecord, HARNESS_ACCESS_KEY, Role, Roles, Verdict, log_call};
 use anyhow::Result;
@@ -339,18 +340,12 @@ async fn forward(gate: &Inner, parts: http::request::Parts, body: Forwarded) -> 
         Forwarded::Bytes(b) => reqwest::Body::from(b),
         Forwarded::Stream(s) => reqwest::Body::wrap_stream(s),
     };
-    let mut request = gate
-        .client
-        .request(
-            parts.method.clone(),
-            format!("{}{path_and_query}", gate.upstream),
-        )
-        .body(body);
-    for (name, value) in &parts.headers {
-        if name != http::header::HOST {
-            request = request.header(name, value);
-        }
-    }
+    let request = upstream_request(
+        &gate.client,
+        &parts,
+        format!("{}{path_and_query}", gate.upstream),
+    )
+    .body(body);
     let upstream = match request.send().await {
         Ok(r) => r,
         Err(e) => {
@@ -361,12 +356,7 @@ async fn forward(gate: &Inner, parts: http::request::Parts, body: Forwarded) -> 
                 .unwrap_or_default();
         }
     };
-    let mut response = Response::builder().status(upstream.status().as_u16());
-    for (name, value) in upstream.headers() {
-        if name != http::header::TRANSFER_ENCODING && name != http::header::CONNECTION {
-            response = response.header(name, value);
-        }
-    }
+    let response = response_head(&upstream);
     let stream = upstream.bytes_stream().map_err(std::io::Error::other);
     response.body(Body::from_stream(stream)).unwrap_or_default()
 }

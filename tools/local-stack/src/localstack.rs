@@ -5,8 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::process::{Child, Command};
 
 /// The credentials LocalStack accepts (a request signed with another secret is refused).
@@ -40,8 +39,8 @@ impl LocalStackS3 {
         std::fs::create_dir_all(dir.join("data"))?;
         std::fs::create_dir_all(dir.join("tmp"))?;
         let address = format!("127.0.0.1:{port}");
-        let quiet = std::env::var_os("TEST_LOG").is_none();
-        let child = Command::new(&python)
+        let mut command = Command::new(&python);
+        command
             .args(["-m", "localstack.runtime.main"])
             // The hypercorn server listens where it is told (the default one takes 0.0.0.0).
             .env("GATEWAY_SERVER", "hypercorn")
@@ -55,20 +54,8 @@ impl LocalStackS3 {
             .env("SKIP_SSL_CERT_DOWNLOAD", "1")
             .env("FILESYSTEM_ROOT", dir.join("data"))
             // It empties $TMPDIR/localstack at start: give it a folder of its own.
-            .env("TMPDIR", dir.join("tmp"))
-            .stdin(Stdio::null())
-            .stdout(if quiet {
-                Stdio::null()
-            } else {
-                Stdio::inherit()
-            })
-            .stderr(if quiet {
-                Stdio::null()
-            } else {
-                Stdio::inherit()
-            })
-            .kill_on_drop(true)
-            .spawn()
+            .env("TMPDIR", dir.join("tmp"));
+        let child = crate::moto::spawn_server(command, false)
             .with_context(|| format!("starting {}", python.display()))?;
         let mut s3 = Self {
             url: format!("http://{address}"),
@@ -80,29 +67,24 @@ impl LocalStackS3 {
     }
 
     async fn wait_ready(&mut self) -> Result<()> {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("LocalStack exited at start ({status}); TEST_LOG=1 shows its output");
-            }
-            if let Ok(r) = client
-                .get(format!("{}/_localstack/health", self.url))
-                .send()
-                .await
-                && let Ok(health) = r.json::<serde_json::Value>().await
-                && matches!(
-                    health["services"]["s3"].as_str(),
-                    Some("available" | "running")
-                )
-            {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("LocalStack's S3 did not answer on {} within 60 s", self.url);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let probe = format!("{}/_localstack/health", self.url);
+        crate::moto::wait_until_ready(
+            &mut self.child,
+            "LocalStack's S3",
+            &probe,
+            Duration::from_secs(60),
+            |r| {
+                Box::pin(async move {
+                    r.json::<serde_json::Value>().await.is_ok_and(|health| {
+                        matches!(
+                            health["services"]["s3"].as_str(),
+                            Some("available" | "running")
+                        )
+                    })
+                })
+            },
+        )
+        .await
     }
 }
 

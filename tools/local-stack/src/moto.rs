@@ -48,24 +48,11 @@ impl Moto {
             Some(p) => p,
             None => free_port()?,
         };
-        let quiet =
-            std::env::var_os("TEST_LOG").is_none() && std::env::var_os("MOTO_LOG").is_none();
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .args(&script)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(if quiet {
-                Stdio::null()
-            } else {
-                Stdio::inherit()
-            })
-            .stderr(if quiet {
-                Stdio::null()
-            } else {
-                Stdio::inherit()
-            })
-            .kill_on_drop(true)
-            .spawn()
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        let child = spawn_server(command, std::env::var_os("MOTO_LOG").is_some())
             .with_context(|| format!("starting {}", binary.display()))?;
         let mut moto = Self {
             url: format!("http://127.0.0.1:{port}"),
@@ -77,32 +64,72 @@ impl Moto {
     }
 
     async fn wait_ready(&mut self) -> Result<()> {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!(
-                    "moto_server exited at start ({status}); is port {} in use?",
-                    self.port
-                );
-            }
-            if let Ok(r) = client
-                .get(format!("{}/moto-api/data.json", self.url))
-                .send()
-                .await
-                && r.status().is_success()
-            {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("moto_server did not answer on {} within 30 s", self.url);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let probe = format!("{}/moto-api/data.json", self.url);
+        wait_until_ready(
+            &mut self.child,
+            "moto_server",
+            &probe,
+            Duration::from_secs(30),
+            |r| Box::pin(async move { r.status().is_success() }),
+        )
+        .await
     }
 
     /// Stops the server.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+    }
+}
+
+/// Starts a server child that dies with its handle, silent unless `TEST_LOG` (or `loud`) asks
+/// for its output.
+pub(crate) fn spawn_server(mut command: Command, loud: bool) -> std::io::Result<Child> {
+    let quiet = std::env::var_os("TEST_LOG").is_none() && !loud;
+    let output = || {
+        if quiet {
+            Stdio::null()
+        } else {
+            Stdio::inherit()
+        }
+    };
+    command
+        .stdin(Stdio::null())
+        .stdout(output())
+        .stderr(output())
+        .kill_on_drop(true)
+        .spawn()
+}
+
+/// What a readiness probe makes of the server's answer.
+type Ready =
+    fn(reqwest::Response) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+
+/// Waits until `ready` says the answer to a GET of `url` shows a server child is up, failing
+/// if the child exits first or `timeout` passes.
+pub(crate) async fn wait_until_ready(
+    child: &mut Child,
+    what: &str,
+    url: &str,
+    timeout: Duration,
+    ready: Ready,
+) -> Result<()> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("{what} exited at start ({status}); TEST_LOG=1 shows its output");
+        }
+        if let Ok(r) = client.get(url).send().await
+            && ready(r).await
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "{what} did not answer on {url} within {} s",
+                timeout.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -169,18 +169,8 @@ fn parse_role(function: &str, role: &Value, resolver: &Resolver) -> Result<Role>
             one => vec![one.clone()],
         };
         for (index, statement) in list.into_iter().enumerate() {
-            let strings = |v: &Value| -> Vec<String> {
-                match v {
-                    Value::String(s) => vec![s.clone()],
-                    Value::Array(a) => a
-                        .iter()
-                        .filter_map(|s| s.as_str().map(str::to_owned))
-                        .collect(),
-                    _ => Vec::new(),
-                }
-            };
-            let actions = strings(&statement["Action"]);
-            let resources = strings(&statement["Resource"]);
+            let actions = string_list(&statement["Action"]);
+            let resources = string_list(&statement["Resource"]);
             // SAM writes no Version; AWS then reads the 2008 language, which differs only in
             // policy variables, and none are used here.
             let single = serde_json::json!({"Version": "2012-10-17", "Statement": [statement]});
@@ -206,6 +196,18 @@ fn parse_role(function: &str, role: &Value, resolver: &Resolver) -> Result<Role>
             .collect(),
         statements,
     })
+}
+
+/// A policy element that is one string or a list of them (`Action`, `Resource`).
+pub(crate) fn string_list(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Resolves every intrinsic function inside `v` to its string.

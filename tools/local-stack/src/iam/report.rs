@@ -134,15 +134,7 @@ pub fn build(expanded: &Value, template: &str, calls: &[CallRecord]) -> Report {
                 one => vec![one.clone()],
             };
             for (index, statement) in statements.iter().enumerate() {
-                let actions: Vec<String> = match &statement["Action"] {
-                    Value::String(s) => vec![s.clone()],
-                    Value::Array(a) => a
-                        .iter()
-                        .filter_map(|s| s.as_str().map(str::to_owned))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                for action in actions {
+                for action in super::string_list(&statement["Action"]) {
                     let used = calls
                         .iter()
                         .filter(|c| {
