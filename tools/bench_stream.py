@@ -220,9 +220,9 @@ def run_one(name: str, path: Path, compare: bool) -> dict:
     import boto3
 
     api_port, moto_port = free_port(), free_port()
-    # moto reads a whole object for every ranged GET; tools/moto-ranged reads just the range, as
-    # S3 does (it needs the venv's python, with moto, first on PATH).
-    env = dict(os.environ, RUST_LOG="warn", MOTO_SERVER=str(ROOT / "tools" / "moto-ranged"),
+    # moto reads a whole object for every ranged GET; tools/moto-local (with moto-ranged) reads
+    # just the range, as S3 does (it needs the venv's python, with moto, first on PATH).
+    env = dict(os.environ, RUST_LOG="warn", MOTO_SERVER=str(ROOT / "tools" / "moto-local"),
                PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     server = subprocess.Popen(
         [str(TARGET / "release" / "local-stack"), "serve", "--api-port", str(api_port),
