@@ -225,7 +225,7 @@ async fn handle(State(gate): State<Arc<Inner>>, req: Request) -> Response {
     // A browser's CORS preflight is not authenticated, even when it carries a presigned URL's
     // query: S3 answers it from the bucket's CORS rules.
     if parts.method == Method::OPTIONS {
-        return forward(&gate, parts, body.into_data_stream().into()).await;
+        return forward(&gate, &parts, body.into_data_stream().into()).await;
     }
     let signer = request::signer(&parts.headers, &query);
     let Some(signer) = signer else {
@@ -237,7 +237,7 @@ async fn handle(State(gate): State<Arc<Inner>>, req: Request) -> Response {
         );
     };
     if signer.access_key == HARNESS_ACCESS_KEY {
-        return forward(&gate, parts, body.into_data_stream().into()).await;
+        return forward(&gate, &parts, body.into_data_stream().into()).await;
     }
     let shape = shape(&signer.service, &parts.headers);
     let Some(role) = gate.roles.by_access_key(&signer.access_key) else {
@@ -253,11 +253,11 @@ async fn handle(State(gate): State<Arc<Inner>>, req: Request) -> Response {
     };
     // S3 bodies (uploads, parts) stream through untouched; the other services' bodies are
     // small JSON or forms that name the resource.
-    let (body, forwarded): (Vec<u8>, Forwarded) = if signer.service == "s3" {
-        (Vec::new(), body.into_data_stream().into())
+    let (body, forwarded) = if signer.service == "s3" {
+        (bytes::Bytes::new(), body.into_data_stream().into())
     } else {
         match to_bytes(body, 16 * 1024 * 1024).await {
-            Ok(b) => (b.to_vec(), Forwarded::Bytes(b)),
+            Ok(b) => (b.clone(), Forwarded::Bytes(b)),
             Err(_) => {
                 return refusal(shape, &parts.method, "InvalidRequest", "unreadable body");
             }
@@ -298,7 +298,7 @@ async fn handle(State(gate): State<Arc<Inner>>, req: Request) -> Response {
             return refusal(shape, &parts.method, "AccessDenied", &message);
         }
     }
-    let response = forward(&gate, parts.clone(), forwarded).await;
+    let response = forward(&gate, &parts, forwarded).await;
     // A missing object is a 404 only for a caller who may list the bucket; AWS consults
     // s3:ListBucket just then, so the call is judged (and logged) just then.
     if response.status() == StatusCode::NOT_FOUND
@@ -331,7 +331,7 @@ impl From<axum::body::BodyDataStream> for Forwarded {
     }
 }
 
-async fn forward(gate: &Inner, parts: http::request::Parts, body: Forwarded) -> Response {
+async fn forward(gate: &Inner, parts: &http::request::Parts, body: Forwarded) -> Response {
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -342,7 +342,7 @@ async fn forward(gate: &Inner, parts: http::request::Parts, body: Forwarded) -> 
     };
     let request = upstream_request(
         &gate.client,
-        &parts,
+        parts,
         format!("{}{path_and_query}", gate.upstream),
     )
     .body(body);
