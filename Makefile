@@ -159,4 +159,4 @@ fuzz:
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) out .aws-sam .bench shared/transcode/fuzz/target
+	rm -rf $(VENV) .local out .aws-sam .bench shared/transcode/fuzz/target
