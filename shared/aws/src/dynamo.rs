@@ -51,6 +51,20 @@ impl DynamoTable {
             .key("sk", sk)
     }
 
+    /// The write that locks `email` until `until` and starts its count again (kept a day past
+    /// the lock, by the table's TTL).
+    fn lock_update(
+        &self,
+        email: &str,
+        until: OffsetDateTime,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.update(s(format!("LOGIN#{email}")), s("FAILURES"))
+            .update_expression("SET locked_until = :until, failures = :zero, expires_at = :expires")
+            .expression_attribute_values(":until", epoch(until))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":expires", epoch(until + time::Duration::days(1)))
+    }
+
     /// The item at (`pk`, `sk`), read consistently (a write just made is seen).
     async fn get(&self, pk: AttributeValue, sk: AttributeValue) -> Result<Option<Item>, PortError> {
         self.client
@@ -381,15 +395,10 @@ impl UserStore for DynamoTable {
         // The limit is reached by attempts still being checked: lock from now, unless another
         // request just did.
         let until = now + lockout;
-        let (pk, sk) = key();
         let locked = self
-            .update(pk, sk)
-            .update_expression("SET locked_until = :until, failures = :zero, expires_at = :expires")
+            .lock_update(email, until)
             .condition_expression("attribute_not_exists(locked_until) OR locked_until <= :now")
-            .expression_attribute_values(":until", epoch(until))
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .expression_attribute_values(":now", epoch(now))
-            .expression_attribute_values(":expires", epoch(until + time::Duration::days(1)))
             .send()
             .await;
         match locked {
@@ -409,11 +418,7 @@ impl UserStore for DynamoTable {
     }
 
     async fn lock_login(&self, email: &str, until: OffsetDateTime) -> Result<(), PortError> {
-        self.update(s(format!("LOGIN#{email}")), s("FAILURES"))
-            .update_expression("SET locked_until = :until, failures = :zero, expires_at = :expires")
-            .expression_attribute_values(":until", epoch(until))
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-            .expression_attribute_values(":expires", epoch(until + time::Duration::days(1)))
+        self.lock_update(email, until)
             .send()
             .await
             .map(|_| ())

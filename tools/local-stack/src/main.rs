@@ -108,16 +108,7 @@ async fn main() -> Result<()> {
                     .with_context(|| format!("the template has no function {binary}"))?
                     .clone();
                 // Its own credentials, through the IAM gate, as the in-process functions.
-                let function = stack
-                    .functions
-                    .iter()
-                    .find(|f| &f.binary == binary)
-                    .context("no such function")?;
-                let role = stack
-                    .roles
-                    .by_function
-                    .get(&function.logical_id)
-                    .context("no role")?;
+                let role = stack.role_of(binary)?;
                 env.insert("AWS_ENDPOINT_URL".into(), stack.aws_url.clone());
                 env.insert("AWS_ACCESS_KEY_ID".into(), role.access_key());
                 env.insert("AWS_SECRET_ACCESS_KEY".into(), role.secret_key());

@@ -164,7 +164,7 @@ async fn poll(
         if messages.is_empty() {
             continue;
         }
-        let mut failed: Vec<String> = match &source {
+        let failed: Vec<String> = match &source {
             Source::Sqs => invoke_sqs(&function, &arn, &messages).await,
             Source::Sns {
                 subscription,
@@ -193,7 +193,6 @@ async fn poll(
                 again
             }
         };
-        failed.dedup();
         for message in &messages {
             let id = message.message_id().unwrap_or_default();
             let Some(handle) = message.receipt_handle() else {

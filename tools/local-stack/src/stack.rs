@@ -256,17 +256,20 @@ impl Stack {
     /// The AWS configuration of the function built from `binary`, through `endpoint` (e.g. a
     /// fault proxy in front of [`Stack::aws_url`]), with the function's own credentials.
     pub async fn function_sdk(&self, binary: &str, endpoint: &str) -> Result<SdkConfig> {
+        Ok(function_sdk_config(endpoint, self.role_of(binary)?).await)
+    }
+
+    /// The role of the function built from `binary`.
+    pub fn role_of(&self, binary: &str) -> Result<&Role> {
         let function = self
             .functions
             .iter()
             .find(|f| f.binary == binary)
-            .ok_or_else(|| anyhow!("no function {binary}"))?;
-        let role = self
-            .roles
+            .ok_or_else(|| anyhow!("the template has no function {binary}"))?;
+        self.roles
             .by_function
             .get(&function.logical_id)
-            .ok_or_else(|| anyhow!("no role for {}", function.logical_id))?;
-        Ok(function_sdk_config(endpoint, role).await)
+            .ok_or_else(|| anyhow!("no role for {}", function.logical_id))
     }
 
     /// The table's name.
