@@ -15,7 +15,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv localstack checkov web-deps demo test check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream fuzz clean
+.PHONY: help venv localstack checkov web-deps demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -27,6 +27,11 @@ help:
 	@echo "make dlq       list the convert queue's dead letters on a running local stack"
 	@echo "make redrive   send them back to the convert queue"
 	@echo "make build     sam build for arm64 (installs cargo-lambda and zig first)"
+	@echo "make sam-setup Docker, arm64 emulation, the stand-in base image and make build, for sam local (root)"
+	@echo "make sam-invoke FN=ConvertFunction EVENT=events/convert.json  one built function under sam local invoke"
+	@echo "make local SAM=1 / make demo SAM=1  the stack with every function under sam local"
+	@echo "make test-sam  every events/ file and the demo path on the built arm64 bootstraps (after sam-setup)"
+	@echo "make sam-down  stop what sam-setup and make local SAM=1 started"
 	@echo "make bench     the engine against ffmpeg on a 10-minute video (needs ffmpeg)"
 	@echo "make bench-lambda  CPU and wall time, GB-s and dollars per audio-hour by Lambda memory size (root)"
 	@echo "make bench-init  each function's init time (to its first /next call) and bootstrap size"
@@ -72,8 +77,11 @@ $(WEB_TEST)/node_modules/.installed: $(WEB_TEST)/package-lock.json
 	cd $(WEB_TEST) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# SAM=1: every function as its built arm64 bootstrap under `sam local` (after make sam-setup).
+SAM_FLAG := $(if $(filter 1 yes true,$(SAM)),--sam)
+
 demo: venv
-	$(CARGO) run --quiet -p local-stack -- demo
+	$(CARGO) run --quiet -p local-stack -- demo $(SAM_FLAG)
 
 test: venv localstack web-deps check-format lint checkov unit iam-check sam-validate
 
@@ -81,7 +89,7 @@ check-format:
 	$(CARGO) fmt --all -- --check
 
 lint: venv
-	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --features local-stack/sam --quiet -- -D warnings
 
 # Every AWS call the suite makes, as the local IAM gate judged it against the caller's role.
 IAM_CALLS := $(CURDIR)/.local/iam-calls.jsonl
@@ -101,7 +109,7 @@ sam-validate: venv
 	$(VENV)/bin/sam validate --lint --template template.yaml
 
 local: venv
-	$(CARGO) run --quiet -p local-stack -- serve
+	$(CARGO) run --quiet -p local-stack -- serve $(SAM_FLAG)
 
 user: venv
 	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make user EMAIL=you@example.com PASSWORD=secret" >&2; exit 2; }
@@ -120,6 +128,24 @@ build: venv
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check ziglang==$(ZIGLANG_VERSION)
 	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/sam build
+
+# sam local on the real arm64 bootstraps (README, "Testing with sam local"). sam-setup needs root
+# (or sudo): Debian's docker.io and qemu-user-static, binfmt_misc, a dockerd of the project's
+# own under .local/sam, the stand-in base image; then make build. sam-down undoes the running part.
+sam-setup: venv
+	tools/sam/setup.sh
+	$(MAKE) build
+
+sam-down:
+	tools/sam/down.sh
+
+sam-invoke: venv
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make sam-invoke FN=ConvertFunction EVENT=events/convert.json" >&2; exit 2; }
+	$(CARGO) run --quiet -p local-stack -- sam-invoke --function "$(FN)" --event "$(EVENT)"
+
+# One test at a time: each runs its own containers, and arm64 under emulation wants both cores.
+test-sam: venv
+	$(CARGO) test -p local-stack --features sam --test sam -- --test-threads=1
 
 # Remakes the committed media fixtures (needs ffmpeg; tests do not).
 fixtures:

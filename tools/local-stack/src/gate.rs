@@ -4,13 +4,18 @@
 //! and answers a refusal as AWS does, in the service's own error shape, naming the function,
 //! the action and the resource. Allowed requests are streamed to moto and back.
 //!
+//! A function whose code runs outside the local stack's process, in a container that `sam local`
+//! starts, cannot be given credentials of its own (SAM hands every container the same ones), so
+//! it gets an address of its own instead ([`Gate::listen_as`]): every request there, presigned
+//! URLs included, is judged against that function's role whatever key signed it.
+//!
 //! One AWS rule about answers is played too: S3 reports a missing object as 404 only to a
 //! caller allowed `s3:ListBucket` on the bucket, and as 403 AccessDenied to anyone else.
 
 use crate::faults::{response_head, upstream_request};
 use crate::iam::request::{self, Check, Place, Unnamed};
 use crate::iam::{CallRecord, HARNESS_ACCESS_KEY, Role, Roles, Verdict, log_call};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -41,6 +46,27 @@ pub struct Gate {
     inner: Arc<Inner>,
 }
 
+/// One of the gate's addresses: the shared one names the caller from its credentials; a
+/// function's own one ([`Gate::listen_as`]) judges every request as that function.
+#[derive(Clone)]
+struct Listener {
+    gate: Arc<Inner>,
+    /// The logical id of the function whose role judges every request here.
+    function: Option<String>,
+}
+
+async fn bind(listener: Listener, host: std::net::IpAddr, port: u16) -> Result<String> {
+    let app = axum::Router::new().fallback(handle).with_state(listener);
+    let tcp = tokio::net::TcpListener::bind((host, port))
+        .await
+        .with_context(|| format!("binding the IAM gate to {host}:{port}"))?;
+    let url = format!("http://{}", tcp.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(tcp, app).await;
+    });
+    Ok(url)
+}
+
 impl Gate {
     /// Starts the gate on `port` (0: a free one), forwarding to `upstream` (moto's URL).
     pub async fn start(upstream: &str, roles: Arc<Roles>, place: Place, port: u16) -> Result<Self> {
@@ -52,15 +78,35 @@ impl Gate {
             denials: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
         });
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let url = bind(
+            Listener {
+                gate: inner.clone(),
+                function: None,
+            },
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            port,
+        )
+        .await?;
         Ok(Self { url, inner })
+    }
+
+    /// A new address of the gate (a free port on `host`) where every request is judged against
+    /// the role of the function `logical_id`, whatever credentials signed it: the endpoint of a
+    /// function that runs in a `sam local` container (`host` is then the address the containers
+    /// reach this machine at).
+    pub async fn listen_as(&self, logical_id: &str, host: std::net::IpAddr) -> Result<String> {
+        if !self.inner.roles.by_function.contains_key(logical_id) {
+            anyhow::bail!("the template has no function {logical_id}");
+        }
+        bind(
+            Listener {
+                gate: self.inner.clone(),
+                function: Some(logical_id.to_owned()),
+            },
+            host,
+            0,
+        )
+        .await
     }
 
     /// Every call judged so far (allowed or not), oldest first.
@@ -218,7 +264,8 @@ fn denied_message(role: &Role, account: &str, check: &Check) -> String {
     )
 }
 
-async fn handle(State(gate): State<Arc<Inner>>, req: Request) -> Response {
+async fn handle(State(listener): State<Listener>, req: Request) -> Response {
+    let gate = listener.gate;
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or_default().to_owned();
@@ -236,11 +283,15 @@ async fn handle(State(gate): State<Arc<Inner>>, req: Request) -> Response {
             "Anonymous requests are not allowed",
         );
     };
-    if signer.access_key == HARNESS_ACCESS_KEY {
+    if signer.access_key == HARNESS_ACCESS_KEY && listener.function.is_none() {
         return forward(&gate, &parts, body.into_data_stream().into()).await;
     }
     let shape = shape(&signer.service, &parts.headers);
-    let Some(role) = gate.roles.by_access_key(&signer.access_key) else {
+    let role = match &listener.function {
+        Some(id) => gate.roles.by_function.get(id),
+        None => gate.roles.by_access_key(&signer.access_key),
+    };
+    let Some(role) = role else {
         return refusal(
             shape,
             &parts.method,

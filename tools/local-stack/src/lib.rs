@@ -1,6 +1,7 @@
 //! The video2mp3 stack on a local machine: moto stands in for AWS, the resources come from
-//! `template.yaml`, the handlers run in-process, and a small client drives it over HTTP as a
-//! user would (the demo and the end-to-end tests).
+//! `template.yaml`, the handlers run in-process (or, with [`sam`], as their built bootstraps
+//! under `sam local`), and a small client drives it over HTTP as a user would (the demo and the
+//! end-to-end tests).
 
 pub mod client;
 pub mod dlq;
@@ -12,6 +13,8 @@ pub mod iam;
 pub mod localstack;
 pub mod moto;
 pub mod pollers;
+pub mod sam;
+pub mod samples;
 pub mod stack;
 pub mod template;
 

@@ -2,6 +2,10 @@
 //!
 //! - `serve`: the stack in the foreground (`make local`).
 //! - `demo`: start everything, convert one file as a client would, print the email, stop.
+//! - `sam-invoke`: one function's built bootstrap under `sam local invoke`, with one event, on a
+//!   fresh local stack holding what the sample events name (`make sam-invoke`).
+//! - `serve --sam`, `demo --sam`: the same with every function under `sam local`
+//!   (`make local SAM=1`, `make demo SAM=1`).
 //! - `add-user`: add a user to a running local stack (`make user`).
 //! - `dlq`, `redrive`: the convert queue's dead letters on a running local stack (`make dlq`,
 //!   `make redrive`).
@@ -11,8 +15,9 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use local_stack::client::{ApiClient, content_type_for};
+use local_stack::sam::{Sam, SamStack};
 use local_stack::stack::{add_user, find_repo_root, local_sdk_config, local_table_name};
-use local_stack::{Moto, Stack, StackOptions, dlq, sent_emails};
+use local_stack::{Moto, Stack, StackOptions, dlq, samples, sent_emails};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -35,6 +40,9 @@ enum Command {
         /// printed as `external <binary> <JSON>` before `ready:`.
         #[arg(long)]
         external: Vec<String>,
+        /// Run the functions' built bootstraps under `sam local` (start-api, start-lambda).
+        #[arg(long)]
+        sam: bool,
     },
     /// Convert one file end to end over HTTP, then stop everything.
     Demo {
@@ -44,6 +52,20 @@ enum Command {
         /// Where to put the MP3.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Run the functions' built bootstraps under `sam local` (start-api, start-lambda).
+        #[arg(long)]
+        sam: bool,
+    },
+    /// Invoke one function's built bootstrap with `sam local invoke`, on a fresh local stack
+    /// holding the user, job and upload the sample events name (an HTTP event's placeholder
+    /// token is replaced by a real one); prints the function's answer.
+    SamInvoke {
+        /// The function's logical id in template.yaml (e.g. ConvertFunction).
+        #[arg(long, env = "FN")]
+        function: String,
+        /// The event file (e.g. events/convert.json).
+        #[arg(long, env = "EVENT")]
+        event: PathBuf,
     },
     /// List the convert queue's dead letters and notify's failed events on a running local
     /// stack (they stay there).
@@ -93,7 +115,45 @@ async fn main() -> Result<()> {
         Command::Serve {
             api_port,
             moto_port,
+            external: _,
+            sam: true,
+        } => {
+            init_logs();
+            let sam = Sam::locate(&root).await?;
+            let moto = Moto::start(&root, Some(moto_port)).await?;
+            let mut options = StackOptions::new(&root, &moto.url);
+            options.api_port = api_port;
+            let stack = match SamStack::start(&sam, options).await {
+                Ok(s) => s,
+                Err(err) => {
+                    moto.stop().await;
+                    return Err(err);
+                }
+            };
+            let pid_file = root.join(".local/sam/local.pid");
+            std::fs::write(&pid_file, std::process::id().to_string())?;
+            println!("ready: {} (sam local start-api)", stack.stack.api_url);
+            println!(
+                "Lambda Invoke API: {} (sam local start-lambda; logs in {} and {})",
+                stack.lambda.url,
+                stack.api.log.display(),
+                stack.lambda.log.display()
+            );
+            println!(
+                "moto: {}  (add a user: make user EMAIL=you@example.com PASSWORD=...)",
+                moto.url
+            );
+            wait_for_stop().await?;
+            stack.stop().await;
+            moto.stop().await;
+            let _ = std::fs::remove_file(pid_file);
+            Ok(())
+        }
+        Command::Serve {
+            api_port,
+            moto_port,
             external,
+            sam: false,
         } => {
             init_logs();
             let moto = Moto::start(&root, Some(moto_port)).await?;
@@ -124,12 +184,12 @@ async fn main() -> Result<()> {
                 "moto: {}  (add a user: make user EMAIL=you@example.com PASSWORD=...)",
                 moto.url
             );
-            tokio::signal::ctrl_c().await?;
+            wait_for_stop().await?;
             stack.stop().await;
             moto.stop().await;
             Ok(())
         }
-        Command::Demo { video, out } => {
+        Command::Demo { video, out, sam } => {
             if std::env::var_os("RUST_LOG").is_some() {
                 init_logs();
             }
@@ -139,12 +199,63 @@ async fn main() -> Result<()> {
             } else {
                 root.join(out)
             };
+            if sam {
+                let sam = Sam::locate(&root).await?;
+                let moto = Moto::start(&root, None).await?;
+                let stack = match SamStack::start(&sam, StackOptions::new(&root, &moto.url)).await {
+                    Ok(s) => s,
+                    Err(err) => {
+                        moto.stop().await;
+                        return Err(err);
+                    }
+                };
+                println!(
+                    "functions: the arm64 bootstraps under sam local start-api and start-lambda"
+                );
+                let result = demo(&stack.stack, &video, &out).await;
+                stack.stop().await;
+                moto.stop().await;
+                return result;
+            }
             let moto = Moto::start(&root, None).await?;
             let stack = Stack::start(StackOptions::new(&root, &moto.url)).await?;
             let result = demo(&stack, &video, &out).await;
             stack.stop().await;
             moto.stop().await;
             result
+        }
+        Command::SamInvoke { function, event } => {
+            let sam = Sam::locate(&root).await?;
+            let event = std::fs::read_to_string(&event)
+                .with_context(|| format!("reading {}", event.display()))?;
+            let moto = Moto::start(&root, None).await?;
+            let mut options = StackOptions::new(&root, &moto.url);
+            options.pollers = false;
+            let result = async {
+                let stack = Stack::start(options).await?;
+                let result = async {
+                    let token = samples::seed(&stack).await?;
+                    let event = samples::with_token(&event, Some(&token))?;
+                    let prepared = sam.prepare(&stack).await?;
+                    sam.invoke(&prepared, &function, &event).await
+                }
+                .await;
+                stack.stop().await;
+                result
+            }
+            .await;
+            moto.stop().await;
+            let invocation = result?;
+            eprint!("{}", invocation.logs);
+            println!("{}", serde_json::to_string_pretty(&invocation.payload)?);
+            eprintln!(
+                "sam local invoke {function}: {:.1} s",
+                invocation.elapsed.as_secs_f64()
+            );
+            if invocation.payload.get("errorType").is_some() {
+                bail!("{function} failed");
+            }
+            Ok(())
         }
         Command::Dlq { moto_port } => {
             let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
@@ -205,6 +316,16 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Ctrl-C, or the TERM that `make sam-down` and process managers send.
+async fn wait_for_stop() -> Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
 }
 
 async fn demo(stack: &Stack, video: &std::path::Path, out: &std::path::Path) -> Result<()> {

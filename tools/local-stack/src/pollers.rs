@@ -4,6 +4,9 @@
 //! to the topic, one record per invocation as SNS invokes Lambda; as with Lambda's asynchronous
 //! invocations, a failed event is tried `MaximumRetryAttempts` more times (2 by default), then
 //! sent with its error to the function's on-failure destination, if it has one, or dropped.
+//!
+//! The functions run in-process, or ([`Invoker::Lambda`]) as their built bootstraps behind a
+//! Lambda Invoke API (`sam local start-lambda`), called as Lambda's pollers call them.
 
 use crate::functions::{Function, Handler};
 use crate::template::{Physical, Resolver};
@@ -16,9 +19,75 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// How a poller hands an event to its function.
+#[derive(Clone)]
+pub enum Invoker {
+    /// The handler, in this process.
+    InProcess,
+    /// `POST {endpoint}/2015-03-31/functions/{LogicalId}/invocations`.
+    Lambda {
+        endpoint: String,
+        client: reqwest::Client,
+    },
+}
+
+/// What a function answered, or why it did not.
+enum Answer {
+    Ok(Value),
+    Failed(String),
+}
+
+impl Invoker {
+    /// Invokes through the Lambda Invoke API at `endpoint`.
+    pub fn lambda(endpoint: &str) -> Result<Self> {
+        Ok(Self::Lambda {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            // Long enough for a conversion under emulation; the function's own timeout,
+            // enforced by the emulator, comes first.
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(960))
+                .build()?,
+        })
+    }
+
+    /// A synchronous invocation through the Invoke API: the payload, or the function's error.
+    async fn remote(
+        client: &reqwest::Client,
+        endpoint: &str,
+        function: &str,
+        event: &Value,
+    ) -> Answer {
+        let url = format!("{endpoint}/2015-03-31/functions/{function}/invocations");
+        let response = match client.post(&url).json(event).send().await {
+            Ok(r) => r,
+            Err(err) => return Answer::Failed(format!("the Invoke API did not answer: {err}")),
+        };
+        let status = response.status();
+        let function_error = response
+            .headers()
+            .get("x-amz-function-error")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Answer::Failed(format!("the Invoke API answered {status}: {body}"));
+        }
+        if let Some(kind) = function_error {
+            return Answer::Failed(format!("{kind}: {body}"));
+        }
+        match serde_json::from_str(&body) {
+            Ok(payload) => Answer::Ok(payload),
+            // A function that returns nothing answers an empty body.
+            Err(_) if body.trim().is_empty() => Answer::Ok(Value::Null),
+            Err(err) => Answer::Failed(format!("the payload is not JSON ({err}): {body}")),
+        }
+    }
+}
+
 /// Starts one poller per SQS and SNS event in the template.
 pub async fn start(
     functions: &[Arc<Function>],
+    invoker: &Invoker,
     sdk: &SdkConfig,
     resolver: &Resolver,
     retry_delay: Duration,
@@ -34,6 +103,7 @@ pub async fn start(
             let batch = event["BatchSize"].as_u64().unwrap_or(10).clamp(1, 10) as i32;
             for _ in 0..concurrency {
                 tasks.push(tokio::spawn(poll(
+                    invoker.clone(),
                     sqs.clone(),
                     url.clone(),
                     arn.clone(),
@@ -88,6 +158,7 @@ pub async fn start(
                 ),
             };
             tasks.push(tokio::spawn(poll(
+                invoker.clone(),
                 sqs.clone(),
                 url,
                 queue_arn,
@@ -130,6 +201,7 @@ enum Source {
 
 #[allow(clippy::too_many_arguments)]
 async fn poll(
+    invoker: Invoker,
     sqs: aws_sdk_sqs::Client,
     url: String,
     arn: String,
@@ -165,13 +237,13 @@ async fn poll(
             continue;
         }
         let failed: Vec<String> = match &source {
-            Source::Sqs => invoke_sqs(&function, &arn, &messages).await,
+            Source::Sqs => invoke_sqs(&invoker, &function, &arn, &messages).await,
             Source::Sns {
                 subscription,
                 retries,
                 on_failure,
             } => {
-                let failures = invoke_sns(&function, subscription, &messages).await;
+                let failures = invoke_sns(&invoker, &function, subscription, &messages).await;
                 let mut again = Vec::new();
                 for failure in failures {
                     let tries = messages
@@ -253,25 +325,50 @@ fn sqs_event(arn: &str, messages: &[Message]) -> Value {
     json!({ "Records": records })
 }
 
-async fn invoke_sqs(function: &Function, arn: &str, messages: &[Message]) -> Vec<String> {
+async fn invoke_sqs(
+    invoker: &Invoker,
+    function: &Function,
+    arn: &str,
+    messages: &[Message],
+) -> Vec<String> {
     let all = || {
         messages
             .iter()
             .filter_map(|m| m.message_id().map(str::to_owned))
             .collect()
     };
-    let Handler::Convert(deps) = &function.handler else {
-        tracing::error!(function = %function.logical_id, "has an SQS event but is not an SQS function");
-        return all();
-    };
-    let event = match serde_json::from_value(sqs_event(arn, messages)) {
-        Ok(e) => e,
-        Err(err) => {
-            tracing::error!(error = %err, "could not build the SQS event");
-            return all();
+    let payload = sqs_event(arn, messages);
+    let response: aws_lambda_events::event::sqs::SqsBatchResponse = match invoker {
+        Invoker::InProcess => {
+            let Handler::Convert(deps) = &function.handler else {
+                tracing::error!(function = %function.logical_id, "has an SQS event but is not an SQS function");
+                return all();
+            };
+            let event = match serde_json::from_value(payload) {
+                Ok(e) => e,
+                Err(err) => {
+                    tracing::error!(error = %err, "could not build the SQS event");
+                    return all();
+                }
+            };
+            convert::handle(event, deps).await
+        }
+        Invoker::Lambda { endpoint, client } => {
+            match Invoker::remote(client, endpoint, &function.logical_id, &payload).await {
+                Answer::Ok(answer) => match serde_json::from_value(answer) {
+                    Ok(r) => r,
+                    Err(err) => {
+                        tracing::error!(function = %function.logical_id, error = %err, "not an SQS batch response; the whole batch is retried");
+                        return all();
+                    }
+                },
+                Answer::Failed(why) => {
+                    tracing::warn!(function = %function.logical_id, error = %why, "the invocation failed; the whole batch is retried");
+                    return all();
+                }
+            }
         }
     };
-    let response = convert::handle(event, deps).await;
     response
         .batch_item_failures
         .into_iter()
@@ -312,23 +409,21 @@ struct Failure {
     error: String,
 }
 
-async fn invoke_sns(function: &Function, subscription: &str, messages: &[Message]) -> Vec<Failure> {
+async fn invoke_sns(
+    invoker: &Invoker,
+    function: &Function,
+    subscription: &str,
+    messages: &[Message],
+) -> Vec<Failure> {
     let mut failed = Vec::new();
     for m in messages {
         let id = m.message_id().unwrap_or_default().to_owned();
         let envelope: Value =
             serde_json::from_str(m.body().unwrap_or_default()).unwrap_or(Value::Null);
         let payload = sns_event(subscription, &envelope);
-        let Handler::Notify(deps) = &function.handler else {
-            tracing::error!(function = %function.logical_id, "has an SNS event but is not an SNS function");
-            failed.push(Failure {
-                id,
-                event: payload,
-                error: "not an SNS function".into(),
-            });
-            continue;
-        };
-        let event = match serde_json::from_value(payload.clone()) {
+        let event: aws_lambda_events::event::sns::SnsEvent = match serde_json::from_value(
+            payload.clone(),
+        ) {
             Ok(e) => e,
             Err(err) => {
                 // Not an SNS envelope: Lambda would never be invoked with it; drop it.
@@ -336,12 +431,27 @@ async fn invoke_sns(function: &Function, subscription: &str, messages: &[Message
                 continue;
             }
         };
-        if let Err(err) = notify::handle(event, deps).await {
-            tracing::warn!(error = ?err, "notify failed");
+        let outcome = match invoker {
+            Invoker::InProcess => match &function.handler {
+                Handler::Notify(deps) => notify::handle(event, deps).await.map_err(|err| {
+                    tracing::warn!(error = ?err, "notify failed");
+                    err.to_string()
+                }),
+                _ => Err("has an SNS event but is not an SNS function".to_owned()),
+            },
+            Invoker::Lambda { endpoint, client } => {
+                match Invoker::remote(client, endpoint, &function.logical_id, &payload).await {
+                    Answer::Ok(_) => Ok(()),
+                    Answer::Failed(why) => Err(why),
+                }
+            }
+        };
+        if let Err(error) = outcome {
+            tracing::warn!(function = %function.logical_id, %error, "the SNS event failed");
             failed.push(Failure {
                 id,
                 event: payload,
-                error: err.to_string(),
+                error,
             });
         }
     }

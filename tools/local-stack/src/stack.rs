@@ -56,6 +56,12 @@ pub struct StackOptions {
     pub external: Vec<String>,
     /// The port of the IAM gate the functions call AWS through; 0 picks a free one.
     pub gate_port: u16,
+    /// Whether to serve the HTTP API in-process on `api_port` (off when `sam local start-api`
+    /// serves it there).
+    pub serve_api: bool,
+    /// Where the pollers invoke the queue functions: `None` in-process, else the base URL of a
+    /// Lambda Invoke API (`sam local start-lambda`).
+    pub lambda_endpoint: Option<String>,
 }
 
 impl StackOptions {
@@ -70,12 +76,15 @@ impl StackOptions {
             concurrency: 1,
             external: Vec::new(),
             gate_port: 0,
+            serve_api: true,
+            lambda_endpoint: None,
         }
     }
 }
 
 /// A running local stack.
 pub struct Stack {
+    pub repo_root: PathBuf,
     pub api_url: String,
     pub moto_url: String,
     /// The IAM gate in front of moto: the functions' endpoint, and the host of the presigned
@@ -217,9 +226,19 @@ impl Stack {
             }));
         }
 
-        let (api_url, server) =
-            crate::http::serve(&template, &functions, api_port, shutdown_rx.clone()).await?;
-        let mut tasks = vec![server];
+        let mut tasks = Vec::new();
+        let api_url = if options.serve_api {
+            let (url, server) =
+                crate::http::serve(&template, &functions, api_port, shutdown_rx.clone()).await?;
+            tasks.push(server);
+            url
+        } else {
+            local_api_url
+        };
+        let invoker = match &options.lambda_endpoint {
+            None => crate::pollers::Invoker::InProcess,
+            Some(endpoint) => crate::pollers::Invoker::lambda(endpoint)?,
+        };
         if options.pollers {
             let polled: Vec<Arc<Function>> = functions
                 .iter()
@@ -229,6 +248,7 @@ impl Stack {
             tasks.extend(
                 crate::pollers::start(
                     &polled,
+                    &invoker,
                     &sdk,
                     &resolver,
                     options.retry_delay,
@@ -239,6 +259,7 @@ impl Stack {
             );
         }
         Ok(Self {
+            repo_root: options.repo_root,
             api_url,
             moto_url: options.moto_url,
             aws_url: gate.url.clone(),

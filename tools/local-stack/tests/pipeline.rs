@@ -11,7 +11,6 @@ mod common;
 use common::{PASSWORD, spawn, spawn_app, spawn_app_with, upload};
 use local_stack::client::UploadTicket;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -478,7 +477,8 @@ async fn job_lists_are_newest_first_and_paginate() {
 /// resources, with the state the event refers to set up first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_event_drives_its_handler() {
-    use video2mp3_domain::{Job, JobStatus, JobStore, User, UserStore, hash_password};
+    use local_stack::samples;
+    use video2mp3_domain::{JobStatus, JobStore};
     // No pollers: this test is the only one to hand messages to the queue handlers.
     let app = spawn(&[], false).await;
     let table = video2mp3_aws::DynamoTable::new(
@@ -493,94 +493,26 @@ async fn every_sample_event_drives_its_handler() {
             .unwrap()
             .clone()
     };
-    let token_for = |user: &video2mp3_domain::UserId| {
-        let local_stack::functions::Handler::Login(deps) = &function("login").handler else {
-            unreachable!()
-        };
-        deps.keys
-            .issue(user, time::OffsetDateTime::now_utc())
-            .unwrap()
-            .0
-    };
     let http_event = |text: &str, token: Option<&str>| {
-        let mut event: Value = serde_json::from_str(text).unwrap();
-        if let Some(token) = token {
-            event["headers"]["authorization"] = json!(format!("Bearer {token}"));
-        }
+        let event = samples::with_token(text, token).unwrap();
         lambda_http::request::from_str(&event.to_string()).unwrap()
     };
 
-    // The ids the sample events name.
-    let user_id: video2mp3_domain::UserId = "01JDQ7Z5YB6M3T4V8W9X0A1B2C".parse().unwrap();
-    let job_id: video2mp3_domain::JobId = "01JDQ80F3H5K7M9P1R3T5V7X9Z".parse().unwrap();
-    table
-        .create_user(
-            &User {
-                user_id: user_id.clone(),
-                email: "ann@example.com".into(),
-            },
-            &hash_password(PASSWORD).unwrap(),
-        )
-        .await
-        .unwrap();
-    let source_key = format!("uploads/{user_id}/{job_id}/my holiday clip café.mp4");
-    let sample = app.fixture("sample.mp4");
-    let now = time::OffsetDateTime::now_utc();
-    table
-        .create_job(&Job {
-            job_id,
-            user_id: user_id.clone(),
-            filename: "my holiday clip café.mp4".into(),
-            content_type: "video/mp4".into(),
-            declared_size: sample.len() as u64,
-            settings: Default::default(),
-            status: JobStatus::AwaitingUpload,
-            error: None,
-            source_key: source_key.clone(),
-            output_key: None,
-            stats: None,
-            created_at: now,
-            updated_at: now,
-            notified: false,
-            lease: None,
-            emailed: false,
-            progress: None,
-        })
-        .await
-        .unwrap();
-    let bucket = app
-        .stack
-        .resolver
-        .string(&json!({"Ref": "UploadsBucket"}))
-        .unwrap();
-    video2mp3_aws::s3_client(&app.stack.sdk)
-        .put_object()
-        .bucket(&bucket)
-        .key(&source_key)
-        .body(sample.into())
-        .send()
-        .await
-        .unwrap();
+    // The user, job and upload the sample events name.
+    let token = samples::seed(&app.stack).await.unwrap();
+    let user_id: video2mp3_domain::UserId = samples::USER_ID.parse().unwrap();
+    let job_id: video2mp3_domain::JobId = samples::JOB_ID.parse().unwrap();
 
-    let mut files: Vec<PathBuf> = std::fs::read_dir(app.root.join("events"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = samples::event_files(&app.root).unwrap();
     assert!(
         files.len() >= 6,
         "one event per function at least: {files:?}"
     );
-    let token = token_for(&user_id);
     let mut driven = Vec::new();
-    for path in &files {
+    for (path, binary) in &files {
+        let binary = *binary;
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).unwrap();
-        let binary = ["upload-url", "login", "jobs", "convert", "notify", "web"]
-            .into_iter()
-            .find(|b| name.starts_with(b))
-            .unwrap_or_else(|| panic!("{name}: no function is named by this event file"));
         let handler = &function(binary).handler;
         use local_stack::functions::Handler as H;
         match handler {

@@ -1,0 +1,126 @@
+//! The state the sample events in `events/` refer to: user ann@example.com with the ids they
+//! name, her job awaiting conversion, and its upload in the bucket, so each file drives its
+//! function for real (`make sam-invoke`, `make test-sam` and the in-process test of the events).
+
+use crate::functions::Handler;
+use crate::stack::Stack;
+use anyhow::{Context, Result, anyhow};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use video2mp3_aws::DynamoTable;
+use video2mp3_domain::{Job, JobId, JobStatus, JobStore, User, UserId, UserStore, hash_password};
+
+/// The user the sample events name.
+pub const USER_ID: &str = "01JDQ7Z5YB6M3T4V8W9X0A1B2C";
+/// The job the sample events name.
+pub const JOB_ID: &str = "01JDQ80F3H5K7M9P1R3T5V7X9Z";
+pub const EMAIL: &str = "ann@example.com";
+/// events/login.json's password.
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const FILENAME: &str = "my holiday clip café.mp4";
+
+/// The sample events, sorted, each with the binary of the function it is for (its file name
+/// starts with the binary's name).
+pub fn event_files(repo_root: &Path) -> Result<Vec<(PathBuf, &'static str)>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo_root.join("events"))
+        .context("reading events/")?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let binary = ["upload-url", "login", "jobs", "convert", "notify", "web"]
+                .into_iter()
+                .find(|b| name.starts_with(b))
+                .ok_or_else(|| anyhow!("events/{name}: no function is named by this file"))?;
+            Ok((path, binary))
+        })
+        .collect()
+}
+
+/// Creates the user, her job and its upload (the committed sample video), and returns a token
+/// for her, issued with the login function's key.
+pub async fn seed(stack: &Stack) -> Result<String> {
+    let table = DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&stack.sdk),
+        stack.table_name()?,
+    );
+    let user_id: UserId = USER_ID.parse().map_err(|_| anyhow!("bad sample user id"))?;
+    let job_id: JobId = JOB_ID.parse().map_err(|_| anyhow!("bad sample job id"))?;
+    table
+        .create_user(
+            &User {
+                user_id: user_id.clone(),
+                email: EMAIL.into(),
+            },
+            &hash_password(PASSWORD)?,
+        )
+        .await
+        .context("creating the sample user")?;
+    let source_key = format!("uploads/{user_id}/{job_id}/{FILENAME}");
+    let sample = std::fs::read(stack.repo_root.join("fixtures/sample.mp4"))
+        .context("reading fixtures/sample.mp4")?;
+    let now = time::OffsetDateTime::now_utc();
+    table
+        .create_job(&Job {
+            job_id,
+            user_id: user_id.clone(),
+            filename: FILENAME.into(),
+            content_type: "video/mp4".into(),
+            declared_size: sample.len() as u64,
+            settings: Default::default(),
+            status: JobStatus::AwaitingUpload,
+            error: None,
+            source_key: source_key.clone(),
+            output_key: None,
+            stats: None,
+            created_at: now,
+            updated_at: now,
+            notified: false,
+            lease: None,
+            emailed: false,
+            progress: None,
+        })
+        .await
+        .context("creating the sample job")?;
+    let bucket = stack.resolver.string(&json!({"Ref": "UploadsBucket"}))?;
+    video2mp3_aws::s3_client(&stack.sdk)
+        .put_object()
+        .bucket(&bucket)
+        .key(&source_key)
+        .body(sample.into())
+        .send()
+        .await
+        .context("uploading the sample video")?;
+    token_for(stack, &user_id)
+}
+
+/// A token for `user`, as POST /login would issue it.
+pub fn token_for(stack: &Stack, user: &UserId) -> Result<String> {
+    let login = stack
+        .functions
+        .iter()
+        .find(|f| f.binary == "login")
+        .ok_or_else(|| anyhow!("the template has no login function"))?;
+    let Handler::Login(deps) = &login.handler else {
+        return Err(anyhow!("the login function has no login handler"));
+    };
+    Ok(deps.keys.issue(user, time::OffsetDateTime::now_utc())?.0)
+}
+
+/// An HTTP sample event with `token` in place of its placeholder (or left as it is).
+pub fn with_token(event: &str, token: Option<&str>) -> Result<Value> {
+    let mut event: Value = serde_json::from_str(event).context("the event is not JSON")?;
+    if let Some(token) = token
+        && event["headers"]["authorization"].is_string()
+    {
+        event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+    }
+    Ok(event)
+}
