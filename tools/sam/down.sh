@@ -17,7 +17,9 @@ if [ -f "$STATE/local.pid" ]; then
   if kill -0 "$pid" 2>/dev/null; then
     echo "sam-down: stopping the local stack (pid $pid)"
     kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    # It stops sam local's servers, which remove their warm containers through dockerd: let
+    # them finish before dockerd goes.
+    for _ in $(seq 1 240); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   fi
   rm -f "$STATE/local.pid"
 fi

@@ -237,7 +237,9 @@ async fn main() -> Result<()> {
                     let token = samples::seed(&stack).await?;
                     let event = samples::with_token(&event, Some(&token))?;
                     let prepared = sam.prepare(&stack).await?;
-                    sam.invoke(&prepared, &function, &event).await
+                    let invocation = sam.invoke(&prepared, &function, &event).await;
+                    prepared.remove();
+                    invocation
                 }
                 .await;
                 stack.stop().await;

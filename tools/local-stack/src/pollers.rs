@@ -58,9 +58,20 @@ impl Invoker {
         event: &Value,
     ) -> Answer {
         let url = format!("{endpoint}/2015-03-31/functions/{function}/invocations");
-        let response = match client.post(&url).json(event).send().await {
-            Ok(r) => r,
-            Err(err) => return Answer::Failed(format!("the Invoke API did not answer: {err}")),
+        // The Invoke API may still be starting (the pollers start first): a refused connection
+        // is tried again for a while, as Lambda's pollers wait for the function's capacity.
+        let mut refused = 0;
+        let response = loop {
+            match client.post(&url).json(event).send().await {
+                Ok(r) => break r,
+                Err(err) if err.is_connect() && refused < 60 => {
+                    refused += 1;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(err) => {
+                    return Answer::Failed(format!("the Invoke API did not answer: {err}"));
+                }
+            }
         };
         let status = response.status();
         let function_error = response

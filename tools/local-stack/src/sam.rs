@@ -42,6 +42,14 @@ pub struct Prepared {
     moto_url: String,
 }
 
+impl Prepared {
+    /// Removes the files (the stack they describe is gone).
+    pub fn remove(&self) {
+        let _ = std::fs::remove_file(&self.template);
+        let _ = std::fs::remove_file(&self.env_vars);
+    }
+}
+
 /// One `sam local invoke`.
 #[derive(Debug)]
 pub struct Invocation {
@@ -76,28 +84,25 @@ impl Sam {
         if !built.is_file() {
             bail!("{} is missing: {SETUP_HINT}", built.display());
         }
-        let gateway = Command::new("docker")
+        let bridge = Command::new("docker")
             .args([
                 "network",
                 "inspect",
                 "bridge",
                 "--format",
-                "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+                "{{range .IPAM.Config}}{{.Gateway}} {{.Subnet}}{{end}}",
             ])
             .env("DOCKER_HOST", &docker_host)
             .output()
             .await
             .with_context(|| format!("running docker (the client): {SETUP_HINT}"))?;
-        if !gateway.status.success() {
+        if !bridge.status.success() {
             bail!(
                 "no Docker engine answers at {docker_host} ({}): {SETUP_HINT}",
-                String::from_utf8_lossy(&gateway.stderr).trim()
+                String::from_utf8_lossy(&bridge.stderr).trim()
             );
         }
-        let host_address = String::from_utf8_lossy(&gateway.stdout)
-            .trim()
-            .parse()
-            .context("the Docker bridge has no gateway address")?;
+        let host_address = bridge_gateway(&String::from_utf8_lossy(&bridge.stdout))?;
         Ok(Self {
             root: root.to_owned(),
             state,
@@ -241,7 +246,10 @@ impl Sam {
             0 => crate::moto::free_port()?,
             port => port,
         };
-        let log = self.state.join(format!("{what}-{port}.log"));
+        // Kept after the server stops, for a failure's post-mortem (`make clean` removes them).
+        let logs = self.state.join("logs");
+        std::fs::create_dir_all(&logs)?;
+        let log = logs.join(format!("{what}-{port}.log"));
         let out = std::fs::File::create(&log)?;
         let port_arg = port.to_string();
         let child = self
@@ -295,6 +303,23 @@ impl Sam {
     }
 }
 
+/// The bridge's gateway from `"{Gateway} {Subnet}"`: the one Docker names, else the subnet's
+/// first address, which Docker gives the bridge when none is set.
+fn bridge_gateway(inspected: &str) -> Result<IpAddr> {
+    let mut words = inspected.split_whitespace();
+    let (first, second) = (words.next(), words.next());
+    let subnet = match (first, second) {
+        (Some(gateway), Some(_)) => return Ok(gateway.parse()?),
+        (Some(subnet), None) => subnet,
+        _ => bail!("the Docker bridge network has no subnet"),
+    };
+    let (network, _) = subnet
+        .split_once('/')
+        .ok_or_else(|| anyhow!("the bridge's subnet {subnet:?} is not CIDR"))?;
+    let network: std::net::Ipv4Addr = network.parse()?;
+    Ok(std::net::Ipv4Addr::from(u32::from(network) + 1).into())
+}
+
 impl Server {
     /// Stops SAM as Ctrl-C would, so it removes its warm containers.
     pub async fn stop(mut self) {
@@ -304,7 +329,7 @@ impl Server {
                 .status()
                 .await;
         }
-        if tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+        if tokio::time::timeout(Duration::from_secs(20), self.child.wait())
             .await
             .is_err()
         {
@@ -319,6 +344,7 @@ pub struct SamStack {
     pub stack: Stack,
     pub api: Server,
     pub lambda: Server,
+    prepared: Prepared,
 }
 
 impl SamStack {
@@ -337,6 +363,7 @@ impl SamStack {
             Ok(l) => l,
             Err(err) => {
                 stack.stop().await;
+                prepared.remove();
                 return Err(err);
             }
         };
@@ -345,10 +372,16 @@ impl SamStack {
             Err(err) => {
                 lambda.stop().await;
                 stack.stop().await;
+                prepared.remove();
                 return Err(err);
             }
         };
-        Ok(Self { stack, api, lambda })
+        Ok(Self {
+            stack,
+            api,
+            lambda,
+            prepared,
+        })
     }
 
     /// Stops SAM's servers (and their containers), then the stack.
@@ -356,5 +389,26 @@ impl SamStack {
         self.api.stop().await;
         self.lambda.stop().await;
         self.stack.stop().await;
+        self.prepared.remove();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bridge_gateway;
+
+    #[test]
+    fn the_bridge_gateway_is_the_named_one_or_the_subnets_first_address() {
+        assert_eq!(
+            bridge_gateway("172.18.0.9 172.18.0.0/16\n")
+                .unwrap()
+                .to_string(),
+            "172.18.0.9"
+        );
+        assert_eq!(
+            bridge_gateway("172.17.0.0/16\n").unwrap().to_string(),
+            "172.17.0.1"
+        );
+        assert!(bridge_gateway("\n").is_err());
     }
 }

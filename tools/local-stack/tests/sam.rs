@@ -188,6 +188,7 @@ mod sam {
             app.stack.gate.calls()
         );
         assert_eq!(app.stack.gate.denials(), vec![]);
+        prepared.remove();
         for (name, elapsed) in timings {
             eprintln!("sam local invoke {name}: {:.1} s", elapsed.as_secs_f64());
         }
