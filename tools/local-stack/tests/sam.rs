@@ -48,6 +48,54 @@ mod sam {
         assert_eq!(frames, 264_600, "the source's 6.000 s at 44.1 kHz");
     }
 
+    /// The stand-in base image carries Debian's glibc (2.36), newer than Amazon Linux 2023's
+    /// (2.34), so it would run a bootstrap that Lambda cannot load: the versions each bootstrap
+    /// asks for are read from its bytes instead. Each is an arm64 ELF executable, as the
+    /// template's `Architectures` says.
+    #[test]
+    fn the_bootstraps_are_arm64_and_need_no_newer_glibc_than_amazon_linux_2023() {
+        const AL2023_GLIBC: (u32, u32) = (2, 34);
+        let build = common::repo_root().join(".aws-sam/build");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&build)
+            .unwrap_or_else(|e| panic!("{}: {e}; run `make sam-setup`", build.display()))
+        {
+            let bootstrap = entry.unwrap().path().join("bootstrap");
+            if !bootstrap.is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(&bootstrap).unwrap();
+            assert_eq!(&bytes[..4], b"\x7fELF", "{}", bootstrap.display());
+            let machine = u16::from_le_bytes([bytes[18], bytes[19]]);
+            assert_eq!(machine, 183, "{} is not aarch64", bootstrap.display());
+            let mut newest = (0, 0);
+            let needle = b"GLIBC_2.";
+            for at in 0..bytes.len().saturating_sub(needle.len()) {
+                if &bytes[at..at + needle.len()] != needle {
+                    continue;
+                }
+                let digits: String = bytes[at + needle.len()..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .map(|&b| b as char)
+                    .collect();
+                if let Ok(minor) = digits.parse::<u32>() {
+                    newest = newest.max((2, minor));
+                }
+            }
+            assert!(newest > (2, 0), "{}: no glibc version found", bootstrap.display());
+            assert!(
+                newest <= AL2023_GLIBC,
+                "{} needs glibc {}.{}; Amazon Linux 2023 has 2.34",
+                bootstrap.display(),
+                newest.0,
+                newest.1
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 6, "one bootstrap per function in {}", build.display());
+    }
+
     /// Every file in events/ through `sam local invoke` of its function's bootstrap, each answer
     /// and what it left checked.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
