@@ -139,10 +139,7 @@ async fn main() -> Result<()> {
                 stack.api.log.display(),
                 stack.lambda.log.display()
             );
-            println!(
-                "moto: {}  (add a user: make user EMAIL=you@example.com PASSWORD=...)",
-                moto.url
-            );
+            announce_moto(&moto);
             wait_for_stop().await?;
             stack.stop().await;
             moto.stop().await;
@@ -180,10 +177,7 @@ async fn main() -> Result<()> {
                  function's role in template.yaml)",
                 stack.aws_url
             );
-            println!(
-                "moto: {}  (add a user: make user EMAIL=you@example.com PASSWORD=...)",
-                moto.url
-            );
+            announce_moto(&moto);
             wait_for_stop().await?;
             stack.stop().await;
             moto.stop().await;
@@ -318,6 +312,13 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn announce_moto(moto: &Moto) {
+    println!(
+        "moto: {}  (add a user: make user EMAIL=you@example.com PASSWORD=...)",
+        moto.url
+    );
 }
 
 /// Ctrl-C, or the TERM that `make sam-down` and process managers send.

@@ -83,7 +83,11 @@ mod sam {
                     newest = newest.max((2, minor));
                 }
             }
-            assert!(newest > (2, 0), "{}: no glibc version found", bootstrap.display());
+            assert!(
+                newest > (2, 0),
+                "{}: no glibc version found",
+                bootstrap.display()
+            );
             assert!(
                 newest <= AL2023_GLIBC,
                 "{} needs glibc {}.{}; Amazon Linux 2023 has 2.34",
@@ -93,7 +97,12 @@ mod sam {
             );
             checked += 1;
         }
-        assert_eq!(checked, 6, "one bootstrap per function in {}", build.display());
+        assert_eq!(
+            checked,
+            6,
+            "one bootstrap per function in {}",
+            build.display()
+        );
     }
 
     /// Every file in events/ through `sam local invoke` of its function's bootstrap, each answer
