@@ -53,8 +53,11 @@ if docker info >/dev/null 2>&1; then
 else
   step "starting dockerd (log: $STATE/dockerd.log)"
   rm -f "$SOCK"
+  # The socket belongs to the caller's group (the one who ran sudo), so the other sam targets
+  # need no root.
+  GROUP="${SUDO_GID:-$(id -g)}"
   $SUDO sh -c "nohup dockerd --pidfile '$STATE/docker.pid' --data-root '$STATE/docker-data' \
-    --exec-root '$STATE/docker-exec' -H 'unix://$SOCK' --iptables=false \
+    --exec-root '$STATE/docker-exec' -H 'unix://$SOCK' --group '$GROUP' --iptables=false \
     --ip6tables=false --ip-forward=false --ip-masq=false > '$STATE/dockerd.log' 2>&1 &"
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
@@ -99,4 +102,6 @@ DOCKERFILE
   docker run --rm --platform linux/arm64 --network none "$IMAGE" /bin/sh -c 'echo arm64 base image runs' \
     || { echo "error: the arm64 base image does not run (is qemu-aarch64 registered with binfmt_misc?)" >&2; exit 1; }
 fi
+# Under sudo, the caller's own runs write their files here too.
+[ -n "${SUDO_UID:-}" ] && chown "$SUDO_UID:$SUDO_GID" "$STATE"
 step "ready (DOCKER_HOST=$DOCKER_HOST)"
