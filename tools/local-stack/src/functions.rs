@@ -13,7 +13,7 @@ pub enum Handler {
     Jobs(jobs::Deps),
     Convert(convert::Deps),
     Notify(notify::Deps),
-    Web,
+    Web(web::Page),
 }
 
 impl Handler {
@@ -25,7 +25,9 @@ impl Handler {
             "jobs" => Self::Jobs(jobs::Deps::from_env(sdk, env).await?),
             "convert" => Self::Convert(convert::Deps::from_env(sdk, env)?),
             "notify" => Self::Notify(notify::Deps::from_env(sdk, env)?),
-            "web" => Self::Web,
+            // In-process, the page's uploads go to the local gate on 127.0.0.1, which its
+            // policy allows already.
+            "web" => Self::Web(web::Page::new(None)?),
             other => bail!(
                 "the template names a function binary {other:?} that the local stack does not know"
             ),
@@ -41,7 +43,7 @@ impl Handler {
             Self::Login(d) => login::handle(req, d).await,
             Self::UploadUrl(d) => upload_url::handle(req, d).await,
             Self::Jobs(d) => jobs::handle(req, d).await,
-            Self::Web => web::handle(req).await,
+            Self::Web(page) => web::handle(req, page).await,
             Self::Convert(_) | Self::Notify(_) => return None,
         })
     }

@@ -547,7 +547,7 @@ async fn every_sample_event_drives_its_handler() {
                 let event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
                 notify::handle(event, deps).await.unwrap();
             }
-            H::Web => {
+            H::Web(_) => {
                 let response = handler.http(http_event(&text, None)).await.unwrap();
                 assert_eq!(response.status(), 200, "{name}");
             }

@@ -251,6 +251,41 @@ mod sam {
         }
     }
 
+    /// The page (served by the web bootstrap through start-api) in Chromium: log in, upload to
+    /// the presigned URL, the conversion on start-lambda, download, and its error messages.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_page_works_on_the_built_bootstraps() {
+        const LIMIT: &str = "100000";
+        let sam = sam().await;
+        let root = common::repo_root();
+        let moto = Moto::start(&root, None).await.unwrap();
+        let mut options = StackOptions::new(&root, &moto.url);
+        options.retry_delay = Duration::from_secs(1);
+        options
+            .parameters
+            .insert("MaxUploadBytes".into(), LIMIT.into());
+        let stack = SamStack::start(&sam, options)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let result = async {
+            stack
+                .stack
+                .add_user("page@example.com", PASSWORD)
+                .await
+                .unwrap();
+            let mp3 =
+                common::drive_page(&root, &stack.stack.api_url, "page@example.com", LIMIT).await;
+            let (rate, channels, frames) = mp3check::decode(mp3);
+            assert_eq!((rate, channels, frames), (44100, 2, 6 * 44100));
+        };
+        let outcome = std::panic::AssertUnwindSafe(result).catch_unwind().await;
+        stack.stop().await;
+        moto.stop().await;
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
     /// The demo path on the bootstraps: log in through start-api, upload with the presigned URL,
     /// S3 event -> SQS -> convert (start-lambda) -> SNS -> notify (start-lambda) -> e-mail.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -179,3 +179,55 @@ pub fn stack_convert(app: &App) -> convert::Deps {
         })
         .unwrap()
 }
+
+/// Drives the page at `api_url` in Debian's Chromium with playwright-core
+/// (tools/web-test/page.test.mjs) as `email` (whose password is [`PASSWORD`]) on a stack whose
+/// `MaxUploadBytes` is `limit`; returns the MP3 the page downloaded. Set
+/// VIDEO2MP3_SCREENSHOTS=dir to keep screenshots of each state.
+pub async fn drive_page(
+    root: &std::path::Path,
+    api_url: &str,
+    email: &str,
+    limit: &str,
+) -> Vec<u8> {
+    let script = root.join("tools/web-test/page.test.mjs");
+    let modules = root.join("tools/web-test/node_modules/playwright-core");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        modules.exists() && std::path::Path::new(&chromium).exists(),
+        "the browser test needs playwright-core and Chromium: run `make web-deps` \
+         (npm ci in tools/web-test; apt-get install chromium)"
+    );
+    let downloads = std::env::temp_dir().join(format!(
+        "video2mp3-web-{}-{}",
+        std::process::id(),
+        ulid::Ulid::new()
+    ));
+    std::fs::create_dir_all(&downloads).unwrap();
+    let shots = std::env::var("VIDEO2MP3_SCREENSHOTS").unwrap_or_default();
+    let output = tokio::process::Command::new("node")
+        .arg(&script)
+        .env("APP_URL", api_url)
+        .env("EMAIL", email)
+        .env("PASSWORD", PASSWORD)
+        .env("VIDEO", root.join("fixtures/sample.mp4"))
+        .env("NOT_VIDEO", root.join("fixtures/not-a-video.mp4"))
+        .env("DOWNLOADS", &downloads)
+        .env("SHOTS", &shots)
+        .env("MAX_UPLOAD_BYTES", limit)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("running node (install Node.js 20 or later)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    eprintln!("browser checks passed: {}", result["checks"]);
+    let mp3 = std::fs::read(result["downloaded"].as_str().unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&downloads);
+    mp3
+}
