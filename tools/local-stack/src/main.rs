@@ -115,9 +115,14 @@ async fn main() -> Result<()> {
         Command::Serve {
             api_port,
             moto_port,
-            external: _,
+            external,
             sam: true,
         } => {
+            if !external.is_empty() {
+                bail!(
+                    "--external and --sam do not go together: under --sam every function runs outside"
+                );
+            }
             init_logs();
             let sam = Sam::locate(&root).await?;
             let moto = Moto::start(&root, Some(moto_port)).await?;
