@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher};
 use video2mp3_domain::{
-    EncodeSettings, EventPublisher, Job, JobEvent, JobStats, JobStatus, JobStore, Lease,
-    ObjectReader, ObjectStore, ObjectWriter, PortError, SourceKey, Transition, mp3_key,
+    EncodeSettings, EventPublisher, FailureReason, Job, JobEvent, JobStats, JobStatus, JobStore,
+    Lease, ObjectReader, ObjectStore, ObjectWriter, PortError, SourceKey, Transition, mp3_key,
 };
 use video2mp3_transcode::{
     Options, ProgressSink, Quality, SeekableSource, Summary, TranscodeError,
@@ -267,7 +267,7 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
             tracing::error!(error = ?err, "permanent failure");
             fail(
                 &job,
-                "internal",
+                FailureReason::Internal,
                 INTERNAL_FAILURE.into(),
                 Some(&lease),
                 deps,
@@ -336,7 +336,7 @@ async fn convert_claimed(
     let Some(object) = deps.objects.head(&deps.config.uploads_bucket, key).await? else {
         return fail(
             &job,
-            "upload_missing",
+            FailureReason::UploadMissing,
             "the uploaded file is no longer there; please upload it again".into(),
             Some(lease),
             deps,
@@ -348,14 +348,14 @@ async fn convert_claimed(
             "the uploaded file is {} bytes but {} bytes were announced; please upload it again",
             object.size, job.declared_size
         );
-        return fail(&job, "size_mismatch", reason, Some(lease), deps).await;
+        return fail(&job, FailureReason::SizeMismatch, reason, Some(lease), deps).await;
     }
     if object.size > deps.config.max_source_bytes {
         let reason = format!(
             "the uploaded file is {} bytes; the largest accepted is {} bytes",
             object.size, deps.config.max_source_bytes
         );
-        return fail(&job, "too_large", reason, Some(lease), deps).await;
+        return fail(&job, FailureReason::TooLarge, reason, Some(lease), deps).await;
     }
     tracing::info!(bytes = object.size, "converting");
 
@@ -395,12 +395,19 @@ async fn convert_claimed(
         Outcome::BadInput(err) => {
             // The Debug form keeps details meant for us (a parser's panic text).
             tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");
-            return fail(&job, err.code(), err.to_string(), Some(lease), deps).await;
+            return fail(
+                &job,
+                failure_reason(&err),
+                err.to_string(),
+                Some(lease),
+                deps,
+            )
+            .await;
         }
         Outcome::Store(err) => match store_failure_reason(&err) {
             Some(reason) => {
                 tracing::warn!(error = ?err, "storage failed for good");
-                return fail(&job, "store", reason, Some(lease), deps).await;
+                return fail(&job, FailureReason::Store, reason, Some(lease), deps).await;
             }
             None => return Err(err.into()),
         },
@@ -634,17 +641,35 @@ pub fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// The failure an input error stands for.
+fn failure_reason(err: &TranscodeError) -> FailureReason {
+    match err {
+        TranscodeError::UnrecognisedFormat => FailureReason::UnrecognisedFormat,
+        TranscodeError::UnsupportedFormat(_) => FailureReason::UnsupportedFormat,
+        TranscodeError::NoAudioTrack => FailureReason::NoAudioTrack,
+        TranscodeError::UnsupportedCodec(_) => FailureReason::UnsupportedCodec,
+        TranscodeError::EmptyAudio => FailureReason::EmptyAudio,
+        TranscodeError::Truncated { .. } => FailureReason::Truncated,
+        TranscodeError::Corrupt { .. } => FailureReason::Corrupt,
+        TranscodeError::TooLong { .. } => FailureReason::TooLong,
+        TranscodeError::TooManyChannels { .. } => FailureReason::TooManyChannels,
+        TranscodeError::DecoderCrashed(_) => FailureReason::DecoderCrashed,
+        TranscodeError::Encoder(_) => FailureReason::Encoder,
+        TranscodeError::Io(_) => FailureReason::Io,
+    }
+}
+
 /// Marks the job failed with `reason` and tells the user. A job that already ended, or that
 /// another attempt took over, is left as is.
 async fn fail(
     job: &Job,
-    code: &'static str,
+    failure: FailureReason,
     reason: String,
     lease: Option<&Lease>,
     deps: &Deps,
 ) -> Result<(), ConvertError> {
-    tracing::info!(%reason, code, "job failed");
-    metrics::emit(&metrics::failure(code, metrics::now_ms()));
+    tracing::info!(%reason, code = failure.code(), "job failed");
+    metrics::emit(&metrics::failure(failure, metrics::now_ms()));
     let mut failed = Transition::failed(reason);
     if let Some(lease) = lease {
         failed = failed.held(lease);
@@ -673,6 +698,66 @@ async fn publish_once(job: &Job, deps: &Deps) -> Result<(), ConvertError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_input_error_keeps_the_metric_name_it_had() {
+        // The names are the `Reason` dimension of the Failures metric: dashboards use them.
+        let cases = [
+            (TranscodeError::UnrecognisedFormat, "unrecognised_format"),
+            (
+                TranscodeError::UnsupportedFormat("AVI"),
+                "unsupported_format",
+            ),
+            (TranscodeError::NoAudioTrack, "no_audio_track"),
+            (
+                TranscodeError::UnsupportedCodec("AC-4".into()),
+                "unsupported_codec",
+            ),
+            (TranscodeError::EmptyAudio, "empty_audio"),
+            (
+                TranscodeError::Truncated {
+                    size: 1,
+                    expected: 2,
+                },
+                "truncated",
+            ),
+            (
+                TranscodeError::Corrupt {
+                    at: 1.0,
+                    detail: "x".into(),
+                },
+                "corrupt",
+            ),
+            (
+                TranscodeError::TooLong {
+                    limit: Duration::from_secs(60),
+                },
+                "too_long",
+            ),
+            (
+                TranscodeError::TooManyChannels { found: 9, limit: 8 },
+                "too_many_channels",
+            ),
+            (
+                TranscodeError::DecoderCrashed("x".into()),
+                "decoder_crashed",
+            ),
+            (TranscodeError::Encoder("x".into()), "encoder"),
+            (TranscodeError::Io(std::io::Error::other("x")), "io"),
+        ];
+        for (err, code) in cases {
+            assert_eq!(failure_reason(&err).code(), code, "{err:?}");
+        }
+        for (reason, code) in [
+            (FailureReason::UploadMissing, "upload_missing"),
+            (FailureReason::SizeMismatch, "size_mismatch"),
+            (FailureReason::TooLarge, "too_large"),
+            (FailureReason::Store, "store"),
+            (FailureReason::Internal, "internal"),
+        ] {
+            assert_eq!(reason.code(), code);
+        }
+    }
 
     #[test]
     fn encoder_threads_follow_the_cpu_share_lambda_gives() {

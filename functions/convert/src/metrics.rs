@@ -2,7 +2,7 @@
 //! CloudWatch Logs turns into metrics without an API call. Namespace `video2mp3`.
 
 use serde_json::{Value, json};
-use video2mp3_domain::JobStats;
+use video2mp3_domain::{FailureReason, JobStats};
 
 /// The namespace of every metric here.
 pub const NAMESPACE: &str = "video2mp3";
@@ -48,14 +48,14 @@ pub fn conversion(c: &JobStats, timestamp_ms: i64) -> Value {
     )
 }
 
-/// The EMF document for a job that failed, by reason (a short code such as `unsupported_codec`).
-pub fn failure(reason: &str, timestamp_ms: i64) -> Value {
+/// The EMF document for a job that failed, by reason (its code, such as `unsupported_codec`).
+pub fn failure(reason: FailureReason, timestamp_ms: i64) -> Value {
     let mut doc = document(
         timestamp_ms,
         &["Reason"],
         &[("Failures", "Count", json!(1))],
     );
-    doc["Reason"] = json!(reason);
+    doc["Reason"] = json!(reason.code());
     doc
 }
 
@@ -116,7 +116,7 @@ mod tests {
         );
         check(&doc);
         assert_eq!(doc["RealtimeFactor"], 300.0);
-        let doc = failure("unsupported_codec", 1_700_000_000_000);
+        let doc = failure(FailureReason::UnsupportedCodec, 1_700_000_000_000);
         check(&doc);
         assert_eq!(doc["Reason"], "unsupported_codec");
         assert_eq!(doc["Failures"], 1);

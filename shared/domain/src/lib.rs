@@ -2,6 +2,7 @@
 //! passwords, tokens, upload validation and object keys, and the ports the adapters implement.
 
 pub mod auth;
+pub mod failure;
 pub mod job;
 pub mod keys;
 pub mod ports;
@@ -10,6 +11,7 @@ pub mod upload;
 pub use auth::{
     AuthError, Claims, JwtKeys, LOCKOUT, MAX_FAILED_LOGINS, hash_password, verify_password,
 };
+pub use failure::FailureReason;
 pub use job::{
     EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId, active_jobs,
 };

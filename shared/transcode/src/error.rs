@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 /// Every way a conversion can fail. All but [`TranscodeError::Io`] are about the input itself,
-/// so trying again will not help.
+/// so trying again will not help. Exhaustive on purpose: the converter maps each variant to its
+/// `FailureReason`, and a new one must get its own.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum TranscodeError {
     #[error("the file is not an audio or video format we can read")]
     UnrecognisedFormat,
@@ -38,24 +38,6 @@ pub enum TranscodeError {
 }
 
 impl TranscodeError {
-    /// A short code for the kind of failure (for metrics and logs).
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::UnrecognisedFormat => "unrecognised_format",
-            Self::UnsupportedFormat(_) => "unsupported_format",
-            Self::NoAudioTrack => "no_audio_track",
-            Self::UnsupportedCodec(_) => "unsupported_codec",
-            Self::EmptyAudio => "empty_audio",
-            Self::Truncated { .. } => "truncated",
-            Self::Corrupt { .. } => "corrupt",
-            Self::TooLong { .. } => "too_long",
-            Self::TooManyChannels { .. } => "too_many_channels",
-            Self::DecoderCrashed(_) => "decoder_crashed",
-            Self::Encoder(_) => "encoder",
-            Self::Io(_) => "io",
-        }
-    }
-
     /// Whether the input is at fault (retrying cannot help), rather than the machinery.
     pub fn is_input_error(&self) -> bool {
         !matches!(self, Self::Io(_))

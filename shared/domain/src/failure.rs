@@ -1,0 +1,133 @@
+//! Why a job failed, as one closed set: each reason's code is the `Reason` dimension of the
+//! converter's `Failures` metric and the `code` of its "job failed" log line, so dashboards and
+//! alarms can rely on the names. What the user reads is a separate sentence, kept on the job.
+
+use std::fmt;
+
+/// Why a conversion ended in failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureReason {
+    // The upload itself.
+    /// The object was gone when the conversion started.
+    UploadMissing,
+    /// The object's size is not the one announced when the upload URL was issued.
+    SizeMismatch,
+    /// The object is larger than the converter accepts.
+    TooLarge,
+    // The input, as the engine found it.
+    UnrecognisedFormat,
+    UnsupportedFormat,
+    NoAudioTrack,
+    UnsupportedCodec,
+    EmptyAudio,
+    Truncated,
+    Corrupt,
+    TooLong,
+    TooManyChannels,
+    DecoderCrashed,
+    Encoder,
+    /// Reading the input failed inside the engine.
+    Io,
+    // The machinery.
+    /// The MP3 could not be stored, for good.
+    Store,
+    /// A service call failed for good (a refused permission, say).
+    Internal,
+}
+
+impl FailureReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [Self; 17] = [
+        Self::UploadMissing,
+        Self::SizeMismatch,
+        Self::TooLarge,
+        Self::UnrecognisedFormat,
+        Self::UnsupportedFormat,
+        Self::NoAudioTrack,
+        Self::UnsupportedCodec,
+        Self::EmptyAudio,
+        Self::Truncated,
+        Self::Corrupt,
+        Self::TooLong,
+        Self::TooManyChannels,
+        Self::DecoderCrashed,
+        Self::Encoder,
+        Self::Io,
+        Self::Store,
+        Self::Internal,
+    ];
+
+    /// The reason's code: snake_case, stable (a metric dimension).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UploadMissing => "upload_missing",
+            Self::SizeMismatch => "size_mismatch",
+            Self::TooLarge => "too_large",
+            Self::UnrecognisedFormat => "unrecognised_format",
+            Self::UnsupportedFormat => "unsupported_format",
+            Self::NoAudioTrack => "no_audio_track",
+            Self::UnsupportedCodec => "unsupported_codec",
+            Self::EmptyAudio => "empty_audio",
+            Self::Truncated => "truncated",
+            Self::Corrupt => "corrupt",
+            Self::TooLong => "too_long",
+            Self::TooManyChannels => "too_many_channels",
+            Self::DecoderCrashed => "decoder_crashed",
+            Self::Encoder => "encoder",
+            Self::Io => "io",
+            Self::Store => "store",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FailureReason;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_reason_has_its_own_snake_case_code() {
+        let codes: HashSet<&str> = FailureReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes.len(), FailureReason::ALL.len(), "{codes:?}");
+        for code in codes {
+            assert!(
+                !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn all_lists_every_reason() {
+        // A new variant must be added to this match, which names each one once, and to ALL.
+        let position = |r: FailureReason| match r {
+            FailureReason::UploadMissing => 0,
+            FailureReason::SizeMismatch => 1,
+            FailureReason::TooLarge => 2,
+            FailureReason::UnrecognisedFormat => 3,
+            FailureReason::UnsupportedFormat => 4,
+            FailureReason::NoAudioTrack => 5,
+            FailureReason::UnsupportedCodec => 6,
+            FailureReason::EmptyAudio => 7,
+            FailureReason::Truncated => 8,
+            FailureReason::Corrupt => 9,
+            FailureReason::TooLong => 10,
+            FailureReason::TooManyChannels => 11,
+            FailureReason::DecoderCrashed => 12,
+            FailureReason::Encoder => 13,
+            FailureReason::Io => 14,
+            FailureReason::Store => 15,
+            FailureReason::Internal => 16,
+        };
+        for (i, reason) in FailureReason::ALL.iter().enumerate() {
+            assert_eq!(position(*reason), i, "{reason:?}");
+        }
+    }
+}
