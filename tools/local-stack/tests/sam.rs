@@ -251,23 +251,38 @@ mod sam {
         }
     }
 
-    /// The page (served by the web bootstrap through start-api) in Chromium: log in, upload to
-    /// the presigned URL, the conversion on start-lambda, download, and its error messages.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_page_works_on_the_built_bootstraps() {
-        const LIMIT: &str = "100000";
+    /// Runs `body` on a stack whose functions all run under `sam local` (start-api,
+    /// start-lambda), with these parameters, then stops it and its containers whatever `body` did.
+    async fn on_sam_stack(parameters: &[(&str, &str)], body: impl AsyncFnOnce(&SamStack)) {
         let sam = sam().await;
         let root = common::repo_root();
         let moto = Moto::start(&root, None).await.unwrap();
         let mut options = StackOptions::new(&root, &moto.url);
         options.retry_delay = Duration::from_secs(1);
-        options
-            .parameters
-            .insert("MaxUploadBytes".into(), LIMIT.into());
+        options.parameters = parameters
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let stack = SamStack::start(&sam, options)
             .await
             .unwrap_or_else(|e| panic!("{e:#}"));
-        let result = async {
+        let outcome = std::panic::AssertUnwindSafe(body(&stack))
+            .catch_unwind()
+            .await;
+        stack.stop().await;
+        moto.stop().await;
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    /// The page (served by the web bootstrap through start-api) in Chromium: log in, upload to
+    /// the presigned URL, the conversion on start-lambda, download, and its error messages.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_page_works_on_the_built_bootstraps() {
+        const LIMIT: &str = "100000";
+        on_sam_stack(&[("MaxUploadBytes", LIMIT)], async |stack| {
+            let root = common::repo_root();
             stack
                 .stack
                 .add_user("page@example.com", PASSWORD)
@@ -277,29 +292,17 @@ mod sam {
                 common::drive_page(&root, &stack.stack.api_url, "page@example.com", LIMIT).await;
             let (rate, channels, frames) = mp3check::decode(mp3);
             assert_eq!((rate, channels, frames), (44100, 2, 6 * 44100));
-        };
-        let outcome = std::panic::AssertUnwindSafe(result).catch_unwind().await;
-        stack.stop().await;
-        moto.stop().await;
-        if let Err(panic) = outcome {
-            std::panic::resume_unwind(panic);
-        }
+        })
+        .await;
     }
 
     /// The demo path on the bootstraps: log in through start-api, upload with the presigned URL,
     /// S3 event -> SQS -> convert (start-lambda) -> SNS -> notify (start-lambda) -> e-mail.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_video_becomes_an_mp3_and_an_email_on_the_built_bootstraps() {
-        let sam = sam().await;
-        let root = common::repo_root();
-        let moto = Moto::start(&root, None).await.unwrap();
-        let mut options = StackOptions::new(&root, &moto.url);
-        options.retry_delay = Duration::from_secs(1);
-        let stack = SamStack::start(&sam, options)
-            .await
-            .unwrap_or_else(|e| panic!("{e:#}"));
-        let started = Instant::now();
-        let result = async {
+        on_sam_stack(&[], async |stack| {
+            let started = Instant::now();
+            let root = common::repo_root();
             stack
                 .stack
                 .add_user("sam@example.com", PASSWORD)
@@ -343,17 +346,11 @@ mod sam {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             assert_eq!(stack.stack.gate.denials(), vec![]);
-        };
-        // Stop the containers whatever happened.
-        let outcome = std::panic::AssertUnwindSafe(result).catch_unwind().await;
-        eprintln!(
-            "the demo path on the bootstraps: {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        stack.stop().await;
-        moto.stop().await;
-        if let Err(panic) = outcome {
-            std::panic::resume_unwind(panic);
-        }
+            eprintln!(
+                "the demo path on the bootstraps: {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        })
+        .await;
     }
 }
