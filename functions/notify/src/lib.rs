@@ -7,7 +7,8 @@ use aws_lambda_events::event::sns::SnsEvent;
 use std::{sync::Arc, time::Duration};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, SesMailer};
 use video2mp3_domain::{
-    EmailClaim, JobEvent, JobStatus, JobStore, Mailer, PortError, UserStore, mp3_file_name,
+    EmailError, Emailed, JobEvent, JobStatus, JobStore, Mailer, PortError, UserStore, email_once,
+    mp3_file_name,
 };
 
 /// Settings read at cold start.
@@ -51,8 +52,10 @@ impl Deps {
 /// Why an event could not be handled now; the invocation fails so it is delivered again.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
-    #[error("a store or mail call failed")]
+    #[error("a store call failed")]
     Port(#[from] PortError),
+    #[error(transparent)]
+    Email(#[from] EmailError),
     /// Another invocation is sending this job's email right now (a repeated event).
     #[error("another invocation is sending this email")]
     Busy,
@@ -62,6 +65,7 @@ impl From<NotifyError> for lambda_runtime::Diagnostic {
     fn from(err: NotifyError) -> Self {
         let retryable = match &err {
             NotifyError::Port(port) => port.is_transient(),
+            NotifyError::Email(err) => err.is_transient(),
             NotifyError::Busy => true,
         };
         Self {
@@ -151,40 +155,29 @@ async fn notify(job: &JobEvent, deps: &Deps) -> Result<(), NotifyError> {
     let email = compose(job, &deps.config.app_url);
     // One email per job however often the event arrives: claim the send, send, record it.
     let now = time::OffsetDateTime::now_utc();
-    match deps
-        .jobs
-        .claim_email(&job.user_id, &job.job_id, now, EMAIL_CLAIM)
-        .await?
+    let send = deps.mailer.send(&user.email, &email.subject, &email.body);
+    let emailed = email_once(
+        deps.jobs.as_ref(),
+        &job.user_id,
+        &job.job_id,
+        now,
+        EMAIL_CLAIM,
+        send,
+    )
+    .await;
+    if let Err(EmailError::Send {
+        released: Some(release),
+        ..
+    }) = &emailed
     {
-        EmailClaim::Claimed => {}
-        EmailClaim::AlreadySent => {
-            tracing::info!("the email for this job was sent already");
-            return Ok(());
-        }
-        EmailClaim::NoJob => {
-            tracing::warn!("the job no longer exists; no email sent");
-            return Ok(());
-        }
-        EmailClaim::Busy => return Err(NotifyError::Busy),
+        tracing::warn!(error = ?release, "could not give back the email claim");
     }
-    if let Err(err) = deps
-        .mailer
-        .send(&user.email, &email.subject, &email.body)
-        .await
-    {
-        // Give the claim back so Lambda's retry (a minute later) can send; if that fails too,
-        // the claim simply runs out.
-        if let Err(release) = deps
-            .jobs
-            .release_email_claim(&job.user_id, &job.job_id, now, EMAIL_CLAIM)
-            .await
-        {
-            tracing::warn!(error = ?release, "could not give back the email claim");
-        }
-        return Err(err.into());
+    match emailed? {
+        Emailed::Sent => tracing::info!("email sent"),
+        Emailed::AlreadySent => tracing::info!("the email for this job was sent already"),
+        Emailed::NoJob => tracing::warn!("the job no longer exists; no email sent"),
+        Emailed::Busy => return Err(NotifyError::Busy),
     }
-    deps.jobs.mark_emailed(&job.user_id, &job.job_id).await?;
-    tracing::info!("email sent");
     Ok(())
 }
 

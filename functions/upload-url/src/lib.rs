@@ -10,8 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, json_body, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    Job, JobId, JobStatus, JobStore, JwtKeys, ObjectStore, UploadRequest, UserStore, active_jobs,
-    upload_key,
+    Job, JobId, JobStore, JwtKeys, ObjectStore, UploadRequest, UserStore, active_jobs,
 };
 
 /// The default upload limit: 2 GiB.
@@ -112,26 +111,8 @@ async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiE
 
     let job_id = JobId::generate();
     tracing::Span::current().record("job_id", tracing::field::display(&job_id));
-    let key = upload_key(&user, &job_id, &upload.filename);
-    let job = Job {
-        job_id,
-        user_id: user.clone(),
-        filename: upload.filename.clone(),
-        content_type: upload.content_type.clone(),
-        declared_size: upload.size,
-        settings: upload.settings,
-        status: JobStatus::AwaitingUpload,
-        error: None,
-        source_key: key.clone(),
-        output_key: None,
-        stats: None,
-        created_at: now,
-        updated_at: now,
-        notified: false,
-        lease: None,
-        emailed: false,
-        progress: None,
-    };
+    let job = Job::awaiting_upload(user.clone(), job_id, &upload, now);
+    let key = job.source_key.clone();
     deps.jobs
         .create_job(&job)
         .await

@@ -18,7 +18,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_domain::{
     EmailClaim, EncodeSettings, Job, JobId, JobPage, JobStats, JobStatus, JobStore, Lease,
-    LoginAttempt, PortError, Transition, User, UserCredentials, UserId, UserStore,
+    LeaseCheck, LoginAttempt, PortError, Precondition, Transition, User, UserCredentials, UserId,
+    UserStore,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -265,6 +266,40 @@ fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(err: &
     )
 }
 
+/// The condition expression (with its values; `#status` names the status attribute) that
+/// holds exactly when `p` [holds](Precondition::holds) for the stored job at `now`. Lease times
+/// are compared as epoch seconds, as they are stored.
+fn condition_of(p: &Precondition, now: OffsetDateTime) -> (String, Vec<(String, AttributeValue)>) {
+    let mut values: Vec<(String, AttributeValue)> = p
+        .from
+        .iter()
+        .enumerate()
+        .map(|(i, status)| (format!(":from{i}"), s(status.as_str())))
+        .collect();
+    let names: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
+    let mut condition = format!("attribute_exists(pk) AND #status IN ({})", names.join(", "));
+    let converting = || (":converting".to_owned(), s(JobStatus::Converting.as_str()));
+    match &p.lease {
+        LeaseCheck::Any => {}
+        LeaseCheck::Takeable { owner } => {
+            condition.push_str(
+                " AND (#status <> :converting OR attribute_not_exists(lease_expires) \
+                 OR lease_expires < :now_epoch OR lease_owner = :owner)",
+            );
+            values.extend([
+                converting(),
+                (":now_epoch".to_owned(), epoch(now)),
+                (":owner".to_owned(), s(owner)),
+            ]);
+        }
+        LeaseCheck::HeldBy { owner } => {
+            condition.push_str(" AND (#status <> :converting OR lease_owner = :owner)");
+            values.extend([converting(), (":owner".to_owned(), s(owner))]);
+        }
+    }
+    (condition, values)
+}
+
 #[async_trait]
 impl UserStore for DynamoTable {
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), PortError> {
@@ -500,56 +535,31 @@ impl JobStore for DynamoTable {
         job: &JobId,
         t: Transition,
     ) -> Result<Job, PortError> {
-        let from = t.to.allowed_predecessors();
-        if from.is_empty() {
+        let precondition = t.precondition()?;
+        if precondition.from.is_empty() {
             return Err(PortError::ConditionFailed);
         }
         let now = OffsetDateTime::now_utc();
-        let placeholders: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
-        let mut condition = format!(
-            "attribute_exists(pk) AND #status IN ({})",
-            placeholders.join(", ")
-        );
-        let mut set = vec!["#status = :to", "updated_at = :now"];
-        let mut remove = Vec::new();
         let mut update = self
             .update(user_pk(user), job_sk(job))
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":to", s(t.to.as_str()))
             .expression_attribute_values(":now", timestamp(now))
             .return_values(ReturnValue::AllNew);
-        for (name, status) in placeholders.iter().zip(from) {
-            update = update.expression_attribute_values(name, s(status.as_str()));
+        let (condition, values) = condition_of(&precondition, now);
+        for (name, value) in values {
+            update = update.expression_attribute_values(name, value);
         }
+        let mut set = vec!["#status = :to", "updated_at = :now"];
+        let mut remove = Vec::new();
         match (t.to, &t.lease) {
             (JobStatus::Converting, Some(lease)) => {
-                // From `queued`, or from `converting` whose lease is gone, expired or ours.
-                condition.push_str(
-                    " AND (#status <> :converting OR attribute_not_exists(lease_expires) \
-                     OR lease_expires < :now_epoch OR lease_owner = :owner)",
-                );
-                set.extend(["lease_owner = :owner", "lease_expires = :until"]);
+                set.extend(["lease_owner = :lease_owner", "lease_expires = :lease_until"]);
                 update = update
-                    .expression_attribute_values(":now_epoch", epoch(now))
-                    .expression_attribute_values(":until", epoch(lease.expires_at));
+                    .expression_attribute_values(":lease_owner", s(&lease.owner))
+                    .expression_attribute_values(":lease_until", epoch(lease.expires_at));
             }
-            (JobStatus::Converting, None) => {
-                return Err(PortError::backend(
-                    "UpdateItem",
-                    false,
-                    "moving a job to converting needs a lease",
-                ));
-            }
-            (_, Some(_)) => {
-                condition.push_str(" AND (#status <> :converting OR lease_owner = :owner)");
-                remove.extend(["lease_owner", "lease_expires"]);
-            }
-            (_, None) => remove.extend(["lease_owner", "lease_expires"]),
-        }
-        if let Some(lease) = &t.lease {
-            update = update
-                .expression_attribute_values(":owner", s(&lease.owner))
-                .expression_attribute_values(":converting", s(JobStatus::Converting.as_str()));
+            _ => remove.extend(["lease_owner", "lease_expires"]),
         }
         if let Some(error) = t.error {
             set.push("#error = :error");

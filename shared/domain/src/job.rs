@@ -226,6 +226,36 @@ pub struct Job {
     pub progress: Option<u8>,
 }
 
+impl Job {
+    /// A new job for `upload`, created at `now`, waiting for the file at its upload key.
+    pub fn awaiting_upload(
+        user_id: UserId,
+        job_id: JobId,
+        upload: &crate::ValidUpload,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            source_key: crate::upload_key(&user_id, &job_id, &upload.filename),
+            job_id,
+            user_id,
+            filename: upload.filename.clone(),
+            content_type: upload.content_type.clone(),
+            declared_size: upload.size,
+            settings: upload.settings,
+            status: JobStatus::AwaitingUpload,
+            error: None,
+            output_key: None,
+            stats: None,
+            created_at: now,
+            updated_at: now,
+            notified: false,
+            lease: None,
+            emailed: false,
+            progress: None,
+        }
+    }
+}
+
 /// A converter's hold on a job in `converting`. A converter that crashes or times out leaves
 /// it behind; once `expires_at` has passed, a redelivery of the upload's event may take the job
 /// over, while a live lease makes a duplicate delivery wait its turn.
@@ -237,9 +267,21 @@ pub struct Lease {
 }
 
 impl Lease {
-    /// Whether the lease still holds at `now`.
-    pub fn is_live(&self, now: OffsetDateTime) -> bool {
-        self.expires_at > now
+    /// Whether the lease has run out at `now`: the (whole) second it names is over. Leases are
+    /// kept to the second, as the table stores them.
+    pub fn expired_at(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.unix_timestamp() < now.unix_timestamp()
+    }
+
+    /// The lease as stored: its expiry cut to the whole second.
+    pub fn to_whole_second(&self) -> Self {
+        Self {
+            owner: self.owner.clone(),
+            expires_at: self
+                .expires_at
+                .replace_nanosecond(0)
+                .unwrap_or(self.expires_at),
+        }
     }
 }
 

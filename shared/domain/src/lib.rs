@@ -2,23 +2,28 @@
 //! passwords, tokens, upload validation and object keys, and the ports the adapters implement.
 
 pub mod auth;
+pub mod clock;
 pub mod failure;
 pub mod job;
 pub mod keys;
+pub mod lifecycle;
 pub mod ports;
 pub mod upload;
 
 pub use auth::{
     AuthError, Claims, JwtKeys, LOCKOUT, MAX_FAILED_LOGINS, hash_password, verify_password,
 };
+pub use clock::{Clock, SystemClock};
 pub use failure::FailureReason;
 pub use job::{
     EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId, active_jobs,
 };
 pub use keys::{SourceKey, mp3_file_name, mp3_key, upload_key};
+pub use lifecycle::{
+    Claim, EmailError, Emailed, Ended, JobLife, LeaseCheck, Precondition, Transition, email_once,
+};
 pub use ports::{
     EmailClaim, EventPublisher, JobPage, JobStore, LoginAttempt, Mailer, ObjectInfo, ObjectReader,
-    ObjectStore, ObjectWriter, PortError, PresignedUpload, Transition, User, UserCredentials,
-    UserStore,
+    ObjectStore, ObjectWriter, PortError, PresignedUpload, User, UserCredentials, UserStore,
 };
 pub use upload::{UploadRequest, ValidUpload, ValidationError};

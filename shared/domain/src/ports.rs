@@ -1,7 +1,8 @@
 //! The narrow interfaces the handlers need from the outside world. `video2mp3-aws` implements
 //! them over S3, DynamoDB, SNS and SES.
 
-use crate::job::{Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId};
+use crate::job::{Job, JobEvent, JobId, Lease, UserId};
+use crate::lifecycle::Transition;
 use async_trait::async_trait;
 use std::io::{Read, Seek, Write};
 use std::ops::Range;
@@ -122,51 +123,6 @@ pub struct JobPage {
     pub next: Option<JobId>,
 }
 
-/// A conditional move of a job to a new state, with what the move records.
-///
-/// `lease` is the mover's hold on the job. Moving to `converting` takes it, and is allowed from
-/// `queued`, or from `converting` when the lease there has expired or is already the mover's.
-/// Moving on from `converting` (to `done` or `failed`) with a lease is allowed only to the lease's
-/// owner, so a converter whose job was taken over cannot overwrite the new one's result; the
-/// lease is then cleared.
-#[derive(Debug, Clone)]
-pub struct Transition {
-    pub to: JobStatus,
-    pub error: Option<String>,
-    pub output_key: Option<String>,
-    pub stats: Option<JobStats>,
-    pub lease: Option<Lease>,
-}
-
-impl Transition {
-    /// A bare move to `to`.
-    pub fn to(to: JobStatus) -> Self {
-        Self {
-            to,
-            error: None,
-            output_key: None,
-            stats: None,
-            lease: None,
-        }
-    }
-
-    /// The same move made as the holder of `lease`.
-    pub fn held(self, lease: &Lease) -> Self {
-        Self {
-            lease: Some(lease.clone()),
-            ..self
-        }
-    }
-
-    /// The move to `failed` with a reason for the user.
-    pub fn failed(reason: impl Into<String>) -> Self {
-        Self {
-            error: Some(reason.into()),
-            ..Self::to(JobStatus::Failed)
-        }
-    }
-}
-
 /// Jobs, keyed by their user: every read names the user, so no one reads another's job.
 #[async_trait]
 pub trait JobStore: Send + Sync {
@@ -181,8 +137,9 @@ pub trait JobStore: Send + Sync {
         limit: u32,
         after: Option<&JobId>,
     ) -> Result<JobPage, PortError>;
-    /// Applies `t` only if the job is in one of the states allowed to move to `t.to`;
-    /// [`PortError::ConditionFailed`] otherwise. Returns the job as it now is.
+    /// Applies `t` (as [`Transition::apply`] says) only if [`Transition::permits`] the move
+    /// for the job as stored, judged at the store's own clock; [`PortError::ConditionFailed`]
+    /// otherwise (or when there is no such job). Returns the job as it now is.
     async fn transition(&self, user: &UserId, job: &JobId, t: Transition)
     -> Result<Job, PortError>;
     /// Records that the job's end was published; `false` if it already was.

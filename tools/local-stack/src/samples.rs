@@ -8,7 +8,9 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use video2mp3_aws::DynamoTable;
-use video2mp3_domain::{Job, JobId, JobStatus, JobStore, User, UserId, UserStore, hash_password};
+use video2mp3_domain::{
+    Job, JobId, JobStore, User, UserId, UserStore, ValidUpload, hash_password, upload_key,
+};
 
 /// The user the sample events name.
 pub const USER_ID: &str = "01JDQ7Z5YB6M3T4V8W9X0A1B2C";
@@ -63,30 +65,22 @@ pub async fn seed(stack: &Stack) -> Result<String> {
         )
         .await
         .context("creating the sample user")?;
-    let source_key = format!("uploads/{user_id}/{job_id}/{FILENAME}");
+    let source_key = upload_key(&user_id, &job_id, FILENAME);
     let sample = std::fs::read(stack.repo_root.join("fixtures/sample.mp4"))
         .context("reading fixtures/sample.mp4")?;
     let now = time::OffsetDateTime::now_utc();
     table
-        .create_job(&Job {
+        .create_job(&Job::awaiting_upload(
+            user_id.clone(),
             job_id,
-            user_id: user_id.clone(),
-            filename: FILENAME.into(),
-            content_type: "video/mp4".into(),
-            declared_size: sample.len() as u64,
-            settings: Default::default(),
-            status: JobStatus::AwaitingUpload,
-            error: None,
-            source_key: source_key.clone(),
-            output_key: None,
-            stats: None,
-            created_at: now,
-            updated_at: now,
-            notified: false,
-            lease: None,
-            emailed: false,
-            progress: None,
-        })
+            &ValidUpload {
+                filename: FILENAME.into(),
+                content_type: "video/mp4".into(),
+                size: sample.len() as u64,
+                settings: Default::default(),
+            },
+            now,
+        ))
         .await
         .context("creating the sample job")?;
     let bucket = stack.resolver.string(&json!({"Ref": "UploadsBucket"}))?;

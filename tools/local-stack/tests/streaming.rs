@@ -379,7 +379,7 @@ async fn a_multipart_upload_that_fails_is_aborted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_object_over_the_size_limit_fails_without_being_read() {
-    use video2mp3_domain::{Job, JobId, JobStatus, JobStore, User, UserId, UserStore};
+    use video2mp3_domain::{Job, JobId, JobStatus, JobStore, User, UserId, UserStore, ValidUpload};
     // The limit was lowered after the upload URL was issued: the converter checks it again.
     let app = spawn(&[("MaxUploadBytes", "1000")], false).await;
     let table = video2mp3_aws::DynamoTable::new(
@@ -402,25 +402,17 @@ async fn an_object_over_the_size_limit_fails_without_being_read() {
     let key = format!("uploads/{user_id}/{job_id}/clip.mp4");
     let now = time::OffsetDateTime::now_utc();
     table
-        .create_job(&Job {
+        .create_job(&Job::awaiting_upload(
+            user_id.clone(),
             job_id,
-            user_id: user_id.clone(),
-            filename: "clip.mp4".into(),
-            content_type: "video/mp4".into(),
-            declared_size: bytes.len() as u64,
-            settings: Default::default(),
-            status: JobStatus::AwaitingUpload,
-            error: None,
-            source_key: key.clone(),
-            output_key: None,
-            stats: None,
-            created_at: now,
-            updated_at: now,
-            notified: false,
-            lease: None,
-            emailed: false,
-            progress: None,
-        })
+            &ValidUpload {
+                filename: "clip.mp4".into(),
+                content_type: "video/mp4".into(),
+                size: bytes.len() as u64,
+                settings: Default::default(),
+            },
+            now,
+        ))
         .await
         .unwrap();
     video2mp3_aws::s3_client(&app.stack.sdk)
