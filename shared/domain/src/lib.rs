@@ -3,10 +3,14 @@
 
 pub mod auth;
 pub mod clock;
+#[cfg(any(test, feature = "testing"))]
+pub mod contract;
 pub mod failure;
 pub mod job;
 pub mod keys;
 pub mod lifecycle;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod ports;
 pub mod upload;
 
