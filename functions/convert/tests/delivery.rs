@@ -11,8 +11,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use video2mp3_domain::memory::{ManualClock, MemoryEvents, MemoryObjects, MemoryStore};
 use video2mp3_domain::{
-    EncodeSettings, Job, JobId, JobStatus, JobStore, Lease, PortError, Transition, UserId,
-    ValidUpload, mp3_key,
+    EncodeSettings, FailureReason, Job, JobId, JobStatus, JobStore, Lease, PortError, Transition,
+    UserId, ValidUpload, mp3_key,
 };
 
 const UPLOADS: &str = "uploads-bucket";
@@ -246,7 +246,11 @@ async fn a_dead_converters_job_waits_for_its_lease_then_is_taken_over_once() {
     // The dead converter waking up can neither fail nor finish the job.
     let late = w
         .store
-        .transition(user, id, Transition::failed("late").held(&dead))
+        .transition(
+            user,
+            id,
+            Transition::failed(FailureReason::Internal, "late").held(&dead),
+        )
         .await;
     assert!(matches!(late, Err(PortError::ConditionFailed)), "{late:?}");
     // Another delivery of the same event changes nothing.
@@ -274,28 +278,46 @@ async fn poison_uploads_fail_at_once_with_a_reason_and_are_published_once() {
         .unwrap()
     };
     let sample = fixture("sample.mp4");
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("random.mp4", noise, "format"),
+    let cases: Vec<(&str, Vec<u8>, &str, FailureReason)> = vec![
+        (
+            "random.mp4",
+            noise,
+            "format",
+            FailureReason::UnrecognisedFormat,
+        ),
         // 100 hours of 8 kHz mono claimed; a tenth of a second present.
         (
             "long.wav",
             wav(1, 8000, 8, 100 * 3600 * 8000, &[0x80; 800]),
             "longer than",
+            FailureReason::TooLong,
         ),
         (
             "channels.wav",
             wav(65535, 44100, 16, 65535 * 2, &vec![0; 65535 * 2]),
             "channel",
+            FailureReason::TooManyChannels,
         ),
         (
             "truncated.mp4",
             sample[..sample.len() / 3].to_vec(),
             "incomplete",
+            FailureReason::Truncated,
         ),
-        ("notes.mp4", fixture("not-a-video.mp4"), "format"),
-        ("empty.wav", wav(2, 44_100, 16, 0, &[]), "empty"),
+        (
+            "notes.mp4",
+            fixture("not-a-video.mp4"),
+            "format",
+            FailureReason::UnrecognisedFormat,
+        ),
+        (
+            "empty.wav",
+            wav(2, 44_100, 16, 0, &[]),
+            "empty",
+            FailureReason::EmptyAudio,
+        ),
     ];
-    for (name, bytes, wanted) in cases {
+    for (name, bytes, wanted, code) in cases {
         let (job, body) = w.uploaded(name, bytes).await;
         let response = convert::handle(sqs_event("m-1", &body), &w.deps).await;
         assert!(
@@ -316,6 +338,7 @@ async fn poison_uploads_fail_at_once_with_a_reason_and_are_published_once() {
         assert_eq!(w.published(&job), 1, "{name}");
         let event = &w.events.published()[w.events.published().len() - 1];
         assert_eq!(event.error.as_deref(), Some(reason.as_str()));
+        assert_eq!(event.error_code, Some(code));
     }
 }
 

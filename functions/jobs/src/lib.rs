@@ -10,8 +10,8 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    Job, JobId, JobStats, JobStatus, JobStore, JwtKeys, ObjectStore, UserId, UserStore,
-    mp3_file_name,
+    FailureReason, Job, JobId, JobStats, JobStatus, JobStore, JwtKeys, ObjectStore, UserId,
+    UserStore, mp3_file_name,
 };
 
 /// Jobs per page unless the client asks for another number (1 to [`MAX_PAGE`]).
@@ -67,6 +67,8 @@ pub struct JobView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<u8>,
     pub error: Option<String>,
+    /// Why it failed, as a stable code (`FailureReason`'s), for programs.
+    pub error_code: Option<FailureReason>,
     pub settings: String,
     pub created_at: String,
     pub updated_at: String,
@@ -169,6 +171,7 @@ async fn view(job: Job, deps: &Deps) -> Result<JobView, ApiError> {
             JobStatus::Failed => None,
         },
         error: job.error,
+        error_code: job.error_code,
         settings: job.settings.label(),
         created_at: job.created_at.format(&Rfc3339).unwrap_or_default(),
         updated_at: job.updated_at.format(&Rfc3339).unwrap_or_default(),

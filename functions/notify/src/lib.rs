@@ -194,6 +194,7 @@ mod tests {
             filename: "holiday clip.mov".into(),
             output_key: None,
             error: Some("the file has no audio track".into()),
+            error_code: Some(video2mp3_domain::FailureReason::NoAudioTrack),
             stats: Some(JobStats {
                 source_bytes: 1,
                 mp3_bytes: 2_500_000,

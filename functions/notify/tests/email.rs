@@ -8,8 +8,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use video2mp3_domain::memory::{MemoryMailer, MemoryStore};
 use video2mp3_domain::{
-    EncodeSettings, Job, JobEvent, JobId, JobStore, Transition, User, UserId, UserStore,
-    ValidUpload,
+    EncodeSettings, FailureReason, Job, JobEvent, JobId, JobStore, Transition, User, UserId,
+    UserStore, ValidUpload,
 };
 
 struct World {
@@ -62,7 +62,7 @@ impl World {
             .transition(
                 &job.user_id,
                 &job.job_id,
-                Transition::failed("the file has no audio track"),
+                Transition::failed(FailureReason::NoAudioTrack, "the file has no audio track"),
             )
             .await
             .unwrap();

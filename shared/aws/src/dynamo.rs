@@ -174,6 +174,9 @@ fn job_to_item(job: &Job) -> Result<Item, PortError> {
     if let Some(e) = &job.error {
         item.insert("error".into(), s(e));
     }
+    if let Some(code) = job.error_code {
+        item.insert("error_code".into(), s(code.code()));
+    }
     if let Some(k) = &job.output_key {
         item.insert("output_key".into(), s(k));
     }
@@ -223,6 +226,8 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
             .parse()
             .map_err(|_| corrupt("status"))?,
         error: opt_s(item, "error"),
+        // A code this build does not know (written by a newer one) reads as none.
+        error_code: opt_s(item, "error_code").and_then(|c| c.parse().ok()),
         source_key: get_s(item, "source_key")?.to_owned(),
         output_key: opt_s(item, "output_key"),
         stats,
@@ -567,6 +572,10 @@ impl JobStore for DynamoTable {
                 .expression_attribute_names("#error", "error")
                 .expression_attribute_values(":error", s(error));
         }
+        if let Some(code) = t.error_code {
+            set.push("error_code = :error_code");
+            update = update.expression_attribute_values(":error_code", s(code.code()));
+        }
         if let Some(key) = t.output_key {
             set.push("output_key = :output_key");
             update = update.expression_attribute_values(":output_key", s(key));
@@ -707,6 +716,7 @@ mod tests {
             settings: EncodeSettings::Cbr { kbps: 192 },
             status: JobStatus::Done,
             error: Some("x".into()),
+            error_code: Some(video2mp3_domain::FailureReason::TooLong),
             source_key: "uploads/u/j/a b.mp4".into(),
             output_key: Some("mp3/u/j/a b.mp3".into()),
             stats: Some(JobStats {

@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::failure::FailureReason;
 use crate::job::{EncodeSettings, Job, JobId, JobStats, JobStatus, Lease, UserId};
 use crate::lifecycle::Transition;
 use crate::ports::{EmailClaim, JobStore, LoginAttempt, PortError, User, UserStore};
@@ -88,8 +89,8 @@ async fn moves_apply_exactly_when_the_rule_permits_them(store: &dyn JobStore) {
         Transition::to(JobStatus::Queued),
         Transition::to(JobStatus::Converting).held(&mover),
         Transition::done("mp3/key.mp3".into(), stats).held(&mover),
-        Transition::failed("no audio").held(&mover),
-        Transition::failed("no audio"),
+        Transition::failed(FailureReason::NoAudioTrack, "no audio").held(&mover),
+        Transition::failed(FailureReason::NoAudioTrack, "no audio"),
         Transition::to(JobStatus::Done),
         Transition::to(JobStatus::AwaitingUpload),
     ];
@@ -157,7 +158,11 @@ async fn moves_apply_exactly_when_the_rule_permits_them(store: &dyn JobStore) {
         "converting without a lease: {bare:?}"
     );
     let missing = store
-        .transition(&user, &JobId::generate(), Transition::failed("x"))
+        .transition(
+            &user,
+            &JobId::generate(),
+            Transition::failed(FailureReason::Corrupt, "x"),
+        )
         .await;
     assert!(
         matches!(missing, Err(PortError::ConditionFailed)),

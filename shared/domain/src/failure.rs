@@ -1,8 +1,10 @@
 //! Why a job failed, as one closed set: each reason's code is the `Reason` dimension of the
 //! converter's `Failures` metric and the `code` of its "job failed" log line, so dashboards and
-//! alarms can rely on the names. What the user reads is a separate sentence, kept on the job.
+//! alarms can rely on the names; it is also the job's `error_code` in the API, for clients. What
+//! the user reads is a separate sentence, kept on the job as `error`.
 
-use std::fmt;
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
 
 /// Why a conversion ended in failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +83,29 @@ impl FailureReason {
     }
 }
 
+impl FromStr for FailureReason {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| format!("unknown failure reason {s:?}"))
+    }
+}
+
+impl Serialize for FailureReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for FailureReason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for FailureReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -102,6 +127,18 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn codes_parse_back_and_serialise_as_themselves() {
+        for reason in FailureReason::ALL {
+            assert_eq!(reason.code().parse::<FailureReason>(), Ok(reason));
+            assert_eq!(
+                serde_json::to_value(reason).ok(),
+                Some(serde_json::json!(reason.code()))
+            );
+        }
+        assert!("Corrupt".parse::<FailureReason>().is_err());
     }
 
     #[test]

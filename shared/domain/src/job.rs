@@ -1,6 +1,7 @@
 //! Jobs: their ids, their states and the legal moves between them, the encoder settings a user
 //! asked for, and the event published when a job ends.
 
+use crate::failure::FailureReason;
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 use time::OffsetDateTime;
@@ -211,6 +212,8 @@ pub struct Job {
     pub status: JobStatus,
     /// Why the job failed, in words for the user.
     pub error: Option<String>,
+    /// Why the job failed, as a code for programs.
+    pub error_code: Option<FailureReason>,
     pub source_key: String,
     pub output_key: Option<String>,
     pub stats: Option<JobStats>,
@@ -244,6 +247,7 @@ impl Job {
             settings: upload.settings,
             status: JobStatus::AwaitingUpload,
             error: None,
+            error_code: None,
             output_key: None,
             stats: None,
             created_at: now,
@@ -297,6 +301,8 @@ pub struct JobEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<FailureReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<JobStats>,
 }
 
@@ -310,6 +316,7 @@ impl JobEvent {
             filename: job.filename.clone(),
             output_key: job.output_key.clone(),
             error: job.error.clone(),
+            error_code: job.error_code,
             stats: job.stats.clone(),
         }
     }
@@ -342,6 +349,7 @@ mod tests {
             settings: EncodeSettings::default(),
             status: JobStatus::AwaitingUpload,
             error: None,
+            error_code: None,
             source_key: "uploads/a".into(),
             output_key: None,
             stats: None,

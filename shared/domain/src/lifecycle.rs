@@ -29,6 +29,7 @@ use time::OffsetDateTime;
 pub struct Transition {
     pub to: JobStatus,
     pub error: Option<String>,
+    pub error_code: Option<FailureReason>,
     pub output_key: Option<String>,
     pub stats: Option<JobStats>,
     pub lease: Option<Lease>,
@@ -60,6 +61,7 @@ impl Transition {
         Self {
             to,
             error: None,
+            error_code: None,
             output_key: None,
             stats: None,
             lease: None,
@@ -74,10 +76,11 @@ impl Transition {
         }
     }
 
-    /// The move to `failed` with a reason for the user.
-    pub fn failed(reason: impl Into<String>) -> Self {
+    /// The move to `failed` because of `code`, told to the user as `reason`.
+    pub fn failed(code: FailureReason, reason: impl Into<String>) -> Self {
         Self {
             error: Some(reason.into()),
+            error_code: Some(code),
             ..Self::to(JobStatus::Failed)
         }
     }
@@ -126,6 +129,9 @@ impl Transition {
         job.updated_at = now;
         if self.error.is_some() {
             job.error = self.error;
+        }
+        if self.error_code.is_some() {
+            job.error_code = self.error_code;
         }
         if self.output_key.is_some() {
             job.output_key = self.output_key;
@@ -275,8 +281,7 @@ impl JobLife {
         text: String,
         lease: Option<&Lease>,
     ) -> Result<Ended, PortError> {
-        let _ = reason;
-        let mut failed = Transition::failed(text);
+        let mut failed = Transition::failed(reason, text);
         if let Some(lease) = lease {
             failed = failed.held(lease);
         }
@@ -383,6 +388,7 @@ mod tests {
             settings: EncodeSettings::default(),
             status,
             error: None,
+            error_code: None,
             source_key: "uploads/a".into(),
             output_key: None,
             stats: None,
@@ -432,10 +438,16 @@ mod tests {
         assert!(!done.permits(&job(JobStatus::Converting, Some(theirs.clone())), now));
         assert!(!done.permits(&job(JobStatus::Converting, None), now));
         // Failing an unconverted job needs no lease; a bare move ignores the lease.
-        let fail = Transition::failed("x").held(&mine);
+        let fail = Transition::failed(FailureReason::Corrupt, "x").held(&mine);
         assert!(fail.permits(&job(JobStatus::Queued, None), now));
-        assert!(Transition::failed("x").permits(&job(JobStatus::Converting, Some(theirs)), now));
-        assert!(!Transition::failed("x").permits(&job(JobStatus::Done, None), now));
+        assert!(
+            Transition::failed(FailureReason::Corrupt, "x")
+                .permits(&job(JobStatus::Converting, Some(theirs)), now)
+        );
+        assert!(
+            !Transition::failed(FailureReason::Corrupt, "x")
+                .permits(&job(JobStatus::Done, None), now)
+        );
     }
 
     #[test]

@@ -120,3 +120,20 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_schema() {
         "schemathesis found problems:\n{text}"
     );
 }
+
+#[test]
+fn the_specs_error_codes_are_exactly_the_failure_reasons() {
+    let spec = spec();
+    let listed: BTreeSet<String> = spec["components"]["schemas"]["Job"]["properties"]["error_code"]
+        ["enum"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let reasons: BTreeSet<String> = video2mp3_domain::FailureReason::ALL
+        .iter()
+        .map(|r| r.code().to_owned())
+        .collect();
+    assert_eq!(listed, reasons);
+}

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use video2mp3_aws::Env;
-use video2mp3_domain::{JobId, JobStatus, Lease, PortError, Transition, UserId};
+use video2mp3_domain::{FailureReason, JobId, JobStatus, Lease, PortError, Transition, UserId};
 
 /// The converter built from its template environment with every AWS client talking to
 /// `endpoint` (a fault proxy in front of the IAM gate) with the converter's own credentials.
@@ -186,7 +186,11 @@ async fn a_converter_killed_mid_job_is_taken_over_once_its_lease_expires() {
     // The dead converter waking up cannot overwrite the result, nor fail the job.
     let late = deps
         .jobs
-        .transition(&user, &job, Transition::failed("late").held(&dead))
+        .transition(
+            &user,
+            &job,
+            Transition::failed(FailureReason::Internal, "late").held(&dead),
+        )
         .await;
     assert!(matches!(late, Err(PortError::ConditionFailed)), "{late:?}");
     // And another delivery of the same event does nothing more.

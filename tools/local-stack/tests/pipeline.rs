@@ -266,6 +266,7 @@ async fn a_file_that_is_not_media_fails_with_a_reason_and_an_email() {
         job["error"],
         "the file is not an audio or video format we can read"
     );
+    assert_eq!(job["error_code"], "unrecognised_format");
     assert!(job.get("download_url").is_none());
 
     let mails = app.emails_to("ann@example.com", 1).await;
@@ -310,6 +311,7 @@ async fn an_upload_that_differs_from_the_announced_size_fails_the_job() {
         .await
         .unwrap();
     assert_eq!(job["status"], "failed");
+    assert_eq!(job["error_code"], "size_mismatch");
     let reason = job["error"].as_str().unwrap();
     assert!(
         reason.contains(&format!(
@@ -353,6 +355,7 @@ async fn an_upload_gone_before_conversion_fails_the_job_as_missing() {
         .await
         .unwrap();
     assert_eq!(job["status"], "failed");
+    assert_eq!(job["error_code"], "upload_missing");
     let reason = job["error"].as_str().unwrap();
     assert!(reason.contains("no longer there"), "{reason}");
     assert!(
