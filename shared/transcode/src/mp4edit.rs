@@ -159,7 +159,7 @@ pub(crate) fn truncated<R: Read + Seek>(r: &mut R) -> Option<(u64, u64)> {
     r.seek(SeekFrom::Start(0)).ok()?;
     let found = (|| {
         r.read_exact(&mut head).ok()?;
-        if !crate::looks_like_mp4(&head) {
+        if !crate::probe::looks_like_mp4(&head) {
             return None;
         }
         let mut at = 0u64;

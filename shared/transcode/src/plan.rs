@@ -48,7 +48,7 @@ pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
     let mut head = [0u8; 8];
     r.seek(SeekFrom::Start(0)).ok()?;
     r.read_exact(&mut head).ok()?;
-    if !crate::looks_like_mp4(&head) {
+    if !crate::probe::looks_like_mp4(&head) {
         return None;
     }
     let mut budget = MAX_BOXES;

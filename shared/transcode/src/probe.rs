@@ -1,0 +1,156 @@
+//! The first stage: what the source holds. Sniffs the container, reads what symphonia misses
+//! (MP4 edit lists; the default-track marks of MP4 and Matroska), probes, chooses the audio
+//! track and its trim, and refuses early what the limits refuse, before anything is decoded.
+
+use crate::error::TranscodeError;
+use crate::limits::Limits;
+use crate::trim::Trim;
+use crate::{mkvtracks, mp4edit, names};
+use std::io::{Read, Seek, SeekFrom};
+use symphonia::core::codecs::audio::AudioCodecParameters;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::MetadataOptions;
+
+/// The source, opened at its audio track.
+pub(crate) struct Probed {
+    pub format: Box<dyn FormatReader>,
+    /// symphonia's short name of the container (`isomp4`, `wav`...).
+    pub format_name: String,
+    pub track_id: u32,
+    pub params: AudioCodecParameters,
+    /// The codec as people name it.
+    pub codec_name: String,
+    /// The track's length in its own frames, when the container says it.
+    pub track_frames: Option<u64>,
+    pub trim: Trim,
+}
+
+/// Opens `source` (`extension` is a hint, not trusted) at the audio track to convert.
+pub(crate) fn probe(
+    mut source: Box<dyn MediaSource>,
+    extension: Option<&str>,
+    limits: &Limits,
+) -> Result<Probed, TranscodeError> {
+    let head = if source.is_seekable() {
+        read_head(&mut source)?
+    } else {
+        Vec::new()
+    };
+    if let Some(found) = names::declared_channels(&head) {
+        limits.channels(found)?;
+    }
+    // symphonia reads MP4 edit lists but does not apply them: read them here, before probing.
+    let mp4 = if looks_like_mp4(&head) {
+        mp4edit::tracks(&mut source)
+    } else {
+        mp4edit::Mp4Tracks::default()
+    };
+    // The default audio track where the container marks one and symphonia misses it: it
+    // cannot tell a Matroska track's absent FlagDefault (meaning default) from 0, and ignores
+    // an MP4 track header's enabled flag.
+    let marked_default = if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        mkvtracks::default_audio_track(&mut source)
+    } else {
+        mp4.default_audio
+    };
+    source.seek(SeekFrom::Start(0))?;
+    let mut hint = Hint::new();
+    if let Some(ext) = extension {
+        hint.with_extension(ext);
+    }
+    let stream = MediaSourceStream::new(source, Default::default());
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|err| match err {
+            SymphoniaError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                TranscodeError::Io(e)
+            }
+            _ => names::sniff_container(&head).map_or(
+                TranscodeError::UnrecognisedFormat,
+                TranscodeError::UnsupportedFormat,
+            ),
+        })?;
+    let format_name = format.format_info().short_name.to_owned();
+
+    let is_audio = |t: &&symphonia::core::formats::Track| {
+        t.codec_params.as_ref().and_then(|p| p.audio()).is_some()
+    };
+    let track = marked_default
+        .and_then(|id| format.tracks().iter().filter(is_audio).find(|t| t.id == id))
+        .or_else(|| format.default_track(TrackType::Audio))
+        .or_else(|| format.tracks().iter().find(is_audio))
+        .ok_or(TranscodeError::NoAudioTrack)?;
+    let track_id = track.id;
+    let track_frames = track.num_frames;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or(TranscodeError::NoAudioTrack)?
+        .clone();
+    let mut trim = Trim::default();
+    if format_name == "isomp4" {
+        if let Some((_, edit)) = mp4.edits.iter().find(|(id, _)| *id == track_id) {
+            trim.edit = Some(*edit);
+        } else {
+            trim.itunes = itunes_gapless(&mut *format);
+        }
+    }
+    if let (Some(frames), Some(rate)) = (track_frames, params.sample_rate) {
+        limits.duration(frames, rate)?;
+    }
+    if let Some(channels) = &params.channels {
+        limits.channels(channels.count())?;
+    }
+    Ok(Probed {
+        codec_name: names::codec_name(params.codec),
+        format,
+        format_name,
+        track_id,
+        params,
+        track_frames,
+        trim,
+    })
+}
+
+/// The first bytes of the source (up to 512), for sniffing; the source is rewound.
+fn read_head(source: &mut Box<dyn MediaSource>) -> Result<Vec<u8>, TranscodeError> {
+    source.seek(SeekFrom::Start(0))?;
+    let mut head = Vec::with_capacity(512);
+    source.take(512).read_to_end(&mut head)?;
+    source.seek(SeekFrom::Start(0))?;
+    Ok(head)
+}
+
+/// Whether the source starts like an ISO-BMFF (MP4, MOV, M4A, 3GP) file.
+pub(crate) fn looks_like_mp4(head: &[u8]) -> bool {
+    matches!(
+        head.get(4..8),
+        Some(b"ftyp" | b"moov" | b"mdat" | b"free" | b"wide" | b"skip" | b"pnot" | b"styp")
+    )
+}
+
+/// iTunes' gapless comment (`iTunSMPB`) from the container's metadata, if any.
+fn itunes_gapless(format: &mut dyn symphonia::core::formats::FormatReader) -> Option<(u64, u64)> {
+    let metadata = format.metadata();
+    let revision = metadata.current()?;
+    revision.media.tags.iter().find_map(|tag| {
+        if !tag.raw.key.ends_with("iTunSMPB") {
+            return None;
+        }
+        match &tag.raw.value {
+            symphonia::core::meta::RawValue::String(text) => {
+                mp4edit::parse_itunsmpb(text).map(|(priming, _, samples)| (priming, samples))
+            }
+            _ => None,
+        }
+    })
+}
