@@ -129,7 +129,7 @@ build: venv
 	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/sam build
 
-# sam local on the real arm64 bootstraps (README, "Testing with sam local"). sam-setup needs root
+# sam local on the real arm64 bootstraps (docs/local-aws.md, "Testing with sam local"). sam-setup needs root
 # (or sudo): Debian's docker.io and qemu-user-static, binfmt_misc, a dockerd of the project's
 # own under .local/sam, the stand-in base image; then make build. sam-down undoes the running part.
 sam-setup: venv

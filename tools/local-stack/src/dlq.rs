@@ -1,7 +1,7 @@
 //! What failed for good: the convert queue's dead letters and notify's failed events (its
 //! on-failure destination). Look at them and send them back (`make dlq`, `make redrive`). On
 //! AWS the same is `aws sqs receive-message` on either queue, `aws sqs start-message-move-task`
-//! for the convert DLQ, and `aws sns publish` of a failed event's message (see the README).
+//! for the convert DLQ, and `aws sns publish` of a failed event's message (see docs/operations.md).
 
 use anyhow::{Context, Result};
 use aws_sdk_sqs::types::MessageSystemAttributeName;

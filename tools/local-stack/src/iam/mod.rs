@@ -5,7 +5,7 @@
 //! intrinsics in them are resolved against the resources the local stack created. Each
 //! function gets credentials of its own; the gate ([`crate::gate`]) names the action and
 //! resource of every request signed with them ([`request`]) and asks `iam-rs`, an IAM policy
-//! evaluator, whether the role allows it. What this cannot see is in the README ("What the
+//! evaluator, whether the role allows it. What this cannot see is in docs/local-aws.md ("What the
 //! local stack checks").
 
 pub mod report;
@@ -69,7 +69,7 @@ impl Role {
         format!("LOCAL{}", self.function.to_ascii_uppercase())
     }
 
-    /// The secret key (not checked: see the README).
+    /// The secret key (not checked: see docs/local-aws.md).
     pub fn secret_key(&self) -> String {
         format!("{}-secret", self.function)
     }
