@@ -28,9 +28,9 @@ use streaming::{Outcome, store_failure_reason, stream_convert};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher};
 use video2mp3_domain::{
     Claim, Clock, EncodeSettings, Ended, EventPublisher, FailureReason, Job, JobLife, JobStats,
-    JobStore, Lease, ObjectStore, PortError, SourceKey, SystemClock, mp3_key,
+    JobStore, Lease, ObjectInfo, ObjectStore, PortError, SourceKey, SystemClock, mp3_key,
 };
-use video2mp3_transcode::{Options, Quality, TranscodeError};
+use video2mp3_transcode::{Options, Quality, Summary, TranscodeError};
 
 /// What the handler needs, built once per cold start.
 #[derive(Clone)]
@@ -199,96 +199,21 @@ async fn convert_claimed(
     lease: &Lease,
     deps: &Deps,
 ) -> Result<(), ConvertError> {
-    let Some(object) = deps.objects.head(&deps.config.uploads_bucket, key).await? else {
-        return fail(
-            &job,
-            FailureReason::UploadMissing,
-            "the uploaded file is no longer there; please upload it again".into(),
-            Some(lease),
-            deps,
-        )
-        .await;
+    let object = match check_upload(&job, key, deps).await? {
+        Ok(object) => object,
+        Err((reason, text)) => return fail(&job, reason, text, Some(lease), deps).await,
     };
-    if object.size != job.declared_size {
-        let reason = format!(
-            "the uploaded file is {} bytes but {} bytes were announced; please upload it again",
-            object.size, job.declared_size
-        );
-        return fail(&job, FailureReason::SizeMismatch, reason, Some(lease), deps).await;
-    }
-    if object.size > deps.config.max_source_bytes {
-        let reason = format!(
-            "the uploaded file is {} bytes; the largest accepted is {} bytes",
-            object.size, deps.config.max_source_bytes
-        );
-        return fail(&job, FailureReason::TooLarge, reason, Some(lease), deps).await;
-    }
     tracing::info!(bytes = object.size, "converting");
-
     let started = Instant::now();
-    let options = Options {
-        quality: match job.settings {
-            EncodeSettings::Vbr { quality } => Quality::Vbr(quality),
-            EncodeSettings::Cbr { kbps } => Quality::Cbr(kbps),
-        },
-        max_duration: deps.config.max_audio,
-        fallback_title: Some(job.filename.clone()),
-        threads: deps.config.threads,
-        ..Options::default()
-    };
-    let extension = job
-        .filename
-        .rsplit_once('.')
-        .map(|(_, ext)| ext.to_ascii_lowercase());
     let out_key = mp3_key(&job.user_id, &job.job_id, &job.filename);
-    let reader = deps.objects.open(&deps.config.uploads_bucket, key, &object);
-    let bytes_read = reader.bytes_read();
-    let writer = deps
-        .objects
-        .create(&deps.config.mp3_bucket, &out_key, "audio/mpeg");
-    let size = object.size;
-    let span = tracing::Span::current();
-    let (reporter, options) = progress::report_progress(
-        deps.jobs.clone(),
-        &job,
-        lease,
-        deps.config.progress_every,
-        options,
-    );
-    let outcome = tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
-        stream_convert(reader, size, writer, extension.as_deref(), &options)
-    })
-    .await;
-    reporter.abort();
-    let outcome = outcome?;
-    let (summary, mp3_bytes) = match outcome {
-        Outcome::Done(summary, mp3_bytes) => (summary, mp3_bytes),
-        Outcome::BadInput(err) => {
-            // The Debug form keeps details meant for us (a parser's panic text).
-            tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");
-            return fail(
-                &job,
-                failure_reason(&err),
-                err.to_string(),
-                Some(lease),
-                deps,
-            )
-            .await;
-        }
-        Outcome::Store(err) => match store_failure_reason(&err) {
-            Some(reason) => {
-                tracing::warn!(error = ?err, "storage failed for good");
-                return fail(&job, FailureReason::Store, reason, Some(lease), deps).await;
-            }
-            None => return Err(err.into()),
-        },
-        Outcome::Io(err) => return Err(err.into()),
-    };
-
+    let (summary, mp3_bytes, bytes_read) =
+        match run_conversion(&job, key, &object, &out_key, lease, deps).await? {
+            Ok(converted) => converted,
+            Err((reason, text)) => return fail(&job, reason, text, Some(lease), deps).await,
+        };
     let stats = JobStats {
         source_bytes: object.size,
-        bytes_read: bytes_read.load(Ordering::Relaxed),
+        bytes_read,
         mp3_bytes,
         audio_seconds: summary.duration().as_secs_f64(),
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -316,6 +241,107 @@ async fn convert_claimed(
         }
     }
     Ok(())
+}
+
+/// Why a job fails, and the sentence its user reads.
+type Refusal = (FailureReason, String);
+
+/// The upload as a HEAD sees it, if it is there, the size announced and within the limit.
+async fn check_upload(
+    job: &Job,
+    key: &str,
+    deps: &Deps,
+) -> Result<Result<ObjectInfo, Refusal>, ConvertError> {
+    let Some(object) = deps.objects.head(&deps.config.uploads_bucket, key).await? else {
+        return Ok(Err((
+            FailureReason::UploadMissing,
+            "the uploaded file is no longer there; please upload it again".into(),
+        )));
+    };
+    if object.size != job.declared_size {
+        return Ok(Err((
+            FailureReason::SizeMismatch,
+            format!(
+                "the uploaded file is {} bytes but {} bytes were announced; please upload it again",
+                object.size, job.declared_size
+            ),
+        )));
+    }
+    if object.size > deps.config.max_source_bytes {
+        return Ok(Err((
+            FailureReason::TooLarge,
+            format!(
+                "the uploaded file is {} bytes; the largest accepted is {} bytes",
+                object.size, deps.config.max_source_bytes
+            ),
+        )));
+    }
+    Ok(Ok(object))
+}
+
+/// Streams the upload through the engine into `out_key` on a blocking thread, reporting
+/// progress meanwhile. The summary, the MP3's size and the bytes read; or why the job fails
+/// (bad input, storage failed for good); or an error to retry.
+async fn run_conversion(
+    job: &Job,
+    key: &str,
+    object: &ObjectInfo,
+    out_key: &str,
+    lease: &Lease,
+    deps: &Deps,
+) -> Result<Result<(Summary, u64, u64), Refusal>, ConvertError> {
+    let options = Options {
+        quality: match job.settings {
+            EncodeSettings::Vbr { quality } => Quality::Vbr(quality),
+            EncodeSettings::Cbr { kbps } => Quality::Cbr(kbps),
+        },
+        max_duration: deps.config.max_audio,
+        fallback_title: Some(job.filename.clone()),
+        threads: deps.config.threads,
+        ..Options::default()
+    };
+    let extension = job
+        .filename
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    let reader = deps.objects.open(&deps.config.uploads_bucket, key, object);
+    let bytes_read = reader.bytes_read();
+    let writer = deps
+        .objects
+        .create(&deps.config.mp3_bucket, out_key, "audio/mpeg");
+    let size = object.size;
+    let span = tracing::Span::current();
+    let (reporter, options) = progress::report_progress(
+        deps.jobs.clone(),
+        job,
+        lease,
+        deps.config.progress_every,
+        options,
+    );
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        stream_convert(reader, size, writer, extension.as_deref(), &options)
+    })
+    .await;
+    reporter.abort();
+    match outcome? {
+        Outcome::Done(summary, mp3_bytes) => {
+            Ok(Ok((summary, mp3_bytes, bytes_read.load(Ordering::Relaxed))))
+        }
+        Outcome::BadInput(err) => {
+            // The Debug form keeps details meant for us (a parser's panic text).
+            tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");
+            Ok(Err((failure_reason(&err), err.to_string())))
+        }
+        Outcome::Store(err) => match store_failure_reason(&err) {
+            Some(reason) => {
+                tracing::warn!(error = ?err, "storage failed for good");
+                Ok(Err((FailureReason::Store, reason)))
+            }
+            None => Err(err.into()),
+        },
+        Outcome::Io(err) => Err(err.into()),
+    }
 }
 
 /// The failure an input error stands for.

@@ -32,11 +32,11 @@ pub(crate) fn stream_convert(
         tracing::info!(
             ranges = plan.ranges.len(),
             bytes = plan.bytes(),
-            other_track_ranges = plan.other_tracks.len(),
+            unused_ranges = plan.unused.len(),
             fragmented = plan.fragmented,
             "MP4 fetch plan"
         );
-        reader.plan(plan.ranges, plan.other_tracks);
+        reader.set_fetch_plan(plan.ranges, plan.unused);
     }
     if let Err(err) = reader.seek(SeekFrom::Start(0)) {
         writer.abort();

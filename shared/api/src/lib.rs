@@ -1,6 +1,9 @@
 //! What the three HTTP functions share: JSON responses, the `{"error":{"code","message"}}` shape,
 //! bearer-token authentication, and body parsing that answers 400 instead of failing.
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;

@@ -88,7 +88,7 @@ pub struct RangeReader {
     blocks: BTreeMap<u64, (u64, Block)>,
     plan: Vec<Range<u64>>,
     /// Bytes served as zeros.
-    blank: Vec<Range<u64>>,
+    unused: Vec<Range<u64>>,
     /// Blocks still fetching or fetched but not yet read from (at most [`MAX_IN_FLIGHT`]).
     pending: usize,
     /// Blocks read from, oldest first; the oldest are dropped beyond [`KEEP_READ_BLOCKS`].
@@ -112,7 +112,7 @@ impl RangeReader {
             pos: 0,
             blocks: BTreeMap::new(),
             plan: Vec::new(),
-            blank: Vec::new(),
+            unused: Vec::new(),
             pending: 0,
             ready: VecDeque::new(),
             window: MIN_FETCH,
@@ -128,10 +128,10 @@ impl RangeReader {
     }
 
     /// Reads ahead only the bytes of `ranges` (sorted or not), coalesced across gaps shorter
-    /// than [`MAX_GAP`]; reads within `blank` (sorted, disjoint; bytes whose content the caller
+    /// than [`MAX_GAP`]; reads within `unused` (sorted, disjoint; bytes whose content the caller
     /// will not use) are served as zeros without fetching. An empty plan goes back to sequential
     /// read-ahead.
-    pub fn set_plan(&mut self, mut ranges: Vec<Range<u64>>, blank: Vec<Range<u64>>) {
+    pub fn set_fetch_plan(&mut self, mut ranges: Vec<Range<u64>>, unused: Vec<Range<u64>>) {
         ranges.retain(|r| r.start < r.end && r.start < self.len);
         ranges.sort_by_key(|r| r.start);
         let mut plan: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
@@ -144,12 +144,12 @@ impl RangeReader {
                 _ => plan.push(r),
             }
         }
-        self.blank = blank;
+        self.unused = unused;
         self.plan = plan;
     }
 
     /// The plan's ranges after coalescing.
-    pub fn plan(&self) -> &[Range<u64>] {
+    pub fn fetch_plan(&self) -> &[Range<u64>] {
         &self.plan
     }
 
@@ -321,8 +321,8 @@ impl Read for RangeReader {
         if buf.is_empty() || self.pos >= self.len {
             return Ok(0);
         }
-        let blank = self.blank.partition_point(|r| r.end <= self.pos);
-        if let Some(r) = self.blank.get(blank).filter(|r| r.start <= self.pos) {
+        let unused = self.unused.partition_point(|r| r.end <= self.pos);
+        if let Some(r) = self.unused.get(unused).filter(|r| r.start <= self.pos) {
             // Bytes the caller drops unread (another track's samples): not fetched.
             let n = buf
                 .len()
@@ -445,7 +445,7 @@ mod tests {
         let plan = runs.clone();
         let (read, stats) = on_runtime(move || {
             let mut r = RangeReader::new(m, len);
-            r.set_plan(plan.clone(), Vec::new());
+            r.set_fetch_plan(plan.clone(), Vec::new());
             let mut out = Vec::new();
             for run in &plan {
                 r.seek(SeekFrom::Start(run.start)).unwrap();
@@ -476,11 +476,11 @@ mod tests {
         let mem = object(10, None);
         let plan = on_runtime(move || {
             let mut r = RangeReader::new(mem, 10 << 20);
-            r.set_plan(
+            r.set_fetch_plan(
                 vec![0..100, 200..300, 300 + MAX_GAP + 1..400 + MAX_GAP],
                 Vec::new(),
             );
-            r.plan().to_vec()
+            r.fetch_plan().to_vec()
         });
         assert_eq!(plan, vec![0..300, 300 + MAX_GAP + 1..400 + MAX_GAP]);
     }

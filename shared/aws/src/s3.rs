@@ -223,8 +223,8 @@ impl std::io::Seek for S3Reader {
 }
 
 impl ObjectReader for S3Reader {
-    fn plan(&mut self, ranges: Vec<Range<u64>>, unused: Vec<Range<u64>>) {
-        self.0.set_plan(ranges, unused);
+    fn set_fetch_plan(&mut self, ranges: Vec<Range<u64>>, unused: Vec<Range<u64>>) {
+        self.0.set_fetch_plan(ranges, unused);
     }
 
     fn bytes_read(&self) -> Arc<AtomicU64> {

@@ -702,7 +702,7 @@ impl Seek for MemoryReader {
 }
 
 impl ObjectReader for MemoryReader {
-    fn plan(&mut self, _ranges: Vec<Range<u64>>, _unused: Vec<Range<u64>>) {}
+    fn set_fetch_plan(&mut self, _ranges: Vec<Range<u64>>, _unused: Vec<Range<u64>>) {}
 
     fn bytes_read(&self) -> Arc<AtomicU64> {
         self.read.clone()

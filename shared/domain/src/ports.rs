@@ -212,7 +212,7 @@ pub trait ObjectReader: Read + Seek + Send + Sync {
     /// served, by small fetches, except within `unused`: bytes the caller reads but drops
     /// unlooked-at (a video's frames, read by a demuxer that hands out every track), which are
     /// served as zeros without fetching.
-    fn plan(&mut self, ranges: Vec<Range<u64>>, unused: Vec<Range<u64>>);
+    fn set_fetch_plan(&mut self, ranges: Vec<Range<u64>>, unused: Vec<Range<u64>>);
     /// Bytes fetched from the store so far; keeps counting after the reader is handed on.
     fn bytes_read(&self) -> Arc<AtomicU64>;
 }

@@ -30,7 +30,8 @@ const LOOKAHEAD_FRAMES: usize = 3;
 /// The seek table records the byte offset of every this-many frames.
 const CHECKPOINT_EVERY: usize = 8;
 
-struct Job {
+/// One segment of the PCM for a worker to encode, with the frames around it its encoder needs.
+struct Segment {
     index: usize,
     pcm: Vec<f32>,
     /// Frames to drop at the start (priming), after the info frame of the first segment.
@@ -68,11 +69,11 @@ impl Encoded {
     }
 }
 
-/// LAME's output for a job: all its bytes, its frames (start, length) and, for the first
+/// LAME's output for a segment: all its bytes, its frames (start, length) and, for the first
 /// segment, the filled-in info frame.
 type LameRun = (Vec<u8>, Vec<(usize, usize)>, Option<Vec<u8>>);
 
-/// LAME over one job's PCM.
+/// LAME over one segment's PCM.
 fn run_lame(
     settings: &Settings,
     pcm: &[f32],
@@ -106,16 +107,16 @@ fn span<'a>(out: &'a [u8], frames: &[(usize, usize)]) -> &'a [u8] {
     }
 }
 
-fn encode_segment(settings: &Settings, job: Job) -> Result<Encoded, TranscodeError> {
-    let first = job.index == 0;
+fn encode_segment(settings: &Settings, segment: Segment) -> Result<Encoded, TranscodeError> {
+    let first = segment.index == 0;
     let pick =
         |frames: &[(usize, usize)], skip: usize| -> Result<Vec<(usize, usize)>, TranscodeError> {
             let frames = frames.get(skip..).unwrap_or(&[]);
-            match job.keep {
+            match segment.keep {
                 Some(keep) => frames.get(..keep).map(<[_]>::to_vec).ok_or_else(|| {
                     TranscodeError::Encoder(format!(
                         "segment {} gave {} frames, fewer than the {keep} expected",
-                        job.index,
+                        segment.index,
                         frames.len()
                     ))
                 }),
@@ -123,29 +124,29 @@ fn encode_segment(settings: &Settings, job: Job) -> Result<Encoded, TranscodeErr
             }
         };
     if first {
-        let (out, frames, filled) = run_lame(settings, &job.pcm, true, true)?;
+        let (out, frames, filled) = run_lame(settings, &segment.pcm, true, true)?;
         let Some((&(start, len), rest)) = frames.split_first() else {
             return Err(TranscodeError::Encoder("LAME wrote no info frame".into()));
         };
-        let kept = pick(rest, job.skip)?;
+        let kept = pick(rest, segment.skip)?;
         let filled = filled.ok_or_else(|| TranscodeError::Encoder("no info frame".into()))?;
         return Encoded::new(
-            job.index,
+            segment.index,
             span(&out, &kept).to_vec(),
             Some((out[start..start + len].to_vec(), filled)),
         );
     }
     // With the bit reservoir, then its first frames re-laid so none reaches into the
     // priming frames; if that cannot be done, again without the reservoir.
-    let (out, frames, _) = run_lame(settings, &job.pcm, false, true)?;
-    let kept = pick(&frames, job.skip)?;
-    let priming = &frames[..job.skip.min(frames.len())];
+    let (out, frames, _) = run_lame(settings, &segment.pcm, false, true)?;
+    let kept = pick(&frames, segment.skip)?;
+    let priming = &frames[..segment.skip.min(frames.len())];
     if let Some(bytes) = repack::relay(span(&out, priming), span(&out, &kept)) {
-        return Encoded::new(job.index, bytes, None);
+        return Encoded::new(segment.index, bytes, None);
     }
-    let (out, frames, _) = run_lame(settings, &job.pcm, false, false)?;
-    let kept = pick(&frames, job.skip)?;
-    Encoded::new(job.index, span(&out, &kept).to_vec(), None)
+    let (out, frames, _) = run_lame(settings, &segment.pcm, false, false)?;
+    let kept = pick(&frames, segment.skip)?;
+    Encoded::new(segment.index, span(&out, &kept).to_vec(), None)
 }
 
 /// The parallel encoder: takes interleaved PCM (1 or 2 channels, at the MP3's rate) and writes
@@ -162,7 +163,7 @@ pub(crate) struct Parallel {
     /// Samples given so far.
     total: usize,
     next_index: usize,
-    jobs: Option<mpsc::SyncSender<Job>>,
+    segments: Option<mpsc::SyncSender<Segment>>,
     results: mpsc::Receiver<Result<Encoded, TranscodeError>>,
     workers: Vec<JoinHandle<()>>,
     in_flight: usize,
@@ -186,23 +187,23 @@ impl Parallel {
         start: u64,
     ) -> Result<Self, TranscodeError> {
         let threads = threads.max(1);
-        let (job_tx, job_rx) = mpsc::sync_channel::<Job>(threads);
-        let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
+        let (segment_tx, segment_rx) = mpsc::sync_channel::<Segment>(threads);
+        let segment_rx = std::sync::Arc::new(std::sync::Mutex::new(segment_rx));
         let (result_tx, results) = mpsc::channel();
         let mut workers = Vec::with_capacity(threads);
         for n in 0..threads {
-            let job_rx = job_rx.clone();
+            let segment_rx = segment_rx.clone();
             let result_tx = result_tx.clone();
             let worker = std::thread::Builder::new()
                 .name(format!("mp3-encode-{n}"))
                 .spawn(move || {
                     loop {
-                        let job = match job_rx.lock() {
+                        let segment = match segment_rx.lock() {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
                         };
-                        let Ok(job) = job else { return };
-                        if result_tx.send(encode_segment(&settings, job)).is_err() {
+                        let Ok(segment) = segment else { return };
+                        if result_tx.send(encode_segment(&settings, segment)).is_err() {
                             return;
                         }
                     }
@@ -218,7 +219,7 @@ impl Parallel {
             buf_start: 0,
             total: 0,
             next_index: 0,
-            jobs: Some(job_tx),
+            segments: Some(segment_tx),
             results,
             workers,
             in_flight: 0,
@@ -234,8 +235,8 @@ impl Parallel {
         })
     }
 
-    /// First input sample of segment `i`'s job (its priming included).
-    fn job_start(&self, i: usize) -> usize {
+    /// First input sample of segment `i` (its priming included).
+    fn segment_start(&self, i: usize) -> usize {
         if i == 0 {
             0
         } else {
@@ -243,8 +244,8 @@ impl Parallel {
         }
     }
 
-    /// One past the last input sample segment `i`'s job needs (its look-ahead included).
-    fn job_end(&self, i: usize) -> usize {
+    /// One past the last input sample segment `i` needs (its look-ahead included).
+    fn segment_end(&self, i: usize) -> usize {
         ((i + 1) * self.segment_frames + LOOKAHEAD_FRAMES) * self.frame - ENCODER_DELAY
     }
 
@@ -256,14 +257,14 @@ impl Parallel {
     ) -> Result<(), TranscodeError> {
         self.buf.extend_from_slice(pcm);
         self.total += pcm.len() / self.settings.channels;
-        while self.total >= self.job_end(self.next_index) {
+        while self.total >= self.segment_end(self.next_index) {
             let i = self.next_index;
-            let (from, to) = (self.job_start(i), self.job_end(i));
+            let (from, to) = (self.segment_start(i), self.segment_end(i));
             let ch = self.settings.channels;
             let slice = self.buf[(from - self.buf_start) * ch..(to - self.buf_start) * ch].to_vec();
             let skip = if i == 0 { 0 } else { PRIMING_FRAMES };
             self.dispatch(
-                Job {
+                Segment {
                     index: i,
                     pcm: slice,
                     skip,
@@ -271,24 +272,29 @@ impl Parallel {
                 },
                 out,
             )?;
-            // Keep what the next segment's job starts with.
-            let keep_from = self.job_start(i + 1);
+            // Keep what the next segment starts with.
+            let keep_from = self.segment_start(i + 1);
             self.buf.drain(..(keep_from - self.buf_start) * ch);
             self.buf_start = keep_from;
         }
         Ok(())
     }
 
-    fn dispatch<W: Write + Seek>(&mut self, job: Job, out: &mut W) -> Result<(), TranscodeError> {
+    fn dispatch<W: Write + Seek>(
+        &mut self,
+        segment: Segment,
+        out: &mut W,
+    ) -> Result<(), TranscodeError> {
         while self.in_flight >= self.max_in_flight {
             self.collect_one(out)?;
         }
-        let Some(jobs) = &self.jobs else {
+        let Some(segments) = &self.segments else {
             return Err(TranscodeError::Encoder(
                 "the encoder was already finished".into(),
             ));
         };
-        jobs.send(job)
+        segments
+            .send(segment)
             .map_err(|_| TranscodeError::Encoder("an encoding thread stopped".into()))?;
         self.in_flight += 1;
         self.next_index += 1;
@@ -341,12 +347,12 @@ impl Parallel {
     /// Returns the samples encoded.
     pub fn finish<W: Write + Seek>(mut self, out: &mut W) -> Result<u64, TranscodeError> {
         let i = self.next_index;
-        let from = self.job_start(i);
+        let from = self.segment_start(i);
         let ch = self.settings.channels;
         let rest = self.buf[(from - self.buf_start) * ch..].to_vec();
         let skip = if i == 0 { 0 } else { PRIMING_FRAMES };
         self.dispatch(
-            Job {
+            Segment {
                 index: i,
                 pcm: rest,
                 skip,
@@ -355,7 +361,7 @@ impl Parallel {
             out,
         )?;
         self.buf = Vec::new();
-        self.jobs = None;
+        self.segments = None;
         while self.in_flight > 0 {
             self.collect_one(out)?;
         }
@@ -425,8 +431,8 @@ impl Parallel {
 
 impl Drop for Parallel {
     fn drop(&mut self) {
-        // On an error midway: stop the workers (they end when the job queue closes).
-        self.jobs = None;
+        // On an error midway: stop the workers (they end when the segment queue closes).
+        self.segments = None;
         while self.in_flight > 0 && self.results.recv().is_ok() {
             self.in_flight -= 1;
         }

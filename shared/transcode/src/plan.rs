@@ -27,7 +27,7 @@ pub struct Mp4Plan {
     /// Sorted, disjoint byte ranges of the other tracks' samples (the video). The demuxer reads
     /// them too, since it hands out every track's packets, but the converter drops those
     /// packets unread: their bytes do not matter, and a reader may serve anything for them.
-    pub other_tracks: Vec<Range<u64>>,
+    pub unused: Vec<Range<u64>>,
     /// Whether the file is fragmented.
     pub fragmented: bool,
 }
@@ -94,10 +94,10 @@ pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
         return None;
     }
     let ranges = merge(ranges);
-    let other_tracks = subtract(merge(others), &ranges);
+    let unused = subtract(merge(others), &ranges);
     Some(Mp4Plan {
         ranges,
-        other_tracks,
+        unused,
         fragmented,
     })
 }

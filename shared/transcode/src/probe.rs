@@ -80,22 +80,7 @@ pub(crate) fn probe(
         })?;
     let format_name = format.format_info().short_name.to_owned();
 
-    let is_audio = |t: &&symphonia::core::formats::Track| {
-        t.codec_params.as_ref().and_then(|p| p.audio()).is_some()
-    };
-    let track = marked_default
-        .and_then(|id| format.tracks().iter().filter(is_audio).find(|t| t.id == id))
-        .or_else(|| format.default_track(TrackType::Audio))
-        .or_else(|| format.tracks().iter().find(is_audio))
-        .ok_or(TranscodeError::NoAudioTrack)?;
-    let track_id = track.id;
-    let track_frames = track.num_frames;
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .ok_or(TranscodeError::NoAudioTrack)?
-        .clone();
+    let (track_id, track_frames, params) = choose_track(&*format, marked_default)?;
     let mut trim = Trim::default();
     if format_name == "isomp4" {
         if let Some((_, edit)) = mp4.edits.iter().find(|(id, _)| *id == track_id) {
@@ -119,6 +104,30 @@ pub(crate) fn probe(
         track_frames,
         trim,
     })
+}
+
+/// The audio track to convert: the one the container marks as default (`marked`, read here
+/// where symphonia misses it), else symphonia's default, else the first audio track. Its id,
+/// its length in frames when known, and its codec parameters.
+fn choose_track(
+    format: &dyn FormatReader,
+    marked: Option<u32>,
+) -> Result<(u32, Option<u64>, AudioCodecParameters), TranscodeError> {
+    let is_audio = |t: &&symphonia::core::formats::Track| {
+        t.codec_params.as_ref().and_then(|p| p.audio()).is_some()
+    };
+    let track = marked
+        .and_then(|id| format.tracks().iter().filter(is_audio).find(|t| t.id == id))
+        .or_else(|| format.default_track(TrackType::Audio))
+        .or_else(|| format.tracks().iter().find(is_audio))
+        .ok_or(TranscodeError::NoAudioTrack)?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or(TranscodeError::NoAudioTrack)?
+        .clone();
+    Ok((track.id, track.num_frames, params))
 }
 
 /// The first bytes of the source (up to 512), for sniffing; the source is rewound.

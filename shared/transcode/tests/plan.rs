@@ -55,7 +55,7 @@ fn check(name: &str, fragmented: bool) {
     let file = fixture(name);
     let plan = mp4_audio_plan(&mut Cursor::new(&file)).expect("a plan");
     assert_eq!(plan.fragmented, fragmented, "{name}");
-    for list in [&plan.ranges, &plan.other_tracks] {
+    for list in [&plan.ranges, &plan.unused] {
         for pair in list.windows(2) {
             assert!(
                 pair[0].end <= pair[1].start,
@@ -63,7 +63,7 @@ fn check(name: &str, fragmented: bool) {
             );
         }
     }
-    for other in &plan.other_tracks {
+    for other in &plan.unused {
         assert!(
             !plan
                 .ranges
@@ -72,7 +72,7 @@ fn check(name: &str, fragmented: bool) {
             "{name}: {other:?} is both audio and another track's"
         );
     }
-    let others: u64 = plan.other_tracks.iter().map(|r| r.end - r.start).sum();
+    let others: u64 = plan.unused.iter().map(|r| r.end - r.start).sum();
     let mut blanked = file.clone();
     let mut media = 0usize;
     for body in mdat_bodies(&file) {
@@ -139,10 +139,7 @@ fn the_plan_follows_the_default_track_not_the_first() {
             }
         }
     }
-    assert!(
-        !plan.other_tracks.is_empty(),
-        "the first track is another's"
-    );
+    assert!(!plan.unused.is_empty(), "the first track is another's");
     assert_eq!(
         mp3_of(blanked),
         mp3_of(file),

@@ -1,0 +1,166 @@
+//! `GET /jobs` and `GET /jobs/{id}` on the in-memory ports: each user sees only their own jobs,
+//! newest first in pages, a finished one with its download link and a failed one with its
+//! reason and code (end to end on moto in `tools/local-stack/tests/pipeline.rs`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use lambda_http::http::{Method, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use video2mp3_api::testing::{keys, read, request, signed_up};
+use video2mp3_domain::memory::{MemoryObjects, MemoryStore};
+use video2mp3_domain::{
+    EncodeSettings, FailureReason, Job, JobId, JobStats, JobStatus, JobStore, Lease, Transition,
+    UserId, ValidUpload,
+};
+
+fn deps(store: &Arc<MemoryStore>) -> jobs::Deps {
+    jobs::Deps {
+        jobs: store.clone(),
+        users: store.clone(),
+        objects: Arc::new(MemoryObjects::new()),
+        keys: keys(),
+        config: jobs::Config {
+            mp3_bucket: "mp3".into(),
+            download_ttl: Duration::from_secs(3600),
+        },
+    }
+}
+
+async fn get(deps: &jobs::Deps, path: &str, token: &str) -> (StatusCode, Value) {
+    read(jobs::handle(request(Method::GET, path, Some(token), None), deps).await)
+}
+
+async fn job_of(store: &MemoryStore, user: &UserId, name: &str) -> Job {
+    let upload = ValidUpload {
+        filename: name.into(),
+        content_type: "video/mp4".into(),
+        size: 10,
+        settings: EncodeSettings::default(),
+    };
+    let job = Job::awaiting_upload(
+        user.clone(),
+        JobId::generate(),
+        &upload,
+        OffsetDateTime::now_utc(),
+    );
+    store.create_job(&job).await.unwrap();
+    // Ids made in the same millisecond do not sort by age.
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    job
+}
+
+#[tokio::test]
+async fn users_see_only_their_own_jobs() {
+    let store = Arc::new(MemoryStore::new());
+    let deps = deps(&store);
+    let (ann, ann_token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let (_, bob_token) = signed_up(store.as_ref(), &deps.keys, "bob@example.com", "pw").await;
+    let job = job_of(&store, &ann.user_id, "a.mp4").await;
+    let path = format!("/jobs/{}", job.job_id);
+    let (status, body) = get(&deps, &path, &ann_token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "awaiting_upload");
+    assert_eq!(body["progress"], 0);
+    let (status, _) = get(&deps, &path, &bob_token).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another user's job is not found"
+    );
+    assert_eq!(
+        get(&deps, "/jobs/not-an-id", &ann_token).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, list) = get(&deps, "/jobs", &bob_token).await;
+    assert_eq!(list["jobs"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn lists_are_newest_first_in_pages() {
+    let store = Arc::new(MemoryStore::new());
+    let deps = deps(&store);
+    let (ann, token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let mut names = Vec::new();
+    for i in 0..5 {
+        names.push(
+            job_of(&store, &ann.user_id, &format!("{i}.mp4"))
+                .await
+                .filename,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut path = "/jobs?limit=2".to_owned();
+    loop {
+        let (status, page) = get(&deps, &path, &token).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(
+            page["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|j| j["filename"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/jobs?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    names.reverse();
+    assert_eq!(seen, names);
+    assert_eq!(
+        get(&deps, "/jobs?limit=0", &token).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        get(&deps, "/jobs?cursor=zzz", &token).await.0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn a_done_job_has_its_link_and_a_failed_one_its_reason_and_code() {
+    let store = Arc::new(MemoryStore::new());
+    let deps = deps(&store);
+    let (ann, token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let done = job_of(&store, &ann.user_id, "song.mov").await;
+    let lease = Lease {
+        owner: "converter".into(),
+        expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(5),
+    };
+    for t in [
+        Transition::to(JobStatus::Queued),
+        Transition::to(JobStatus::Converting).held(&lease),
+        Transition::done("mp3/k/song.mp3".into(), JobStats::default()).held(&lease),
+    ] {
+        store
+            .transition(&ann.user_id, &done.job_id, t)
+            .await
+            .unwrap();
+    }
+    let (_, body) = get(&deps, &format!("/jobs/{}", done.job_id), &token).await;
+    assert_eq!(body["status"], "done");
+    assert_eq!(body["progress"], 100);
+    assert_eq!(body["download_url"], "memory://mp3/mp3/k/song.mp3");
+    assert_eq!(body["error_code"], Value::Null);
+
+    let failed = job_of(&store, &ann.user_id, "notes.mp4").await;
+    store
+        .transition(
+            &ann.user_id,
+            &failed.job_id,
+            Transition::failed(
+                FailureReason::UnrecognisedFormat,
+                "not a format we can read",
+            ),
+        )
+        .await
+        .unwrap();
+    let (_, body) = get(&deps, &format!("/jobs/{}", failed.job_id), &token).await;
+    assert_eq!(body["status"], "failed");
+    assert_eq!(body["error"], "not a format we can read");
+    assert_eq!(body["error_code"], "unrecognised_format");
+    assert!(body.get("download_url").is_none() && body.get("progress").is_none());
+}
