@@ -8,8 +8,8 @@ VENV := $(CURDIR)/.venv
 ZIGLANG_VERSION := 0.17.1
 CARGO_LAMBDA_VERSION := 1.9.2
 
-# moto_server with atomic DynamoDB operations (tools/moto-local says why).
-export MOTO_SERVER ?= $(CURDIR)/tools/moto-local
+# moto_server with atomic DynamoDB operations (tools/local-stack/moto/moto-local says why).
+export MOTO_SERVER ?= $(CURDIR)/tools/local-stack/moto/moto-local
 # The venv's tools come first: cmake (for the bundled libopus), sam, moto.
 export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -46,10 +46,13 @@ $(VENV)/.installed: requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-# Tools whose pins would fight those in .venv get a venv each: .local/NAME-venv, from
-# tools/NAME/requirements.txt. LocalStack's S3 checks presigned URLs' signatures as AWS does
-# (tools/local-stack/tests/presigned.rs); checkov scans the template.
-.local/%-venv/.installed: tools/%/requirements.txt
+# Tools whose pins would fight those in .venv get a venv each: .local/NAME-venv, from the
+# requirements file REQUIREMENTS_NAME names. LocalStack's S3 checks presigned URLs' signatures as
+# AWS does (tools/local-stack/tests/presigned.rs); checkov scans the template.
+REQUIREMENTS_localstack := tools/local-stack/localstack/requirements.txt
+REQUIREMENTS_checkov := tools/build/checkov/requirements.txt
+.SECONDEXPANSION:
+.local/%-venv/.installed: $$(REQUIREMENTS_$$*)
 	@$(PYTHON) -m venv $(@D) || { echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
 	$(@D)/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
@@ -63,7 +66,7 @@ checkov: .local/checkov-venv/.installed
 		--skip-download --compact --quiet
 
 # The browser test (tools/local-stack/tests/web.rs) drives Debian's Chromium with playwright-core.
-WEB_TEST := tools/web-test
+WEB_TEST := tools/local-stack/web-test
 web-deps: $(WEB_TEST)/node_modules/.installed
 	@test -x /usr/bin/chromium || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -133,11 +136,11 @@ build: venv
 # (or sudo): Debian's docker.io and qemu-user-static, binfmt_misc, a dockerd of the project's
 # own under .local/sam, the stand-in base image; then make build. sam-down undoes the running part.
 sam-setup: venv
-	tools/sam/setup.sh
+	tools/local-stack/sam/setup.sh
 	$(MAKE) build
 
 sam-down:
-	tools/sam/down.sh
+	tools/local-stack/sam/down.sh
 
 sam-invoke: venv
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make sam-invoke FN=ConvertFunction EVENT=events/convert.json" >&2; exit 2; }
@@ -149,28 +152,28 @@ test-sam: venv
 
 # Remakes the committed media fixtures (needs ffmpeg; tests do not).
 fixtures:
-	tools/make-fixtures.sh
+	tools/fixtures/make-fixtures.sh
 
 # Figures, not a test: speed against ffmpeg in the same run, peak RSS, output size.
 bench:
 	$(CARGO) build --release --quiet -p video2mp3-transcode
-	$(PYTHON) tools/bench.py
+	$(PYTHON) tools/bench/bench.py
 
 # What a conversion costs on Lambda: wall and CPU time per audio-hour for 1-3 encoder threads
 # under the CPU share each memory size gets (a cgroup quota: needs root), GB-seconds, dollars.
 bench-lambda:
 	$(CARGO) build --release --quiet -p video2mp3-transcode
-	$(PYTHON) tools/bench_lambda.py $(BENCH_LAMBDA_ARGS)
+	$(PYTHON) tools/bench/bench_lambda.py $(BENCH_LAMBDA_ARGS)
 
 # Each function's cold start (process start to its first /next call) and bootstrap size.
 bench-init: venv
 	$(CARGO) build --release --quiet -p local-stack -p login -p upload-url -p jobs -p convert -p notify -p web
-	$(PYTHON) tools/bench_init.py $(BENCH_INIT_ARGS)
+	$(PYTHON) tools/bench/bench_init.py $(BENCH_INIT_ARGS)
 
 # Hour-long uploads (over 1 GB) converted through S3 on the local stack: bytes read, peak RSS.
 bench-stream: venv
 	$(CARGO) build --release --quiet -p local-stack -p video2mp3-transcode -p convert
-	$(PYTHON) tools/bench_stream.py $(BENCH_STREAM_ARGS)
+	$(PYTHON) tools/bench/bench_stream.py $(BENCH_STREAM_ARGS)
 
 # libFuzzer over the whole decode->encode path, seeded with the fixtures. A crash is saved
 # under shared/transcode/fuzz/artifacts: copy it to fixtures/fuzz/ so tests keep it.

@@ -1,4 +1,4 @@
-//! Fixture maker (used by tools/make-fixtures.sh, not by the service): encodes raw s16le stereo
+//! Fixture maker (used by tools/fixtures/make-fixtures.sh, not by the service): encodes raw s16le stereo
 //! PCM from stdin to HE-AAC (AAC-LC core + SBR, as phones record at low bitrates) in ADTS on
 //! stdout, with FDK's encoder, since Debian's ffmpeg cannot write HE-AAC.
 //! `ffmpeg ... -f s16le -ac 2 -ar 44100 - | cargo run --example make-he-aac -- 44100 > out.aac`

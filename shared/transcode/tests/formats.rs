@@ -1,4 +1,4 @@
-//! Every container and codec in fixtures/formats (made by tools/make-fixtures.sh: one second of
+//! Every container and codec in fixtures/formats (made by tools/fixtures/make-fixtures.sh: one second of
 //! 440 Hz on the left and 660 Hz on the right, at half scale) converts to an MP3 that another
 //! decoder hears as the same thing: the right rate, channels, length, level and tone per channel.
 

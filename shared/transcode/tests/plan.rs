@@ -1,6 +1,6 @@
 //! The MP4 fetch plan covers every byte the demuxer reads for the audio: with every other byte
 //! of the media data blanked, the MP3 is byte-identical to the one made from the whole file.
-//! Fixtures: fixtures/streaming (tools/make-fixtures.sh).
+//! Fixtures: fixtures/streaming (tools/fixtures/make-fixtures.sh).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -27,7 +27,7 @@ impl LocalStackS3 {
         if !python.exists() {
             bail!(
                 "{} not found: run `make localstack` (it installs the pinned localstack-core \
-                 from tools/localstack/requirements.txt)",
+                 from tools/local-stack/localstack/requirements.txt)",
                 python.display()
             );
         }

@@ -20,14 +20,14 @@ pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// How to start moto: `$MOTO_SERVER` if set, else `tools/moto-local` (moto_server with atomic
+/// How to start moto: `$MOTO_SERVER` if set, else `tools/local-stack/moto/moto-local` (moto_server with atomic
 /// DynamoDB operations) run by the repository's `.venv/bin/python`.
 pub fn moto_command(repo_root: &Path) -> Result<(PathBuf, Vec<PathBuf>)> {
     let (program, args) = match std::env::var_os("MOTO_SERVER") {
         Some(p) => (PathBuf::from(p), Vec::new()),
         None => (
             repo_root.join(".venv/bin/python"),
-            vec![repo_root.join("tools/moto-local")],
+            vec![repo_root.join("tools/local-stack/moto/moto-local")],
         ),
     };
     if !program.exists() {

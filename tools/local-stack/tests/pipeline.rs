@@ -232,7 +232,7 @@ async fn a_video_goes_from_upload_to_an_mp3_and_an_email() {
         "{}",
         mail.body
     );
-    // (tools/web-test/page.test.mjs opens such a link in the browser.)
+    // (tools/local-stack/web-test/page.test.mjs opens such a link in the browser.)
     assert_eq!(reqwest::get(link).await.unwrap().status(), 200);
     let fresh = client
         .get(&format!("/jobs/{}", ticket.job_id))

@@ -345,7 +345,7 @@ async fn a_large_object_goes_up_in_parts_with_the_first_part_last() {
         .unwrap();
     assert!(object.body.collect().await.unwrap().into_bytes()[..] == expected[..]);
     // moto's data.json, where the sent emails are read, still answers after a multipart
-    // upload (tools/moto-local; plain moto answered 500 from here on).
+    // upload (tools/local-stack/moto/moto-local; plain moto answered 500 from here on).
     local_stack::sent_emails(&app.stack.moto_url)
         .await
         .expect("moto's data.json answers after a multipart upload");

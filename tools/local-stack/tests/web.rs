@@ -1,5 +1,5 @@
 //! The web page in a real browser: Debian's Chromium driven by playwright-core
-//! (tools/web-test/page.test.mjs) against this stack. The MP3 the page downloads is then
+//! (tools/local-stack/web-test/page.test.mjs) against this stack. The MP3 the page downloads is then
 //! checked here with a decoder of our own. `make test` installs Chromium and playwright-core
 //! (`make web-deps`); set VIDEO2MP3_SCREENSHOTS=dir to keep screenshots of each state.
 

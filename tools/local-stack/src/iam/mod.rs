@@ -1,6 +1,6 @@
 //! Each function's role, as SAM deploys it, judging every AWS call the function makes.
 //!
-//! `tools/sam-expand` expands `template.yaml` with samtranslator (what `sam deploy` runs), so
+//! `tools/local-stack/sam/sam-expand` expands `template.yaml` with samtranslator (what `sam deploy` runs), so
 //! the policy templates (`DynamoDBCrudPolicy`, ...) become the statements AWS would hold; the
 //! intrinsics in them are resolved against the resources the local stack created. Each
 //! function gets credentials of its own; the gate ([`crate::gate`]) names the action and
@@ -235,7 +235,7 @@ fn resolve(v: &Value, resolver: &Resolver) -> Result<Value> {
     })
 }
 
-/// The roles as SAM expands them (`tools/sam-expand`), computed once per process and template.
+/// The roles as SAM expands them (`tools/local-stack/sam/sam-expand`), computed once per process and template.
 pub fn expand(repo_root: &Path) -> Result<Value> {
     static CACHE: OnceLock<Mutex<HashMap<(PathBuf, String), Value>>> = OnceLock::new();
     let template = repo_root.join("template.yaml");
@@ -255,13 +255,13 @@ pub fn expand(repo_root: &Path) -> Result<Value> {
         );
     }
     let out = std::process::Command::new(&python)
-        .arg(repo_root.join("tools/sam-expand"))
+        .arg(repo_root.join("tools/local-stack/sam/sam-expand"))
         .arg(&template)
         .output()
-        .context("running tools/sam-expand")?;
+        .context("running tools/local-stack/sam/sam-expand")?;
     if !out.status.success() {
         bail!(
-            "tools/sam-expand failed: {}",
+            "tools/local-stack/sam/sam-expand failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     }

@@ -181,7 +181,7 @@ pub fn stack_convert(app: &App) -> convert::Deps {
 }
 
 /// Drives the page at `api_url` in Debian's Chromium with playwright-core
-/// (tools/web-test/page.test.mjs) as `email` (whose password is [`PASSWORD`]) on a stack whose
+/// (tools/local-stack/web-test/page.test.mjs) as `email` (whose password is [`PASSWORD`]) on a stack whose
 /// `MaxUploadBytes` is `limit`; returns the MP3 the page downloaded. Set
 /// VIDEO2MP3_SCREENSHOTS=dir to keep screenshots of each state.
 pub async fn drive_page(
@@ -190,13 +190,13 @@ pub async fn drive_page(
     email: &str,
     limit: &str,
 ) -> Vec<u8> {
-    let script = root.join("tools/web-test/page.test.mjs");
-    let modules = root.join("tools/web-test/node_modules/playwright-core");
+    let script = root.join("tools/local-stack/web-test/page.test.mjs");
+    let modules = root.join("tools/local-stack/web-test/node_modules/playwright-core");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         modules.exists() && std::path::Path::new(&chromium).exists(),
         "the browser test needs playwright-core and Chromium: run `make web-deps` \
-         (npm ci in tools/web-test; apt-get install chromium)"
+         (npm ci in tools/local-stack/web-test; apt-get install chromium)"
     );
     let downloads = std::env::temp_dir().join(format!(
         "video2mp3-web-{}-{}",

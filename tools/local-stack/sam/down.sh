@@ -5,7 +5,7 @@
 # The base image and the build stay (under .local/sam/), so the next sam-setup takes seconds;
 # binfmt_misc's qemu-aarch64 entry stays registered (it is machine-wide and runs nothing).
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 STATE="$ROOT/.local/sam"
 export DOCKER_HOST="unix://$STATE/docker.sock"
 SUDO=""

@@ -8,7 +8,7 @@ Prints wall time (best of N runs), realtime factor, peak RSS and output size for
 and the speed ratio against ffmpeg. The machine is shared and noisy: read the figures as
 figures, not as a pass/fail test.
 
-Usage: tools/bench.py [--minutes 10] [--runs 3] [--input FILE ...]
+Usage: tools/bench/bench.py [--minutes 10] [--runs 3] [--input FILE ...]
 Without --input it makes (once, with ffmpeg, under .bench/) three inputs of --minutes length:
 720p H.264 + AAC 44.1 kHz stereo, 5.1 AAC 48 kHz, and FLAC. `--minutes 60` shows that memory
 does not grow with length.
@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 BENCH = ROOT / ".bench"
 
 

@@ -9,7 +9,7 @@ the part of a cold start that is the function's own (Lambda's sandbox and the do
 come on top). Prints the best and the median of --runs, and the binary's size (stripped, as
 `[profile.release]` says).
 
-Usage: tools/bench_init.py [--runs 5]   (make bench-init builds the binaries first)
+Usage: tools/bench/bench_init.py [--runs 5]   (make bench-init builds the binaries first)
 """
 import argparse
 import http.server
@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 FUNCTIONS = ["login", "upload-url", "jobs", "convert", "notify", "web"]
 

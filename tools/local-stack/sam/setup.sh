@@ -10,9 +10,9 @@
 #      rootfs of Debian's arm64 busybox-static, libc6 and libgcc-s1 (the bootstraps link glibc)
 #      is built locally and tagged as the image SAM asks for (public.ecr.aws/lambda/
 #      provided:al2023-arm64). SAM builds its runtime-emulator layer on top itself.
-# `make build` (the bootstraps themselves) is the Makefile's part; tools/sam/down.sh undoes 3.
+# `make build` (the bootstraps themselves) is the Makefile's part; tools/local-stack/sam/down.sh undoes 3.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
 STATE="$ROOT/.local/sam"
 SOCK="$STATE/docker.sock"
 export DOCKER_HOST="unix://$SOCK"

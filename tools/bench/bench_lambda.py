@@ -12,7 +12,7 @@ played here, and arm64 (Graviton) runs LAME without its x86 SIMD code, so read t
 times as this machine's and the comparison between thread counts as the finding. The machine is
 shared and noisy: best of --runs runs.
 
-Usage: tools/bench_lambda.py [--runs 2] [--minutes 10] [--memory 1024,1769,2048,3008]
+Usage: tools/bench/bench_lambda.py [--runs 2] [--minutes 10] [--memory 1024,1769,2048,3008]
 """
 import argparse
 import os
@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (the inputs of make bench)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 CGROUP = Path("/sys/fs/cgroup/cpu")
 # AWS Lambda, arm64, us-east-1, first 6 billion GB-seconds a month: USD per GB-second, as AWS's
 # pricing page lists it (read 2026-12-03). Requests ($0.20 per million) are left out.

@@ -3,12 +3,12 @@
 
 Makes (once, with ffmpeg, under .bench/stream/) 60-minute inputs of over 1 GB:
   inter1s   720p H.264 + AAC MP4 with audio in one-second runs, as phones write
-            (tools/interleave.py, which does what `MP4Box -inter 1000` does)
+            (tools/fixtures/interleave.py, which does what `MP4Box -inter 1000` does)
   frag      the same, fragmented every 2 s (ffmpeg -movflags frag_keyframe+empty_moov)
   ffmpeg    the same as ffmpeg muxes it (audio every ~13 KiB)
   flac      a 60-minute FLAC
 then for each starts a fresh local stack (`local-stack serve`, release build, its own moto
-with ranged GETs that cost what they do on S3: tools/moto-ranged) and runs the real `convert`
+with ranged GETs that cost what they do on S3: tools/local-stack/moto/moto-ranged) and runs the real `convert`
 Lambda binary (release build) on a minimal Lambda Runtime API, fed from the convert queue as the
 event source mapping would. It uploads the file through the API as a client would, waits for
 the job and prints the job's stats: bytes read of the source, elapsed time, realtime factor,
@@ -19,7 +19,7 @@ read for inter1s and frag, at most 102% for ffmpeg, peak RSS at most 64 MiB for 
 --compare, the MP3 from S3 is also compared byte for byte with what `transcode` makes from the
 local file.
 
-Usage: tools/bench_stream.py [--only inter1s,frag,ffmpeg,flac] [--compare] [--minutes 60]
+Usage: tools/bench/bench_stream.py [--only inter1s,frag,ffmpeg,flac] [--compare] [--minutes 60]
 """
 import argparse
 import http.client
@@ -39,7 +39,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 BENCH = ROOT / ".bench" / "stream"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 LIMITS = {"inter1s": 0.10, "frag": 0.10, "ffmpeg": 1.02, "flac": 1.02}
@@ -87,7 +87,7 @@ def make_inputs(minutes: int) -> dict:
         ffmpeg("-i", str(files["ffmpeg"]), "-c", "copy", "-movflags", "frag_keyframe+empty_moov",
                str(files["frag"]))
     if not files["inter1s"].exists():
-        subprocess.run([sys.executable, str(ROOT / "tools" / "interleave.py"),
+        subprocess.run([sys.executable, str(ROOT / "tools" / "fixtures" / "interleave.py"),
                         str(files["ffmpeg"]), str(files["inter1s"])], check=True)
     if not files["flac"].exists():
         flac_minute = BENCH / "minute.flac"
@@ -220,9 +220,9 @@ def run_one(name: str, path: Path, compare: bool) -> dict:
     import boto3
 
     api_port, moto_port = free_port(), free_port()
-    # moto reads a whole object for every ranged GET; tools/moto-local (with moto-ranged) reads
+    # moto reads a whole object for every ranged GET; tools/local-stack/moto/moto-local (with moto-ranged) reads
     # just the range, as S3 does (it needs the venv's python, with moto, first on PATH).
-    env = dict(os.environ, RUST_LOG="warn", MOTO_SERVER=str(ROOT / "tools" / "moto-local"),
+    env = dict(os.environ, RUST_LOG="warn", MOTO_SERVER=str(ROOT / "tools" / "local-stack" / "moto" / "moto-local"),
                PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     server = subprocess.Popen(
         [str(TARGET / "release" / "local-stack"), "serve", "--api-port", str(api_port),
