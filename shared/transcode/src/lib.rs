@@ -19,7 +19,7 @@ mod fdk;
 mod lame;
 mod limits;
 mod mkvtracks;
-mod mp4edit;
+mod mp4;
 mod names;
 mod parallel;
 mod plan;
@@ -179,7 +179,7 @@ pub fn transcode<W: Write + Seek>(
 ) -> Result<Summary, TranscodeError> {
     // A cut-short MP4 fails in the demuxer with words for programmers; say what happened.
     let truncated = if source.is_seekable() {
-        mp4edit::truncated(&mut source)
+        mp4::truncated(&mut source)
     } else {
         None
     };

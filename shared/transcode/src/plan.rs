@@ -6,10 +6,7 @@
 //! Only a fetch plan: a wrong or missing plan costs bytes, never correctness, because every read
 //! the demuxer makes is still served. Anything malformed gives `None`.
 
-use crate::mp4edit::{
-    BoxHeader, MAX_BOXES, be_u32, be_u64, body_of, child, children, find_top_level, read_body,
-    read_header,
-};
+use crate::mp4::{BoxHeader, Movie, be_u32, be_u64, body_of, read_body, read_header};
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 
@@ -51,40 +48,26 @@ pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
     if !crate::probe::looks_like_mp4(&head) {
         return None;
     }
-    let mut budget = MAX_BOXES;
-    let moov = find_top_level(r, len, b"moov", &mut budget)?;
-    let moov_children = children(r, moov.body, moov.end, &mut budget);
-    let tracks: Vec<Trak> = moov_children
-        .iter()
-        .filter(|b| &b.kind == b"trak")
-        .filter_map(|trak| track(r, trak, &mut budget))
-        .collect();
-    // The track the engine will decode: the marked default, else the first sound track.
-    let sound: Vec<(u32, bool)> = tracks
-        .iter()
-        .filter(|t| t.sound)
-        .map(|t| (t.id, t.enabled))
-        .collect();
-    let track_id = crate::mp4edit::marked_default(&sound).or(sound.first().map(|s| s.0))?;
-    let fragmented = moov_children.iter().any(|b| &b.kind == b"mvex");
+    let movie = Movie::read(r)?;
+    let track_id = movie.audio_track()?;
     let mut ranges = Vec::new();
     let mut others = Vec::new();
-    for Trak { id, stbl, .. } in &tracks {
+    for track in &movie.tracks {
+        let Some(stbl) = &track.stbl else { continue };
         let found = sample_ranges(r, stbl).unwrap_or_default();
-        if *id == track_id {
+        if track.id == track_id {
             ranges.extend(found);
         } else {
             others.extend(found);
         }
     }
-    if fragmented {
-        let defaults: Vec<(u32, u32)> = child(r, &moov_children, b"mvex", &mut budget)
-            .map(|mvex| trex_default_sizes(r, &mvex))
-            .unwrap_or_default();
+    let fragmented = movie.mvex.is_some();
+    if let Some(mvex) = &movie.mvex {
+        let defaults = trex_default_sizes(r, mvex);
         fragment_ranges(
             r,
             len,
-            moov.end,
+            movie.moov_end,
             track_id,
             &defaults,
             &mut ranges,
@@ -129,37 +112,6 @@ fn subtract(ranges: Vec<Range<u64>>, keep: &[Range<u64>]) -> Vec<Range<u64>> {
         }
     }
     out
-}
-
-/// What the plan needs of a `trak`.
-struct Trak {
-    id: u32,
-    sound: bool,
-    /// The `tkhd` enabled flag.
-    enabled: bool,
-    stbl: Vec<BoxHeader>,
-}
-
-fn track<R: Read + Seek>(r: &mut R, trak: &BoxHeader, budget: &mut usize) -> Option<Trak> {
-    let parts = children(r, trak.body, trak.end, budget);
-    let mdia = child(r, &parts, b"mdia", budget)?;
-    let hdlr = body_of(r, &mdia, b"hdlr", 1024)?;
-    let sound = hdlr.get(8..12)? == b"soun";
-    let tkhd = body_of(r, &parts, b"tkhd", 256)?;
-    let track_id = match tkhd.first()? {
-        0 => be_u32(&tkhd, 12)?,
-        1 => be_u32(&tkhd, 20)?,
-        _ => return None,
-    };
-    let enabled = tkhd.get(3).is_some_and(|flags| flags & 1 == 1);
-    let minf = child(r, &mdia, b"minf", budget)?;
-    let stbl = child(r, &minf, b"stbl", budget)?;
-    Some(Trak {
-        id: track_id,
-        sound,
-        enabled,
-        stbl,
-    })
 }
 
 /// One range per chunk of the track (`stco`/`co64` offsets, `stsc` samples per chunk, `stsz`

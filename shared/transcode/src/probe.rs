@@ -5,7 +5,7 @@
 use crate::error::TranscodeError;
 use crate::limits::Limits;
 use crate::trim::Trim;
-use crate::{mkvtracks, mp4edit, names};
+use crate::{mkvtracks, mp4, names};
 use std::io::{Read, Seek, SeekFrom};
 use symphonia::core::codecs::audio::AudioCodecParameters;
 use symphonia::core::errors::Error as SymphoniaError;
@@ -43,10 +43,10 @@ pub(crate) fn probe(
         limits.channels(found)?;
     }
     // symphonia reads MP4 edit lists but does not apply them: read them here, before probing.
-    let mp4 = if looks_like_mp4(&head) {
-        mp4edit::tracks(&mut source)
+    let movie = if looks_like_mp4(&head) {
+        mp4::Movie::read(&mut source)
     } else {
-        mp4edit::Mp4Tracks::default()
+        None
     };
     // The default audio track where the container marks one and symphonia misses it: it
     // cannot tell a Matroska track's absent FlagDefault (meaning default) from 0, and ignores
@@ -54,7 +54,7 @@ pub(crate) fn probe(
     let marked_default = if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
         mkvtracks::default_audio_track(&mut source)
     } else {
-        mp4.default_audio
+        movie.as_ref().and_then(mp4::Movie::default_audio)
     };
     source.seek(SeekFrom::Start(0))?;
     let mut hint = Hint::new();
@@ -83,8 +83,8 @@ pub(crate) fn probe(
     let (track_id, track_frames, params) = choose_track(&*format, marked_default)?;
     let mut trim = Trim::default();
     if format_name == "isomp4" {
-        if let Some((_, edit)) = mp4.edits.iter().find(|(id, _)| *id == track_id) {
-            trim.edit = Some(*edit);
+        if let Some(edit) = movie.as_ref().and_then(|m| m.edit(track_id)) {
+            trim.edit = Some(edit);
         } else {
             trim.itunes = itunes_gapless(&mut *format);
         }
@@ -157,7 +157,7 @@ fn itunes_gapless(format: &mut dyn symphonia::core::formats::FormatReader) -> Op
         }
         match &tag.raw.value {
             symphonia::core::meta::RawValue::String(text) => {
-                mp4edit::parse_itunsmpb(text).map(|(priming, _, samples)| (priming, samples))
+                mp4::parse_itunsmpb(text).map(|(priming, _, samples)| (priming, samples))
             }
             _ => None,
         }

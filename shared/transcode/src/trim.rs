@@ -1,13 +1,13 @@
 //! Which decoded samples are real audio: the encoder priming and padding that an MP4's edit
 //! list or iTunes' gapless comment mark are dropped, as players that honour them do.
 
-use crate::mp4edit;
+use crate::mp4;
 
 /// Which decoded samples are real audio: the encoder's priming at the start and its padding at
 /// the end are dropped, as players that honour the container's edit list do.
 #[derive(Debug, Default)]
 pub(crate) struct Trim {
-    pub edit: Option<mp4edit::TrackEdit>,
+    pub edit: Option<mp4::TrackEdit>,
     /// (priming, samples) from iTunSMPB, at the track's sample rate.
     pub itunes: Option<(u64, u64)>,
     /// Set from the first decoded buffer: frames still to drop, frames still to keep.

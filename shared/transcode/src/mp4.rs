@@ -1,7 +1,9 @@
-//! The part of an MP4/MOV file that says which decoded samples are real audio: each track's edit
-//! list (`moov/trak/edts/elst`), read with seeks so only box headers and a few small boxes are
-//! touched. symphonia parses the edit list but does not apply it, so an AAC track would otherwise
-//! keep its 1024 (or 2112) priming samples at the start and its padding at the end.
+//! The one MP4/MOV box reader: box headers and bodies read with seeks (so only headers and a few
+//! small boxes are touched), and the `moov` read into a [`Movie`]: each track's id, kind,
+//! enabled flag, edit list and sample tables. The engine takes what symphonia misses from it
+//! (the edit lists, which symphonia parses but does not apply, so an AAC track would otherwise
+//! keep its 1024 or 2112 priming samples and its padding; the default track's mark), and the
+//! fetch plan (`plan.rs`) takes the sample tables from the same reader.
 //!
 //! Best effort by design: anything malformed gives `None`, and the audio is then kept whole.
 
@@ -226,75 +228,125 @@ pub(crate) fn child<R: Read + Seek>(
     Some(children(r, parent.body, parent.end, budget))
 }
 
-/// What the engine takes from an MP4's track headers before symphonia reads it.
-#[derive(Debug, Default)]
-pub(crate) struct Mp4Tracks {
-    /// One entry per `trak` that has a usable edit list, keyed by its `tkhd` track id (the id
-    /// symphonia gives the track).
-    pub edits: Vec<(u32, TrackEdit)>,
-    /// The sound track to take when the file says which: the first whose `tkhd` is enabled,
-    /// when some other sound track is not (ffmpeg and players mark the default track so).
-    /// symphonia ignores the flag and takes the first sound track.
-    pub default_audio: Option<u32>,
+/// One `trak` of a [`Movie`].
+pub(crate) struct Mp4Track {
+    /// The `tkhd` track id (the id symphonia gives the track).
+    pub id: u32,
+    /// Whether its handler is `soun`.
+    pub sound: bool,
+    /// The `tkhd` enabled flag.
+    pub enabled: bool,
+    /// Its first media edit, when it has a usable edit list.
+    pub edit: Option<TrackEdit>,
+    /// The children of its `stbl` (the sample tables), when it has them.
+    pub stbl: Option<Vec<BoxHeader>>,
 }
 
-/// Reads the track headers. Empty if the file is not an MP4 or has no `moov`.
-pub(crate) fn tracks<R: Read + Seek>(r: &mut R) -> Mp4Tracks {
-    let Ok(len) = r.seek(SeekFrom::End(0)) else {
-        return Mp4Tracks::default();
-    };
-    let mut budget = MAX_BOXES;
-    let Some(moov) = find_top_level(r, len, b"moov", &mut budget) else {
-        return Mp4Tracks::default();
-    };
-    let moov_children = children(r, moov.body, moov.end, &mut budget);
-    let movie_timescale = body_of(r, &moov_children, b"mvhd", 256).and_then(|b| timescale(&b));
-    let mut found = Mp4Tracks::default();
-    // (track id, enabled) of each sound track, in file order.
-    let mut sound = Vec::new();
-    for trak in moov_children.iter().filter(|b| &b.kind == b"trak") {
-        let parts = children(r, trak.body, trak.end, &mut budget);
-        let Some(tkhd) = body_of(r, &parts, b"tkhd", 256) else {
-            continue;
-        };
-        // tkhd puts the track id where mvhd and mdhd put the timescale.
-        let Some(track_id) = timescale(&tkhd) else {
-            continue;
-        };
-        let enabled = tkhd.get(3).is_some_and(|flags| flags & 1 == 1);
-        let mdia = child(r, &parts, b"mdia", &mut budget);
-        let handler = mdia
-            .as_ref()
-            .and_then(|mdia| body_of(r, mdia, b"hdlr", 256))
-            .and_then(|body| body.get(8..12).map(<[u8]>::to_vec));
-        if handler.as_deref() == Some(b"soun") {
-            sound.push((track_id, enabled));
-        }
-        let elst = child(r, &parts, b"edts", &mut budget)
-            .and_then(|edts| body_of(r, &edts, b"elst", 64 * 1024))
-            .and_then(|body| parse_elst(&body));
-        let media_timescale = mdia
-            .as_ref()
-            .and_then(|mdia| body_of(r, mdia, b"mdhd", 256))
-            .and_then(|body| timescale(&body));
-        if let (Some((media_time, duration)), Some(media_timescale), Some(movie_timescale)) =
-            (elst, media_timescale, movie_timescale)
-            && media_timescale > 0
-        {
-            found.edits.push((
-                track_id,
-                TrackEdit {
-                    media_time,
-                    media_timescale,
-                    duration: (duration > 0).then_some(duration),
-                    movie_timescale,
-                },
-            ));
-        }
+/// An MP4's `moov`, read once.
+pub(crate) struct Movie {
+    pub tracks: Vec<Mp4Track>,
+    /// Where the `moov` ends (a fragmented file's fragments come after it).
+    pub moov_end: u64,
+    /// The children of the `mvex` box: present in a fragmented file.
+    pub mvex: Option<Vec<BoxHeader>>,
+}
+
+impl Movie {
+    /// Reads the `moov`; `None` when there is none. The reader is rewound.
+    pub fn read<R: Read + Seek>(r: &mut R) -> Option<Self> {
+        let len = r.seek(SeekFrom::End(0)).ok()?;
+        let mut budget = MAX_BOXES;
+        let moov = find_top_level(r, len, b"moov", &mut budget)?;
+        let moov_children = children(r, moov.body, moov.end, &mut budget);
+        let movie_timescale = body_of(r, &moov_children, b"mvhd", 256).and_then(|b| timescale(&b));
+        let tracks = moov_children
+            .iter()
+            .filter(|b| &b.kind == b"trak")
+            .filter_map(|trak| read_track(r, trak, movie_timescale, &mut budget))
+            .collect();
+        let mvex = child(r, &moov_children, b"mvex", &mut budget);
+        let _ = r.seek(SeekFrom::Start(0));
+        Some(Self {
+            tracks,
+            moov_end: moov.end,
+            mvex,
+        })
     }
-    found.default_audio = marked_default(&sound);
-    let _ = r.seek(SeekFrom::Start(0));
-    found
+
+    /// The sound track the file marks as its default, when it tells them apart.
+    pub fn default_audio(&self) -> Option<u32> {
+        marked_default(&self.sound_tracks())
+    }
+
+    /// The sound track to convert: the marked default, else the first.
+    pub fn audio_track(&self) -> Option<u32> {
+        let sound = self.sound_tracks();
+        marked_default(&sound).or(sound.first().map(|s| s.0))
+    }
+
+    /// The edit of track `id`, if it has one.
+    pub fn edit(&self, id: u32) -> Option<TrackEdit> {
+        self.tracks.iter().find(|t| t.id == id).and_then(|t| t.edit)
+    }
+
+    /// `(track id, enabled)` of each sound track, in file order.
+    fn sound_tracks(&self) -> Vec<(u32, bool)> {
+        self.tracks
+            .iter()
+            .filter(|t| t.sound)
+            .map(|t| (t.id, t.enabled))
+            .collect()
+    }
+}
+
+/// One `trak`; `None` without a readable `tkhd`.
+fn read_track<R: Read + Seek>(
+    r: &mut R,
+    trak: &BoxHeader,
+    movie_timescale: Option<u32>,
+    budget: &mut usize,
+) -> Option<Mp4Track> {
+    let parts = children(r, trak.body, trak.end, budget);
+    let tkhd = body_of(r, &parts, b"tkhd", 256)?;
+    // tkhd puts the track id where mvhd and mdhd put the timescale.
+    let id = timescale(&tkhd)?;
+    let enabled = tkhd.get(3).is_some_and(|flags| flags & 1 == 1);
+    let mdia = child(r, &parts, b"mdia", budget);
+    let sound = mdia
+        .as_ref()
+        .and_then(|mdia| body_of(r, mdia, b"hdlr", 1024))
+        .is_some_and(|body| body.get(8..12) == Some(b"soun"));
+    let elst = child(r, &parts, b"edts", budget)
+        .and_then(|edts| body_of(r, &edts, b"elst", 64 * 1024))
+        .and_then(|body| parse_elst(&body));
+    let media_timescale = mdia
+        .as_ref()
+        .and_then(|mdia| body_of(r, mdia, b"mdhd", 256))
+        .and_then(|body| timescale(&body));
+    let edit = match (elst, media_timescale, movie_timescale) {
+        (Some((media_time, duration)), Some(media_timescale), Some(movie_timescale))
+            if media_timescale > 0 =>
+        {
+            Some(TrackEdit {
+                media_time,
+                media_timescale,
+                duration: (duration > 0).then_some(duration),
+                movie_timescale,
+            })
+        }
+        _ => None,
+    };
+    let stbl = mdia
+        .as_ref()
+        .and_then(|mdia| child(r, mdia, b"minf", budget))
+        .and_then(|minf| child(r, &minf, b"stbl", budget));
+    Some(Mp4Track {
+        id,
+        sound,
+        enabled,
+        edit,
+        stbl,
+    })
 }
 
 /// Of the sound tracks `(track id, tkhd enabled)` in file order: the first enabled one when the
@@ -378,9 +430,15 @@ mod tests {
             trak(2, 44100, Some(&[(500, -1), (6000, 1024)])),
             trak(3, 48000, None),
         ]);
-        let edits = tracks(&mut Cursor::new(file)).edits;
-        assert_eq!(edits.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 2]);
-        let audio = edits[1].1;
+        let movie = Movie::read(&mut Cursor::new(file)).unwrap();
+        let edited: Vec<u32> = movie
+            .tracks
+            .iter()
+            .filter(|t| t.edit.is_some())
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(edited, [1, 2]);
+        let audio = movie.edit(2).unwrap();
         assert_eq!(audio.media_time, 1024);
         assert_eq!(audio.duration, Some(6000));
         assert_eq!(audio.at_rate(44100), (1024, Some(264_600)));
@@ -390,12 +448,12 @@ mod tests {
     fn garbage_gives_nothing_and_never_panics() {
         for len in 0..64 {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 37 % 251) as u8).collect();
-            assert!(tracks(&mut Cursor::new(bytes)).edits.is_empty());
+            assert!(Movie::read(&mut Cursor::new(bytes)).is_none_or(|m| m.tracks.is_empty()));
         }
         // A box claiming to be larger than the file.
         let mut lying = bx(b"moov", &[]);
         lying[..4].copy_from_slice(&u32::MAX.to_be_bytes());
-        assert!(tracks(&mut Cursor::new(lying)).edits.is_empty());
+        assert!(Movie::read(&mut Cursor::new(lying)).is_none_or(|m| m.tracks.is_empty()));
     }
 
     #[test]
