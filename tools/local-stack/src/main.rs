@@ -18,7 +18,7 @@ use local_stack::client::{ApiClient, content_type_for};
 use local_stack::sam::{Sam, SamStack};
 use local_stack::stack::{add_user, find_repo_root, local_sdk_config, local_table_name};
 use local_stack::{Moto, Stack, StackOptions, dlq, samples, sent_emails};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
@@ -123,186 +123,19 @@ async fn main() -> Result<()> {
                     "--external and --sam do not go together: under --sam every function runs outside"
                 );
             }
-            init_logs();
-            let sam = Sam::locate(&root).await?;
-            let moto = Moto::start(&root, Some(moto_port)).await?;
-            let mut options = StackOptions::new(&root, &moto.url);
-            options.api_port = api_port;
-            let stack = match SamStack::start(&sam, options).await {
-                Ok(s) => s,
-                Err(err) => {
-                    moto.stop().await;
-                    return Err(err);
-                }
-            };
-            let pid_file = root.join(".local/sam/local.pid");
-            std::fs::write(&pid_file, std::process::id().to_string())?;
-            println!("ready: {} (sam local start-api)", stack.stack.api_url);
-            println!(
-                "Lambda Invoke API: {} (sam local start-lambda; logs in {} and {})",
-                stack.lambda.url,
-                stack.api.log.display(),
-                stack.lambda.log.display()
-            );
-            announce_moto(&moto);
-            wait_for_stop().await?;
-            stack.stop().await;
-            moto.stop().await;
-            let _ = std::fs::remove_file(pid_file);
-            Ok(())
+            serve_sam(&root, api_port, moto_port).await
         }
         Command::Serve {
             api_port,
             moto_port,
             external,
             sam: false,
-        } => {
-            init_logs();
-            let moto = Moto::start(&root, Some(moto_port)).await?;
-            let mut options = StackOptions::new(&root, &moto.url);
-            options.api_port = api_port;
-            options.external = external.clone();
-            let stack = Stack::start(options).await?;
-            for binary in &external {
-                let mut env = stack
-                    .environments
-                    .get(binary)
-                    .with_context(|| format!("the template has no function {binary}"))?
-                    .clone();
-                // Its own credentials, through the IAM gate, as the in-process functions.
-                let role = stack.role_of(binary)?;
-                env.insert("AWS_ENDPOINT_URL".into(), stack.aws_url.clone());
-                env.insert("AWS_ACCESS_KEY_ID".into(), role.access_key());
-                env.insert("AWS_SECRET_ACCESS_KEY".into(), role.secret_key());
-                println!("external {binary} {}", serde_json::to_string(&env)?);
-            }
-            println!("ready: {}", stack.api_url);
-            println!(
-                "AWS for the functions: {} (the IAM gate: each call judged against the \
-                 function's role in template.yaml)",
-                stack.aws_url
-            );
-            announce_moto(&moto);
-            wait_for_stop().await?;
-            stack.stop().await;
-            moto.stop().await;
-            Ok(())
-        }
-        Command::Demo { video, out, sam } => {
-            if std::env::var_os("RUST_LOG").is_some() {
-                init_logs();
-            }
-            let video = video.unwrap_or_else(|| root.join("fixtures/sample.mp4"));
-            let out = if out.is_absolute() {
-                out
-            } else {
-                root.join(out)
-            };
-            if sam {
-                let sam = Sam::locate(&root).await?;
-                let moto = Moto::start(&root, None).await?;
-                let stack = match SamStack::start(&sam, StackOptions::new(&root, &moto.url)).await {
-                    Ok(s) => s,
-                    Err(err) => {
-                        moto.stop().await;
-                        return Err(err);
-                    }
-                };
-                println!(
-                    "functions: the arm64 bootstraps under sam local start-api and start-lambda"
-                );
-                let result = demo(&stack.stack, &video, &out).await;
-                stack.stop().await;
-                moto.stop().await;
-                return result;
-            }
-            let moto = Moto::start(&root, None).await?;
-            let stack = Stack::start(StackOptions::new(&root, &moto.url)).await?;
-            let result = demo(&stack, &video, &out).await;
-            stack.stop().await;
-            moto.stop().await;
-            result
-        }
-        Command::SamInvoke { function, event } => {
-            let sam = Sam::locate(&root).await?;
-            let event = std::fs::read_to_string(&event)
-                .with_context(|| format!("reading {}", event.display()))?;
-            let moto = Moto::start(&root, None).await?;
-            let mut options = StackOptions::new(&root, &moto.url);
-            options.pollers = false;
-            let result = async {
-                let stack = Stack::start(options).await?;
-                let result = async {
-                    let token = samples::seed(&stack).await?;
-                    let event = samples::with_token(&event, Some(&token))?;
-                    let prepared = sam.prepare(&stack).await?;
-                    let invocation = sam.invoke(&prepared, &function, &event).await;
-                    prepared.remove();
-                    invocation
-                }
-                .await;
-                stack.stop().await;
-                result
-            }
-            .await;
-            moto.stop().await;
-            let invocation = result?;
-            eprint!("{}", invocation.logs);
-            println!("{}", serde_json::to_string_pretty(&invocation.payload)?);
-            eprintln!(
-                "sam local invoke {function}: {:.1} s",
-                invocation.elapsed.as_secs_f64()
-            );
-            if invocation.payload.get("errorType").is_some() {
-                bail!("{function} failed");
-            }
-            Ok(())
-        }
-        Command::Dlq { moto_port } => {
-            let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
-            let sqs = aws_sdk_sqs::Client::new(&sdk);
-            for queue in ["ConvertDeadLetterQueue", "NotifyFailureQueue"] {
-                let url = dlq::local_queue_url(&sqs, queue).await?;
-                let letters = dlq::peek(&sqs, &url, 100).await?;
-                println!("{queue}: {} message(s) in {url}", letters.len());
-                for letter in letters {
-                    println!(
-                        "- {} (received {} times, sent at {} ms)\n  {}",
-                        letter.message_id, letter.receives, letter.sent_at, letter.body
-                    );
-                }
-            }
-            Ok(())
-        }
-        Command::Redrive { moto_port } => {
-            let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
-            let sqs = aws_sdk_sqs::Client::new(&sdk);
-            let from = dlq::local_queue_url(&sqs, "ConvertDeadLetterQueue").await?;
-            let to = dlq::local_queue_url(&sqs, "ConvertQueue").await?;
-            let moved = dlq::redrive(&sqs, &from, &to).await?;
-            println!("moved {moved} message(s) back to {to}");
-            let failed = dlq::local_queue_url(&sqs, "NotifyFailureQueue").await?;
-            let sns = aws_sdk_sns::Client::new(&sdk);
-            let replayed = dlq::replay_failed_events(&sqs, &sns, &failed).await?;
-            println!("published {replayed} failed job event(s) again for notify");
-            Ok(())
-        }
-        Command::IamReport { calls } => {
-            let expanded = local_stack::iam::expand(&root)?;
-            let template = std::fs::read_to_string(root.join("template.yaml"))?;
-            let calls = local_stack::iam::report::read_calls(&calls)?;
-            let report = local_stack::iam::report::build(&expanded, &template, &calls);
-            print!("{}", report.render());
-            let unexplained = report.unexplained();
-            if !unexplained.is_empty() {
-                bail!(
-                    "{} grant(s) the suite never used have no reason beside them in \
-                     template.yaml: remove them, or say why in a `#` comment on their line",
-                    unexplained.len()
-                );
-            }
-            Ok(())
-        }
+        } => serve(&root, api_port, moto_port, external).await,
+        Command::Demo { video, out, sam } => run_demo(&root, video, out, sam).await,
+        Command::SamInvoke { function, event } => sam_invoke(&root, &function, &event).await,
+        Command::Dlq { moto_port } => list_dead_letters(moto_port).await,
+        Command::Redrive { moto_port } => redrive(moto_port).await,
+        Command::IamReport { calls } => iam_report(&root, &calls),
         Command::AddUser {
             email,
             password,
@@ -317,6 +150,196 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `serve --sam`: the API and the functions under `sam local`, until stopped.
+async fn serve_sam(root: &Path, api_port: u16, moto_port: u16) -> Result<()> {
+    init_logs();
+    let sam = Sam::locate(root).await?;
+    let moto = Moto::start(root, Some(moto_port)).await?;
+    let mut options = StackOptions::new(root, &moto.url);
+    options.api_port = api_port;
+    let stack = match SamStack::start(&sam, options).await {
+        Ok(s) => s,
+        Err(err) => {
+            moto.stop().await;
+            return Err(err);
+        }
+    };
+    let pid_file = root.join(".local/sam/local.pid");
+    std::fs::write(&pid_file, std::process::id().to_string())?;
+    println!("ready: {} (sam local start-api)", stack.stack.api_url);
+    println!(
+        "Lambda Invoke API: {} (sam local start-lambda; logs in {} and {})",
+        stack.lambda.url,
+        stack.api.log.display(),
+        stack.lambda.log.display()
+    );
+    announce_moto(&moto);
+    wait_for_stop().await?;
+    stack.stop().await;
+    moto.stop().await;
+    let _ = std::fs::remove_file(pid_file);
+    Ok(())
+}
+
+/// `serve`: the API and the functions in-process (but `external` ones), until stopped.
+async fn serve(root: &Path, api_port: u16, moto_port: u16, external: Vec<String>) -> Result<()> {
+    init_logs();
+    let moto = Moto::start(root, Some(moto_port)).await?;
+    let mut options = StackOptions::new(root, &moto.url);
+    options.api_port = api_port;
+    options.external = external.clone();
+    let stack = Stack::start(options).await?;
+    for binary in &external {
+        let mut env = stack
+            .environments
+            .get(binary)
+            .with_context(|| format!("the template has no function {binary}"))?
+            .clone();
+        // Its own credentials, through the IAM gate, as the in-process functions.
+        let role = stack.role_of(binary)?;
+        env.insert("AWS_ENDPOINT_URL".into(), stack.aws_url.clone());
+        env.insert("AWS_ACCESS_KEY_ID".into(), role.access_key());
+        env.insert("AWS_SECRET_ACCESS_KEY".into(), role.secret_key());
+        println!("external {binary} {}", serde_json::to_string(&env)?);
+    }
+    println!("ready: {}", stack.api_url);
+    println!(
+        "AWS for the functions: {} (the IAM gate: each call judged against the \
+         function's role in template.yaml)",
+        stack.aws_url
+    );
+    announce_moto(&moto);
+    wait_for_stop().await?;
+    stack.stop().await;
+    moto.stop().await;
+    Ok(())
+}
+
+/// `demo`: one conversion end to end on a stack of its own (the functions under `sam local`
+/// with `sam`).
+async fn run_demo(root: &Path, video: Option<PathBuf>, out: PathBuf, sam: bool) -> Result<()> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        init_logs();
+    }
+    let video = video.unwrap_or_else(|| root.join("fixtures/sample.mp4"));
+    let out = if out.is_absolute() {
+        out
+    } else {
+        root.join(out)
+    };
+    if sam {
+        let sam = Sam::locate(root).await?;
+        let moto = Moto::start(root, None).await?;
+        let stack = match SamStack::start(&sam, StackOptions::new(root, &moto.url)).await {
+            Ok(s) => s,
+            Err(err) => {
+                moto.stop().await;
+                return Err(err);
+            }
+        };
+        println!("functions: the arm64 bootstraps under sam local start-api and start-lambda");
+        let result = demo(&stack.stack, &video, &out).await;
+        stack.stop().await;
+        moto.stop().await;
+        return result;
+    }
+    let moto = Moto::start(root, None).await?;
+    let stack = Stack::start(StackOptions::new(root, &moto.url)).await?;
+    let result = demo(&stack, &video, &out).await;
+    stack.stop().await;
+    moto.stop().await;
+    result
+}
+
+/// `sam-invoke`: one event through one built bootstrap, on a seeded stack.
+async fn sam_invoke(root: &Path, function: &str, event: &Path) -> Result<()> {
+    let sam = Sam::locate(root).await?;
+    let event =
+        std::fs::read_to_string(event).with_context(|| format!("reading {}", event.display()))?;
+    let moto = Moto::start(root, None).await?;
+    let mut options = StackOptions::new(root, &moto.url);
+    options.pollers = false;
+    let result = async {
+        let stack = Stack::start(options).await?;
+        let result = async {
+            let token = samples::seed(&stack).await?;
+            let event = samples::with_token(&event, Some(&token))?;
+            let prepared = sam.prepare(&stack).await?;
+            let invocation = sam.invoke(&prepared, function, &event).await;
+            prepared.remove();
+            invocation
+        }
+        .await;
+        stack.stop().await;
+        result
+    }
+    .await;
+    moto.stop().await;
+    let invocation = result?;
+    eprint!("{}", invocation.logs);
+    println!("{}", serde_json::to_string_pretty(&invocation.payload)?);
+    eprintln!(
+        "sam local invoke {function}: {:.1} s",
+        invocation.elapsed.as_secs_f64()
+    );
+    if invocation.payload.get("errorType").is_some() {
+        bail!("{function} failed");
+    }
+    Ok(())
+}
+
+/// `dlq`: what waits in both failure queues of a running local stack.
+async fn list_dead_letters(moto_port: u16) -> Result<()> {
+    let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    for queue in ["ConvertDeadLetterQueue", "NotifyFailureQueue"] {
+        let url = dlq::local_queue_url(&sqs, queue).await?;
+        let letters = dlq::peek(&sqs, &url, 100).await?;
+        println!("{queue}: {} message(s) in {url}", letters.len());
+        for letter in letters {
+            println!(
+                "- {} (received {} times, sent at {} ms)\n  {}",
+                letter.message_id, letter.receives, letter.sent_at, letter.body
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `redrive`: both failure queues replayed.
+async fn redrive(moto_port: u16) -> Result<()> {
+    let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let from = dlq::local_queue_url(&sqs, "ConvertDeadLetterQueue").await?;
+    let to = dlq::local_queue_url(&sqs, "ConvertQueue").await?;
+    let moved = dlq::redrive(&sqs, &from, &to).await?;
+    println!("moved {moved} message(s) back to {to}");
+    let failed = dlq::local_queue_url(&sqs, "NotifyFailureQueue").await?;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let replayed = dlq::replay_failed_events(&sqs, &sns, &failed).await?;
+    println!("published {replayed} failed job event(s) again for notify");
+    Ok(())
+}
+
+/// `iam-report`: each role's grants against the calls the suite made; fails on a grant never
+/// used and not explained.
+fn iam_report(root: &Path, calls: &Path) -> Result<()> {
+    let expanded = local_stack::iam::expand(root)?;
+    let template = std::fs::read_to_string(root.join("template.yaml"))?;
+    let calls = local_stack::iam::report::read_calls(calls)?;
+    let report = local_stack::iam::report::build(&expanded, &template, &calls);
+    print!("{}", report.render());
+    let unexplained = report.unexplained();
+    if !unexplained.is_empty() {
+        bail!(
+            "{} grant(s) the suite never used have no reason beside them in \
+             template.yaml: remove them, or say why in a `#` comment on their line",
+            unexplained.len()
+        );
+    }
+    Ok(())
 }
 
 fn announce_moto(moto: &Moto) {
@@ -336,7 +359,7 @@ async fn wait_for_stop() -> Result<()> {
     Ok(())
 }
 
-async fn demo(stack: &Stack, video: &std::path::Path, out: &std::path::Path) -> Result<()> {
+async fn demo(stack: &Stack, video: &Path, out: &Path) -> Result<()> {
     let started = Instant::now();
     let (email, password) = ("demo@example.com", "demo password 123");
     println!(
