@@ -423,6 +423,29 @@ async fn create_resources(
         .physical
         .insert("HttpApi".into(), Physical::Api { id: "local".into() });
 
+    create_secrets(template, sdk, resolver).await?;
+    create_tables(template, sdk, resolver).await?;
+    create_topics(template, sdk, resolver).await?;
+    create_queues(template, sdk, resolver).await?;
+    create_buckets(template, sdk, resolver).await?;
+    // The sender must be a verified identity before SES sends anything.
+    if let Some(sender) = resolver.parameters.get("SenderEmail") {
+        aws_sdk_sesv2::Client::new(sdk)
+            .create_email_identity()
+            .email_identity(sender)
+            .send()
+            .await
+            .context("verifying the sender identity")?;
+    }
+    Ok(())
+}
+
+/// The template's secrets, each with a random value of the length it asks for.
+async fn create_secrets(
+    template: &Template,
+    sdk: &SdkConfig,
+    resolver: &mut Resolver,
+) -> Result<()> {
     let secrets = aws_sdk_secretsmanager::Client::new(sdk);
     for (id, r) in template.resources_of("AWS::SecretsManager::Secret") {
         let props = &r["Properties"];
@@ -445,7 +468,15 @@ async fn create_resources(
             .physical
             .insert(id.clone(), Physical::Secret { arn });
     }
+    Ok(())
+}
 
+/// The template's tables, with their keys.
+async fn create_tables(
+    template: &Template,
+    sdk: &SdkConfig,
+    resolver: &mut Resolver,
+) -> Result<()> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     for (id, r) in template.resources_of("AWS::DynamoDB::Table") {
         let props = &r["Properties"];
@@ -484,7 +515,15 @@ async fn create_resources(
             .physical
             .insert(id.clone(), Physical::Table { name });
     }
+    Ok(())
+}
 
+/// The template's topics.
+async fn create_topics(
+    template: &Template,
+    sdk: &SdkConfig,
+    resolver: &mut Resolver,
+) -> Result<()> {
     let sns = aws_sdk_sns::Client::new(sdk);
     for (id, r) in template.resources_of("AWS::SNS::Topic") {
         let name = default_name(id, &r["Properties"]["TopicName"], resolver)?;
@@ -502,8 +541,15 @@ async fn create_resources(
             .physical
             .insert(id.clone(), Physical::Topic { arn, name });
     }
+    Ok(())
+}
 
-    // Queues without a redrive policy first: the others name them.
+/// The template's queues, dead-letter queues first (the others name them).
+async fn create_queues(
+    template: &Template,
+    sdk: &SdkConfig,
+    resolver: &mut Resolver,
+) -> Result<()> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let mut queues: Vec<_> = template.resources_of("AWS::SQS::Queue").collect();
     queues.sort_by_key(|(_, r)| !r["Properties"]["RedrivePolicy"].is_null());
@@ -540,7 +586,16 @@ async fn create_resources(
             .physical
             .insert(id.clone(), Physical::Queue { url, arn, name });
     }
+    Ok(())
+}
 
+/// The template's buckets with their CORS rules, then their notifications (which name queues
+/// and other buckets by reference).
+async fn create_buckets(
+    template: &Template,
+    sdk: &SdkConfig,
+    resolver: &mut Resolver,
+) -> Result<()> {
     let s3 = video2mp3_aws::s3_client(sdk);
     let buckets: Vec<_> = template.resources_of("AWS::S3::Bucket").collect();
     for (id, r) in &buckets {
@@ -582,58 +637,60 @@ async fn create_resources(
             .insert((*id).clone(), Physical::Bucket { name });
     }
     for (id, r) in &buckets {
-        let configs =
-            r["Properties"]["NotificationConfiguration"]["QueueConfigurations"].as_array();
-        let Some(configs) = configs else { continue };
-        let bucket = resolver.string(&serde_json::json!({"Ref": id}))?;
-        let mut notification = NotificationConfiguration::builder();
-        for c in configs {
-            let mut queue = QueueConfiguration::builder()
-                .queue_arn(resolver.string(&c["Queue"])?)
-                .events(Event::from(
-                    c["Event"].as_str().unwrap_or("s3:ObjectCreated:*"),
-                ));
-            let rules = c["Filter"]["S3Key"]["Rules"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            if !rules.is_empty() {
-                let mut key = S3KeyFilter::builder();
-                for rule in rules {
-                    key = key.filter_rules(
-                        FilterRule::builder()
-                            .name(FilterRuleName::from(
-                                rule["Name"].as_str().unwrap_or("prefix"),
-                            ))
-                            .value(rule["Value"].as_str().unwrap_or_default())
-                            .build(),
-                    );
-                }
-                queue = queue.filter(
-                    NotificationConfigurationFilter::builder()
-                        .key(key.build())
+        configure_notifications(&s3, id, r, resolver).await?;
+    }
+    Ok(())
+}
+
+/// A bucket's `NotificationConfiguration.QueueConfigurations`, with their key filters.
+async fn configure_notifications(
+    s3: &aws_sdk_s3::Client,
+    id: &str,
+    r: &Value,
+    resolver: &Resolver,
+) -> Result<()> {
+    let configs = r["Properties"]["NotificationConfiguration"]["QueueConfigurations"].as_array();
+    let Some(configs) = configs else {
+        return Ok(());
+    };
+    let bucket = resolver.string(&serde_json::json!({"Ref": id}))?;
+    let mut notification = NotificationConfiguration::builder();
+    for c in configs {
+        let mut queue = QueueConfiguration::builder()
+            .queue_arn(resolver.string(&c["Queue"])?)
+            .events(Event::from(
+                c["Event"].as_str().unwrap_or("s3:ObjectCreated:*"),
+            ));
+        let rules = c["Filter"]["S3Key"]["Rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !rules.is_empty() {
+            let mut key = S3KeyFilter::builder();
+            for rule in rules {
+                key = key.filter_rules(
+                    FilterRule::builder()
+                        .name(FilterRuleName::from(
+                            rule["Name"].as_str().unwrap_or("prefix"),
+                        ))
+                        .value(rule["Value"].as_str().unwrap_or_default())
                         .build(),
                 );
             }
-            notification = notification.queue_configurations(queue.build()?);
+            queue = queue.filter(
+                NotificationConfigurationFilter::builder()
+                    .key(key.build())
+                    .build(),
+            );
         }
-        s3.put_bucket_notification_configuration()
-            .bucket(&bucket)
-            .notification_configuration(notification.build())
-            .send()
-            .await
-            .with_context(|| format!("configuring notifications of {id}"))?;
+        notification = notification.queue_configurations(queue.build()?);
     }
-
-    // The sender must be a verified identity before SES sends anything.
-    if let Some(sender) = resolver.parameters.get("SenderEmail") {
-        aws_sdk_sesv2::Client::new(sdk)
-            .create_email_identity()
-            .email_identity(sender)
-            .send()
-            .await
-            .context("verifying the sender identity")?;
-    }
+    s3.put_bucket_notification_configuration()
+        .bucket(&bucket)
+        .notification_configuration(notification.build())
+        .send()
+        .await
+        .with_context(|| format!("configuring notifications of {id}"))?;
     Ok(())
 }
 
