@@ -110,19 +110,7 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
         .await
         .unwrap_or(false);
     let (true, Some(user)) = (ok, found) else {
-        // The last attempt allowed failed: locked from now on.
-        if count >= MAX_FAILED_LOGINS {
-            deps.users
-                .lock_login(&email, now + deps.lockout)
-                .await
-                .map_err(store_failed)?;
-        }
-        tracing::info!(attempt = count, "login refused");
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "wrong email or password",
-        ));
+        return Err(refuse(&email, count, now, deps).await);
     };
     // Right: the attempts in a row start again.
     deps.users
@@ -145,6 +133,23 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
             "expires_at": expires_at.format(&Rfc3339).unwrap_or_default(),
         }),
     ))
+}
+
+/// The answer to a wrong password or an unknown address (the same for both), after locking the
+/// address if this was the last attempt allowed in a row.
+async fn refuse(email: &str, count: u32, now: OffsetDateTime, deps: &Deps) -> ApiError {
+    if count >= MAX_FAILED_LOGINS
+        && let Err(err) = deps.users.lock_login(email, now + deps.lockout).await
+    {
+        tracing::error!(error = ?err, "locking the address failed");
+        return ApiError::internal();
+    }
+    tracing::info!(attempt = count, "login refused");
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "wrong email or password",
+    )
 }
 
 /// The answer while an address is locked: 429 with how long to wait (also in `Retry-After`).

@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, json_body, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    Job, JobId, JobStore, JwtKeys, ObjectStore, UploadRequest, UserStore, active_jobs,
+    Job, JobId, JobStore, JwtKeys, ObjectStore, UploadRequest, UserId, UserStore, active_jobs,
 };
 
 /// The default upload limit: 2 GiB.
@@ -68,6 +68,37 @@ impl Deps {
     }
 }
 
+/// Refuses (429) a user who already has `max_active_jobs` uploads waiting or converting.
+async fn check_active_jobs(
+    user: &UserId,
+    now: OffsetDateTime,
+    deps: &Deps,
+) -> Result<(), ApiError> {
+    let recent = deps
+        .jobs
+        .jobs(user, ACTIVE_WINDOW, None)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = ?err, "listing the user's jobs failed");
+            ApiError::internal()
+        })?;
+    let active = active_jobs(&recent.jobs, now, deps.config.url_ttl);
+    if active >= deps.config.max_active_jobs as usize {
+        tracing::info!(active, "upload refused: too many jobs at once");
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_jobs",
+            format!(
+                "you already have {active} files uploading or converting (at most {} at once); \
+                 try again when one has finished",
+                deps.config.max_active_jobs
+            ),
+        )
+        .retry_after(60));
+    }
+    Ok(())
+}
+
 /// Handles one request; every outcome is a JSON response.
 #[tracing::instrument(skip_all, fields(user_id, job_id))]
 pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
@@ -89,25 +120,7 @@ async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiE
         }
     };
     let now = OffsetDateTime::now_utc();
-    let recent = deps
-        .jobs
-        .jobs(&user, ACTIVE_WINDOW, None)
-        .await
-        .map_err(internal("listing the user's jobs"))?;
-    let active = active_jobs(&recent.jobs, now, deps.config.url_ttl);
-    if active >= deps.config.max_active_jobs as usize {
-        tracing::info!(active, "upload refused: too many jobs at once");
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_jobs",
-            format!(
-                "you already have {active} files uploading or converting (at most {} at once); \
-                 try again when one has finished",
-                deps.config.max_active_jobs
-            ),
-        )
-        .retry_after(60));
-    }
+    check_active_jobs(&user, now, deps).await?;
 
     let job_id = JobId::generate();
     tracing::Span::current().record("job_id", tracing::field::display(&job_id));
