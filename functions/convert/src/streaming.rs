@@ -28,6 +28,7 @@ pub(crate) fn stream_convert(
     extension: Option<&str>,
     options: &Options,
 ) -> Outcome {
+    let mut options = options.clone();
     if let Some(plan) = video2mp3_transcode::mp4_audio_plan(&mut reader) {
         tracing::info!(
             ranges = plan.ranges.len(),
@@ -37,6 +38,8 @@ pub(crate) fn stream_convert(
             "MP4 fetch plan"
         );
         reader.set_fetch_plan(plan.ranges, plan.unused);
+        // The engine takes the moov as the plan read it, instead of walking it again.
+        options.mp4_index = Some(plan.index);
     }
     if let Err(err) = reader.seek(SeekFrom::Start(0)) {
         writer.abort();
@@ -49,7 +52,7 @@ pub(crate) fn stream_convert(
         failure: failure.clone(),
     };
     let source = SeekableSource::new(reader, size);
-    let result = video2mp3_transcode::transcode(Box::new(source), extension, &mut writer, options);
+    let result = video2mp3_transcode::transcode(Box::new(source), extension, &mut writer, &options);
     // A failed read is the store's fault whatever the demuxer made of it (symphonia's probe
     // reports a failed read as an unknown format).
     let failure = failure.lock().ok().and_then(|mut f| f.take());

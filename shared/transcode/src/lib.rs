@@ -30,7 +30,7 @@ mod tags;
 mod trim;
 
 pub use error::TranscodeError;
-pub use plan::{Mp4Plan, mp4_audio_plan};
+pub use plan::{Mp4Index, Mp4Plan, mp4_audio_plan};
 pub use symphonia::core::io::MediaSource;
 pub use tags::{ENCODER, Tags};
 
@@ -73,6 +73,9 @@ pub struct Options {
     /// Told the percentage of the audio converted each time it grows by a whole percent, when
     /// the container says how long the audio is.
     pub progress: Option<ProgressSink>,
+    /// The source's `moov`, when the caller has read it already ([`Mp4Plan::index`], from the
+    /// same source): the engine then does not walk it again.
+    pub mp4_index: Option<Mp4Index>,
 }
 
 /// Receives conversion progress, in whole percent (0 to 99; the end is the call's return).
@@ -96,6 +99,7 @@ impl Default for Options {
             threads: std::thread::available_parallelism().map_or(1, usize::from),
             segment_frames: 256,
             progress: None,
+            mp4_index: None,
         }
     }
 }
@@ -217,7 +221,7 @@ fn transcode_unguarded<W: Write + Seek>(
         codec_name,
         track_frames,
         mut trim,
-    } = probe::probe(source, extension, &limits)?;
+    } = probe::probe(source, extension, &limits, options.mp4_index.as_ref())?;
     let tags = tags::Tags::from_source(&mut *format, track_id);
     let mut decode = decode::Decode::new(format, track_id, &params, codec_name.clone(), limits)?;
 

@@ -43,6 +43,7 @@ impl TrackEdit {
 /// Nesting and box-count bounds, so a hostile file cannot make this loop for long.
 pub(crate) const MAX_BOXES: usize = 10_000;
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BoxHeader {
     pub kind: [u8; 4],
     /// Offset of the body.
@@ -229,6 +230,7 @@ pub(crate) fn child<R: Read + Seek>(
 }
 
 /// One `trak` of a [`Movie`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Mp4Track {
     /// The `tkhd` track id (the id symphonia gives the track).
     pub id: u32,
@@ -243,6 +245,7 @@ pub(crate) struct Mp4Track {
 }
 
 /// An MP4's `moov`, read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Movie {
     pub tracks: Vec<Mp4Track>,
     /// Where the `moov` ends (a fragmented file's fragments come after it).

@@ -27,7 +27,14 @@ pub struct Mp4Plan {
     pub unused: Vec<Range<u64>>,
     /// Whether the file is fragmented.
     pub fragmented: bool,
+    /// The `moov` as read for the plan: give it to the engine ([`crate::Options::mp4_index`])
+    /// so it does not walk the `moov` again.
+    pub index: Mp4Index,
 }
+
+/// An MP4's `moov` as the engine needs it (tracks, kinds, edits, sample tables), read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mp4Index(pub(crate) std::sync::Arc<Movie>);
 
 impl Mp4Plan {
     /// Bytes covered by the ranges.
@@ -82,6 +89,7 @@ pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
         ranges,
         unused,
         fragmented,
+        index: Mp4Index(std::sync::Arc::new(movie)),
     })
 }
 

@@ -33,6 +33,7 @@ pub(crate) fn probe(
     mut source: Box<dyn MediaSource>,
     extension: Option<&str>,
     limits: &Limits,
+    known: Option<&crate::Mp4Index>,
 ) -> Result<Probed, TranscodeError> {
     let head = if source.is_seekable() {
         read_head(&mut source)?
@@ -43,10 +44,10 @@ pub(crate) fn probe(
         limits.channels(found)?;
     }
     // symphonia reads MP4 edit lists but does not apply them: read them here, before probing.
-    let movie = if looks_like_mp4(&head) {
-        mp4::Movie::read(&mut source)
-    } else {
-        None
+    let movie = match known {
+        _ if !looks_like_mp4(&head) => None,
+        Some(index) => Some(index.0.as_ref().clone()),
+        None => mp4::Movie::read(&mut source),
     };
     // The default audio track where the container marks one and symphonia misses it: it
     // cannot tell a Matroska track's absent FlagDefault (meaning default) from 0, and ignores

@@ -159,3 +159,64 @@ fn files_that_are_not_mp4_have_no_plan() {
     );
     assert_eq!(mp4_audio_plan(&mut Cursor::new(Vec::new())), None);
 }
+
+/// A reader that counts the reads made through it.
+struct Counting {
+    inner: Cursor<Vec<u8>>,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl std::io::Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.read(buf)
+    }
+}
+
+impl std::io::Seek for Counting {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(to)
+    }
+}
+
+/// The MP3 of `file`, and the reads the engine made for it, given the plan's index or not.
+fn convert_counting(file: &[u8], index: Option<video2mp3_transcode::Mp4Index>) -> (Vec<u8>, usize) {
+    let reads = std::sync::Arc::default();
+    let source = video2mp3_transcode::SeekableSource::new(
+        Counting {
+            inner: Cursor::new(file.to_vec()),
+            reads: std::sync::Arc::clone(&reads),
+        },
+        file.len() as u64,
+    );
+    let mut out = Cursor::new(Vec::new());
+    let options = Options {
+        threads: 1,
+        mp4_index: index,
+        ..Options::default()
+    };
+    transcode(Box::new(source), Some("mp4"), &mut out, &options).unwrap();
+    let n = reads.load(std::sync::atomic::Ordering::Relaxed);
+    (out.into_inner(), n)
+}
+
+#[test]
+fn given_the_plans_index_the_engine_does_not_walk_the_moov_again() {
+    for name in [
+        "streaming/inter1s.mp4",
+        "streaming/frag.mp4",
+        "formats/two-tracks-second-default.mp4",
+    ] {
+        let file = fixture(name);
+        let plan = mp4_audio_plan(&mut Cursor::new(&file)).expect("a plan");
+        let (alone, reads_alone) = convert_counting(&file, None);
+        let (given, reads_given) = convert_counting(&file, Some(plan.index));
+        assert_eq!(given, alone, "{name}: the same MP3 either way");
+        assert!(
+            reads_given < reads_alone,
+            "{name}: {reads_given} reads with the index, {reads_alone} without"
+        );
+        eprintln!("{name}: {reads_alone} reads without the index, {reads_given} with it");
+    }
+}
