@@ -57,28 +57,7 @@ pub(crate) fn probe(
     } else {
         movie.as_ref().and_then(mp4::Movie::default_audio)
     };
-    source.seek(SeekFrom::Start(0))?;
-    let mut hint = Hint::new();
-    if let Some(ext) = extension {
-        hint.with_extension(ext);
-    }
-    let stream = MediaSourceStream::new(source, Default::default());
-    let mut format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            stream,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|err| match err {
-            SymphoniaError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
-                TranscodeError::Io(e)
-            }
-            _ => names::sniff_container(&head).map_or(
-                TranscodeError::UnrecognisedFormat,
-                TranscodeError::UnsupportedFormat,
-            ),
-        })?;
+    let mut format = open_format(source, extension, &head)?;
     let format_name = format.format_info().short_name.to_owned();
 
     let (track_id, track_frames, params) = choose_track(&*format, marked_default)?;
@@ -105,6 +84,37 @@ pub(crate) fn probe(
         track_frames,
         trim,
     })
+}
+
+/// symphonia's reader for the container (rewound first); a failure to recognise it says which
+/// format it is when the first bytes tell (`head`).
+fn open_format(
+    mut source: Box<dyn MediaSource>,
+    extension: Option<&str>,
+    head: &[u8],
+) -> Result<Box<dyn FormatReader>, TranscodeError> {
+    source.seek(SeekFrom::Start(0))?;
+    let mut hint = Hint::new();
+    if let Some(ext) = extension {
+        hint.with_extension(ext);
+    }
+    let stream = MediaSourceStream::new(source, Default::default());
+    symphonia::default::get_probe()
+        .probe(
+            &hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|err| match err {
+            SymphoniaError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                TranscodeError::Io(e)
+            }
+            _ => names::sniff_container(head).map_or(
+                TranscodeError::UnrecognisedFormat,
+                TranscodeError::UnsupportedFormat,
+            ),
+        })
 }
 
 /// The audio track to convert: the one the container marks as default (`marked`, read here

@@ -110,6 +110,13 @@ fn header_for(header: [u8; 4], layout: Layout, area: usize) -> Option<[u8; 4]> {
 /// back) so that nothing refers to bytes before the first kept frame. Returns the new frames,
 /// back to back.
 pub(crate) fn relay(before: &[u8], kept: &[u8]) -> Option<Vec<u8>> {
+    let frames = kept_frames(before, kept)?;
+    lay_out(frames, kept.len())
+}
+
+/// Each kept frame with its own main data, gathered from the main-data stream of the priming
+/// and kept frames (a frame's data may start in the areas of the frames before it).
+fn kept_frames(before: &[u8], kept: &[u8]) -> Option<Vec<Frame>> {
     // The main data stream: the main-data areas of the priming and kept frames, in order,
     // and where each kept frame's area starts in it.
     let mut stream = Vec::with_capacity(before.len() + kept.len());
@@ -149,9 +156,14 @@ pub(crate) fn relay(before: &[u8], kept: &[u8]) -> Option<Vec<u8>> {
         area_start += len - 4 - layout.side_info;
         at += len;
     }
+    Some(frames)
+}
 
+/// The frames again, their main data laid out from the first frame's own area on (none points
+/// back before it); a frame whose data no longer fits its area gets the next larger bitrate.
+fn lay_out(mut frames: Vec<Frame>, size_hint: usize) -> Option<Vec<u8>> {
     // Lay the data out again from the first kept frame's area on.
-    let mut out = Vec::with_capacity(kept.len() + 1024);
+    let mut out = Vec::with_capacity(size_hint + 1024);
     let mut laid: Vec<u8> = Vec::new(); // the new main data stream
     let mut area_begin = 0usize; // where the current frame's area starts in `laid`
     let mut next = 0usize; // first free byte of the stream
