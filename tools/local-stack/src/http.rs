@@ -170,6 +170,37 @@ async fn dispatch(State(api): State<Arc<Api>>, request: Request) -> Response {
     let span = tracing::info_span!("request", %request_id, function = %route.function.logical_id, route = %route_key);
     let _guard = span.enter();
 
+    let event = gateway_event(&parts, &route_key, params, &bytes, &request_id);
+    let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(r) => r,
+        Err(err) => {
+            tracing::error!(error = %err, "could not build the API Gateway event");
+            return plain(500, "Internal Server Error", &api.cors);
+        }
+    };
+    drop(_guard);
+    let response = {
+        let future = route.function.handler.http(lambda_request);
+        tracing::Instrument::instrument(future, span.clone()).await
+    };
+    let Some(response) = response else {
+        return plain(500, "Internal Server Error", &api.cors);
+    };
+    let status = response.status();
+    tracing::info!(parent: &span, status = status.as_u16(), "answered");
+    into_http(response, &api.cors)
+}
+
+/// The API Gateway (HTTP API, payload format 2.0) event for a request to `route_key`.
+fn gateway_event(
+    parts: &axum::http::request::Parts,
+    route_key: &str,
+    params: Map<String, Value>,
+    bytes: &[u8],
+    request_id: &str,
+) -> Value {
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
     let mut headers = Map::new();
     for (name, value) in &parts.headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
@@ -183,15 +214,15 @@ async fn dispatch(State(api): State<Arc<Api>>, request: Request) -> Response {
             }
         }
     }
-    let (body, is_base64) = match std::str::from_utf8(&bytes) {
+    let (body, is_base64) = match std::str::from_utf8(bytes) {
         Ok(text) => (text.to_owned(), false),
         Err(_) => (
-            base64::engine::general_purpose::STANDARD.encode(&bytes),
+            base64::engine::general_purpose::STANDARD.encode(bytes),
             true,
         ),
     };
     let now = time::OffsetDateTime::now_utc();
-    let event = json!({
+    json!({
         "version": "2.0",
         "routeKey": route_key,
         "rawPath": path,
@@ -218,26 +249,13 @@ async fn dispatch(State(api): State<Arc<Api>>, request: Request) -> Response {
         },
         "body": if bytes.is_empty() { Value::Null } else { Value::String(body) },
         "isBase64Encoded": is_base64,
-    });
-    let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
-        Ok(r) => r,
-        Err(err) => {
-            tracing::error!(error = %err, "could not build the API Gateway event");
-            return plain(500, "Internal Server Error", &api.cors);
-        }
-    };
-    drop(_guard);
-    let response = {
-        let future = route.function.handler.http(lambda_request);
-        tracing::Instrument::instrument(future, span.clone()).await
-    };
-    let Some(response) = response else {
-        return plain(500, "Internal Server Error", &api.cors);
-    };
-    let status = response.status();
-    tracing::info!(parent: &span, status = status.as_u16(), "answered");
+    })
+}
+
+/// A function's answer as the HTTP response, with the API's CORS headers.
+fn into_http(response: lambda_http::Response<lambda_http::Body>, cors: &Value) -> Response {
     let (resp_parts, resp_body) = response.into_parts();
-    let mut builder = cors_headers(&api.cors, Response::builder().status(resp_parts.status));
+    let mut builder = cors_headers(cors, Response::builder().status(resp_parts.status));
     for (name, value) in &resp_parts.headers {
         builder = builder.header(name, value);
     }
