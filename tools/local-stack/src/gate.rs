@@ -334,40 +334,52 @@ async fn handle(State(listener): State<Listener>, req: Request) -> Response {
             return refusal(shape, &parts.method, "AccessDenied", &message);
         }
     };
-    for check in &checks {
-        if !judge(&gate, role, check) {
-            let message = denied_message(role, &gate.place.account, check);
-            tracing::warn!(function = %role.function, action = %check.action,
-                resource = %check.resource, "AccessDenied by the function's role");
-            if let Ok(mut d) = gate.denials.lock() {
-                d.push(Denial {
-                    function: role.function.clone(),
-                    action: check.action.clone(),
-                    resource: check.resource.clone(),
-                });
-            }
-            return refusal(shape, &parts.method, "AccessDenied", &message);
-        }
+    if let Some(message) = first_denial(&gate, role, &checks) {
+        return refusal(shape, &parts.method, "AccessDenied", &message);
     }
     let response = forward(&gate, &parts, forwarded).await;
-    // A missing object is a 404 only for a caller who may list the bucket; AWS consults
-    // s3:ListBucket just then, so the call is judged (and logged) just then.
     if response.status() == StatusCode::NOT_FOUND
         && signer.service == "s3"
-        && checks.iter().any(|c| c.action == "s3:GetObject")
+        && let Some(message) = missing_object_denial(&gate, role, &path, &checks)
     {
-        let bucket = path.trim_start_matches('/').split('/').next().unwrap_or("");
-        let list = Check {
-            action: "s3:ListBucket".into(),
-            resource: format!("arn:aws:s3:::{bucket}"),
-            context: Vec::new(),
-        };
-        if !judge(&gate, role, &list) {
-            let message = denied_message(role, &gate.place.account, &checks[0]);
-            return refusal(Shape::S3, &parts.method, "AccessDenied", &message);
-        }
+        return refusal(Shape::S3, &parts.method, "AccessDenied", &message);
     }
     response
+}
+
+/// Judges every check against the role: the refusal message of the first one denied (which is
+/// recorded as a denial), or `None` when all are allowed.
+fn first_denial(gate: &Inner, role: &Role, checks: &[Check]) -> Option<String> {
+    let check = checks.iter().find(|check| !judge(gate, role, check))?;
+    tracing::warn!(function = %role.function, action = %check.action,
+        resource = %check.resource, "AccessDenied by the function's role");
+    if let Ok(mut d) = gate.denials.lock() {
+        d.push(Denial {
+            function: role.function.clone(),
+            action: check.action.clone(),
+            resource: check.resource.clone(),
+        });
+    }
+    Some(denied_message(role, &gate.place.account, check))
+}
+
+/// For an object that is not there: a missing object is a 404 only for a caller who may list
+/// the bucket; AWS consults s3:ListBucket just then, so the call is judged (and logged) just
+/// then. The refusal message when the role may not list it.
+fn missing_object_denial(
+    gate: &Inner,
+    role: &Role,
+    path: &str,
+    checks: &[Check],
+) -> Option<String> {
+    let read = checks.iter().find(|c| c.action == "s3:GetObject")?;
+    let bucket = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let list = Check {
+        action: "s3:ListBucket".into(),
+        resource: format!("arn:aws:s3:::{bucket}"),
+        context: Vec::new(),
+    };
+    (!judge(gate, role, &list)).then(|| denied_message(role, &gate.place.account, read))
 }
 
 /// A request body on its way to moto.
