@@ -254,55 +254,88 @@ async fn poll(
                 retries,
                 on_failure,
             } => {
-                let failures = invoke_sns(&invoker, &function, subscription, &messages).await;
-                let mut again = Vec::new();
-                for failure in failures {
-                    let tries = messages
-                        .iter()
-                        .find(|m| m.message_id() == Some(failure.id.as_str()))
-                        .and_then(|m| {
-                            m.attributes()?
-                                .get(&MessageSystemAttributeName::ApproximateReceiveCount)?
-                                .parse::<u32>()
-                                .ok()
-                        })
-                        .unwrap_or(1);
-                    if tries <= *retries {
-                        again.push(failure.id);
-                    } else {
-                        give_up(&function, on_failure.as_deref(), &failure, tries).await;
-                    }
-                }
-                again
+                invoke_sns_with_retries(
+                    &invoker,
+                    &function,
+                    subscription,
+                    *retries,
+                    on_failure.as_deref(),
+                    &messages,
+                )
+                .await
             }
         };
-        for message in &messages {
-            let id = message.message_id().unwrap_or_default();
-            let Some(handle) = message.receipt_handle() else {
-                continue;
-            };
-            let result = if failed.iter().any(|f| f == id) {
-                // Lambda would wait out the visibility timeout; locally a short delay keeps retries visible.
-                sqs.change_message_visibility()
-                    .queue_url(&url)
-                    .receipt_handle(handle)
-                    .visibility_timeout(retry_delay.as_secs() as i32)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            } else {
-                sqs.delete_message()
-                    .queue_url(&url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            };
-            if let Err(err) = result {
-                tracing::warn!(error = %err, "settling a message failed");
-            }
+        settle(&sqs, &url, &messages, &failed, retry_delay).await;
+    }
+}
+
+/// Invokes the SNS-subscribed function for `messages` as SNS's asynchronous invocation does:
+/// each failed event is tried again while it has tries left (`retries` after the first), then
+/// goes to `on_failure`. The ids of the messages to deliver again.
+async fn invoke_sns_with_retries(
+    invoker: &Invoker,
+    function: &Function,
+    subscription: &str,
+    retries: u32,
+    on_failure: Option<&str>,
+    messages: &[Message],
+) -> Vec<String> {
+    let failures = invoke_sns(invoker, function, subscription, messages).await;
+    let mut again = Vec::new();
+    for failure in failures {
+        let tries = messages
+            .iter()
+            .find(|m| m.message_id() == Some(failure.id.as_str()))
+            .and_then(|m| {
+                m.attributes()?
+                    .get(&MessageSystemAttributeName::ApproximateReceiveCount)?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .unwrap_or(1);
+        if tries <= retries {
+            again.push(failure.id);
+        } else {
+            give_up(function, on_failure, &failure, tries).await;
+        }
+    }
+    again
+}
+
+/// Deletes the messages handled and makes the `failed` ones visible again after `retry_delay`
+/// (Lambda would wait out the visibility timeout; locally a short delay keeps retries visible).
+async fn settle(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    messages: &[Message],
+    failed: &[String],
+    retry_delay: Duration,
+) {
+    for message in messages {
+        let id = message.message_id().unwrap_or_default();
+        let Some(handle) = message.receipt_handle() else {
+            continue;
+        };
+        let result = if failed.iter().any(|f| f == id) {
+            sqs.change_message_visibility()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .visibility_timeout(retry_delay.as_secs() as i32)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        } else {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        if let Err(err) = result {
+            tracing::warn!(error = %err, "settling a message failed");
         }
     }
 }
