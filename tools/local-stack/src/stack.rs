@@ -200,32 +200,8 @@ impl Stack {
         let local_api_url = format!("http://127.0.0.1:{api_port}");
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let mut functions = Vec::new();
-        let mut environments = HashMap::new();
-        for (logical_id, resource) in template.resources_of("AWS::Serverless::Function") {
-            let env = function_env(&template, resource, &resolver, &local_api_url)
-                .with_context(|| format!("environment of {logical_id}"))?;
-            let binary = scalar(&resource["Metadata"]["BuildProperties"]["Binary"])
-                .ok_or_else(|| anyhow!("{logical_id} has no Metadata.BuildProperties.Binary"))?;
-            environments.insert(binary.clone(), env.clone());
-            let role = roles
-                .by_function
-                .get(logical_id)
-                .ok_or_else(|| anyhow!("sam-expand gave {logical_id} no role"))?;
-            let function_sdk = function_sdk_config(&gate.url, role).await;
-            let handler = Handler::build(&binary, &function_sdk, &Env::from_map(env))
-                .await
-                .with_context(|| format!("configuring {logical_id} ({binary})"))?;
-            functions.push(Arc::new(Function {
-                logical_id: logical_id.clone(),
-                binary,
-                events: resource["Properties"]["Events"].clone(),
-                invoke_config: resource["Properties"]["EventInvokeConfig"].clone(),
-                sdk: function_sdk,
-                handler,
-            }));
-        }
-
+        let (functions, environments) =
+            build_functions(&template, &resolver, &roles, &gate.url, &local_api_url).await?;
         let mut tasks = Vec::new();
         let api_url = if options.serve_api {
             let (url, server) =
@@ -396,6 +372,44 @@ fn default_name(logical_id: &str, given: &Value, resolver: &Resolver) -> Result<
     } else {
         resolver.string(given)
     }
+}
+
+/// Each function of the template, built as its `main.rs` builds it from the environment the
+/// template gives it, with its own credentials through the IAM gate at `gate_url`; and those
+/// environments, by binary name.
+async fn build_functions(
+    template: &Template,
+    resolver: &Resolver,
+    roles: &Roles,
+    gate_url: &str,
+    local_api_url: &str,
+) -> Result<(Vec<Arc<Function>>, HashMap<String, HashMap<String, String>>)> {
+    let mut functions = Vec::new();
+    let mut environments = HashMap::new();
+    for (logical_id, resource) in template.resources_of("AWS::Serverless::Function") {
+        let env = function_env(template, resource, resolver, local_api_url)
+            .with_context(|| format!("environment of {logical_id}"))?;
+        let binary = scalar(&resource["Metadata"]["BuildProperties"]["Binary"])
+            .ok_or_else(|| anyhow!("{logical_id} has no Metadata.BuildProperties.Binary"))?;
+        environments.insert(binary.clone(), env.clone());
+        let role = roles
+            .by_function
+            .get(logical_id)
+            .ok_or_else(|| anyhow!("sam-expand gave {logical_id} no role"))?;
+        let function_sdk = function_sdk_config(gate_url, role).await;
+        let handler = Handler::build(&binary, &function_sdk, &Env::from_map(env))
+            .await
+            .with_context(|| format!("configuring {logical_id} ({binary})"))?;
+        functions.push(Arc::new(Function {
+            logical_id: logical_id.clone(),
+            binary,
+            events: resource["Properties"]["Events"].clone(),
+            invoke_config: resource["Properties"]["EventInvokeConfig"].clone(),
+            sdk: function_sdk,
+            handler,
+        }));
+    }
+    Ok((functions, environments))
 }
 
 async fn create_resources(
