@@ -128,57 +128,14 @@ pub async fn start(
         }
         for event in function.events_of("SNS") {
             let topic = resolver.string(&event["Topic"])?;
-            let name = format!(
-                "{}-{}-sns",
-                crate::stack::LOCAL_STACK_NAME,
-                function.logical_id
-            );
-            let url = sqs
-                .create_queue()
-                .queue_name(&name)
-                .send()
-                .await
-                .context("creating the SNS delivery queue")?
-                .queue_url
-                .ok_or_else(|| anyhow!("no queue URL"))?;
-            let queue_arn = format!(
-                "arn:aws:sqs:{}:{}:{name}",
-                resolver.region, resolver.account
-            );
-            let subscription = aws_sdk_sns::Client::new(sdk)
-                .subscribe()
-                .topic_arn(&topic)
-                .protocol("sqs")
-                .endpoint(&queue_arn)
-                .send()
-                .await
-                .context("subscribing to the topic")?
-                .subscription_arn
-                .unwrap_or_default();
-            let config = &function.invoke_config;
-            let retries = config["MaximumRetryAttempts"].as_u64().unwrap_or(2) as u32;
-            let on_failure = match &config["DestinationConfig"]["OnFailure"] {
-                Value::Null => None,
-                d if d["Type"] == "SQS" => {
-                    Some(queue_by_arn(resolver, &resolver.string(&d["Destination"])?)?.0)
-                }
-                d => anyhow::bail!(
-                    "{}: an on-failure destination of type {} is not played locally",
-                    function.logical_id,
-                    d["Type"]
-                ),
-            };
+            let (url, queue_arn, source) = subscribe(sdk, &sqs, resolver, function, &topic).await?;
             tasks.push(tokio::spawn(poll(
                 invoker.clone(),
                 sqs.clone(),
                 url,
                 queue_arn,
                 1,
-                Source::Sns {
-                    subscription,
-                    retries,
-                    on_failure,
-                },
+                source,
                 function.clone(),
                 retry_delay,
                 shutdown.clone(),
@@ -186,6 +143,66 @@ pub async fn start(
         }
     }
     Ok(tasks)
+}
+
+/// A queue of its own subscribed to `topic` for `function`, as SNS's delivery to it: the
+/// queue's URL and ARN, and the source with the function's retries and on-failure destination.
+async fn subscribe(
+    sdk: &SdkConfig,
+    sqs: &aws_sdk_sqs::Client,
+    resolver: &Resolver,
+    function: &Function,
+    topic: &str,
+) -> Result<(String, String, Source)> {
+    let name = format!(
+        "{}-{}-sns",
+        crate::stack::LOCAL_STACK_NAME,
+        function.logical_id
+    );
+    let url = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .context("creating the SNS delivery queue")?
+        .queue_url
+        .ok_or_else(|| anyhow!("no queue URL"))?;
+    let queue_arn = format!(
+        "arn:aws:sqs:{}:{}:{name}",
+        resolver.region, resolver.account
+    );
+    let subscription = aws_sdk_sns::Client::new(sdk)
+        .subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(&queue_arn)
+        .send()
+        .await
+        .context("subscribing to the topic")?
+        .subscription_arn
+        .unwrap_or_default();
+    let config = &function.invoke_config;
+    let retries = config["MaximumRetryAttempts"].as_u64().unwrap_or(2) as u32;
+    let on_failure = match &config["DestinationConfig"]["OnFailure"] {
+        Value::Null => None,
+        d if d["Type"] == "SQS" => {
+            Some(queue_by_arn(resolver, &resolver.string(&d["Destination"])?)?.0)
+        }
+        d => anyhow::bail!(
+            "{}: an on-failure destination of type {} is not played locally",
+            function.logical_id,
+            d["Type"]
+        ),
+    };
+    Ok((
+        url,
+        queue_arn,
+        Source::Sns {
+            subscription,
+            retries,
+            on_failure,
+        },
+    ))
 }
 
 fn queue_by_arn(resolver: &Resolver, arn: &str) -> Result<(String, String)> {
