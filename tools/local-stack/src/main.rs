@@ -359,6 +359,24 @@ async fn wait_for_stop() -> Result<()> {
     Ok(())
 }
 
+/// The first e-mail moto recorded as sent to `email`, waiting up to `wait` for it.
+async fn email_to(stack: &Stack, email: &str, wait: Duration) -> Result<local_stack::SentEmail> {
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Some(mail) = sent_emails(&stack.moto_url)
+            .await?
+            .into_iter()
+            .find(|m| m.to.iter().any(|t| t == email))
+        {
+            return Ok(mail);
+        }
+        if Instant::now() > deadline {
+            bail!("no email reached {email} within {} s", wait.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 async fn demo(stack: &Stack, video: &Path, out: &Path) -> Result<()> {
     let started = Instant::now();
     let (email, password) = ("demo@example.com", "demo password 123");
@@ -408,20 +426,7 @@ async fn demo(stack: &Stack, video: &Path, out: &Path) -> Result<()> {
     std::fs::write(&path, &mp3)?;
     println!("6. downloaded {} ({} bytes)", path.display(), mp3.len());
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mail = loop {
-        if let Some(mail) = sent_emails(&stack.moto_url)
-            .await?
-            .into_iter()
-            .find(|m| m.to.iter().any(|t| t == email))
-        {
-            break mail;
-        }
-        if Instant::now() > deadline {
-            bail!("no email reached {email} within 30 s");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let mail = email_to(stack, email, Duration::from_secs(30)).await?;
     println!(
         "7. email sent:\n   From: {}\n   To: {}\n   Subject: {}\n",
         mail.from,
