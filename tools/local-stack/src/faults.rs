@@ -160,6 +160,47 @@ fn service_error(seen: &Seen, status: u16, code: &str) -> Response {
     error_response(status, code)
 }
 
+/// What the rule is shown of a request: its method, path, range, target or action, and a
+/// JSON body.
+fn seen(parts: &http::request::Parts, body: &[u8], path_and_query: String, index: usize) -> Seen {
+    let is_form = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let seen = Seen {
+        method: parts.method.clone(),
+        path_and_query,
+        range: parts
+            .headers
+            .get(http::header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        index,
+        target: parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        action: is_form
+            .then(|| {
+                form_urlencoded::parse(body)
+                    .find(|(k, _)| k == "Action")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .flatten(),
+        json_body: String::new(),
+    };
+    Seen {
+        json_body: if seen.target.is_some() {
+            String::from_utf8_lossy(body).into_owned()
+        } else {
+            String::new()
+        },
+        ..seen
+    }
+}
+
 async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(body) = to_bytes(body, usize::MAX).await else {
@@ -169,42 +210,12 @@ async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response {
         .uri
         .path_and_query()
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-    let is_form = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let seen = Seen {
-        method: parts.method.clone(),
-        path_and_query: path_and_query.clone(),
-        range: parts
-            .headers
-            .get(http::header::RANGE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        index: proxy.count.fetch_add(1, Ordering::SeqCst),
-        target: parts
-            .headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        action: is_form
-            .then(|| {
-                form_urlencoded::parse(&body)
-                    .find(|(k, _)| k == "Action")
-                    .map(|(_, v)| v.into_owned())
-            })
-            .flatten(),
-        json_body: String::new(),
-    };
-    let seen = Seen {
-        json_body: if seen.target.is_some() {
-            String::from_utf8_lossy(&body).into_owned()
-        } else {
-            String::new()
-        },
-        ..seen
-    };
+    let seen = seen(
+        &parts,
+        &body,
+        path_and_query.clone(),
+        proxy.count.fetch_add(1, Ordering::SeqCst),
+    );
     match (proxy.rule)(&seen) {
         Action::Forward => {}
         Action::Fail(status, code) => {
