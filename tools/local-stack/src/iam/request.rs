@@ -262,55 +262,72 @@ fn dynamodb(place: &Place, headers: &HeaderMap, body: &[u8]) -> Result<Vec<Check
         )?],
         "Scan" | "DescribeTable" => vec![single(&op, &request, None)?],
         "TransactWriteItems" | "TransactGetItems" => {
-            let mut checks = Vec::new();
-            for item in request["TransactItems"].as_array().into_iter().flatten() {
-                let (action, inner, key) = if let Some(p) = item.get("Put") {
-                    ("PutItem", p, &p["Item"])
-                } else if let Some(u) = item.get("Update") {
-                    ("UpdateItem", u, &u["Key"])
-                } else if let Some(d) = item.get("Delete") {
-                    ("DeleteItem", d, &d["Key"])
-                } else if let Some(c) = item.get("ConditionCheck") {
-                    ("ConditionCheckItem", c, &c["Key"])
-                } else if let Some(g) = item.get("Get") {
-                    ("GetItem", g, &g["Key"])
-                } else {
-                    return Err(Unnamed(format!("DynamoDB {op}: an item of unknown kind")));
-                };
-                let name = table(inner).unwrap_or_default();
-                checks.push(single(action, inner, leading_key(place, &name, key))?);
-            }
-            checks
+            transaction_checks(&op, &request, place, &single)?
         }
-        "BatchGetItem" | "BatchWriteItem" => {
-            let mut checks = Vec::new();
-            for (name, requests) in request["RequestItems"].as_object().into_iter().flatten() {
-                let mut keys = Vec::new();
-                let entries: Vec<&Value> = match requests {
-                    Value::Object(o) => o["Keys"].as_array().into_iter().flatten().collect(),
-                    Value::Array(a) => a.iter().collect(),
-                    _ => Vec::new(),
-                };
-                for e in entries {
-                    let item = if e.get("PutRequest").is_some() {
-                        &e["PutRequest"]["Item"]
-                    } else if e.get("DeleteRequest").is_some() {
-                        &e["DeleteRequest"]["Key"]
-                    } else {
-                        e
-                    };
-                    keys.extend(leading_key(place, name, item));
-                }
-                let mut check = Check::new(format!("dynamodb:{op}"), table_arn(place, name));
-                if !keys.is_empty() {
-                    check = check.with("dynamodb:LeadingKeys", ContextValue::Many(keys));
-                }
-                checks.push(check);
-            }
-            checks
-        }
+        "BatchGetItem" | "BatchWriteItem" => batch_checks(&op, &request, place),
         other => return Err(Unnamed(format!("DynamoDB {other} is not modelled"))),
     })
+}
+
+/// The check of one DynamoDB item action on the table a request names: (action, request, leading
+/// key).
+type SingleCheck<'a> = dyn Fn(&str, &Value, Option<String>) -> Result<Check, Unnamed> + 'a;
+
+/// One check per item of a transaction, each with its own action and leading key.
+fn transaction_checks(
+    op: &str,
+    request: &Value,
+    place: &Place,
+    single: &SingleCheck<'_>,
+) -> Result<Vec<Check>, Unnamed> {
+    let mut checks = Vec::new();
+    for item in request["TransactItems"].as_array().into_iter().flatten() {
+        let (action, inner, key) = if let Some(p) = item.get("Put") {
+            ("PutItem", p, &p["Item"])
+        } else if let Some(u) = item.get("Update") {
+            ("UpdateItem", u, &u["Key"])
+        } else if let Some(d) = item.get("Delete") {
+            ("DeleteItem", d, &d["Key"])
+        } else if let Some(c) = item.get("ConditionCheck") {
+            ("ConditionCheckItem", c, &c["Key"])
+        } else if let Some(g) = item.get("Get") {
+            ("GetItem", g, &g["Key"])
+        } else {
+            return Err(Unnamed(format!("DynamoDB {op}: an item of unknown kind")));
+        };
+        let name = inner["TableName"].as_str().unwrap_or_default();
+        checks.push(single(action, inner, leading_key(place, name, key))?);
+    }
+    Ok(checks)
+}
+
+/// One check per table of a batch, with the leading keys of all its items.
+fn batch_checks(op: &str, request: &Value, place: &Place) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for (name, requests) in request["RequestItems"].as_object().into_iter().flatten() {
+        let mut keys = Vec::new();
+        let entries: Vec<&Value> = match requests {
+            Value::Object(o) => o["Keys"].as_array().into_iter().flatten().collect(),
+            Value::Array(a) => a.iter().collect(),
+            _ => Vec::new(),
+        };
+        for e in entries {
+            let item = if e.get("PutRequest").is_some() {
+                &e["PutRequest"]["Item"]
+            } else if e.get("DeleteRequest").is_some() {
+                &e["DeleteRequest"]["Key"]
+            } else {
+                e
+            };
+            keys.extend(leading_key(place, name, item));
+        }
+        let mut check = Check::new(format!("dynamodb:{op}"), table_arn(place, name));
+        if !keys.is_empty() {
+            check = check.with("dynamodb:LeadingKeys", ContextValue::Many(keys));
+        }
+        checks.push(check);
+    }
+    checks
 }
 
 /// SNS and SQS: the `Action` form field (query protocol) or `X-Amz-Target` (SQS's JSON
