@@ -311,13 +311,8 @@ async fn run_conversion(
         .create(&deps.config.mp3_bucket, out_key, "audio/mpeg");
     let size = object.size;
     let span = tracing::Span::current();
-    let (reporter, options) = progress::report_progress(
-        deps.jobs.clone(),
-        job,
-        lease,
-        deps.config.progress_every,
-        options,
-    );
+    let (reporter, options) =
+        progress::report_progress(deps.life(), job, lease, deps.config.progress_every, options);
     let outcome = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         stream_convert(reader, size, writer, extension.as_deref(), &options)

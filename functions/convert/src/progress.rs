@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use video2mp3_domain::{Job, JobStore, Lease};
+use video2mp3_domain::{Job, JobLife, Lease};
 use video2mp3_transcode::{Options, ProgressSink};
 
 /// Hands the engine a progress sink and starts a task that writes the latest percentage to the
 /// job every `progress_every` (not on every packet: one write per interval at most).
 pub(crate) fn report_progress(
-    jobs: Arc<dyn JobStore>,
+    life: JobLife,
     job: &Job,
     lease: &Lease,
     every: Duration,
@@ -19,7 +19,7 @@ pub(crate) fn report_progress(
     options.progress = Some(ProgressSink(Arc::new(move |percent| {
         let _ = sender.send(percent);
     })));
-    let (user, job_id, lease) = (job.user_id.clone(), job.job_id, lease.clone());
+    let (job, lease) = (job.clone(), lease.clone());
     let task = tokio::spawn(async move {
         let mut written = 0u8;
         loop {
@@ -31,7 +31,7 @@ pub(crate) fn report_progress(
             if percent <= written {
                 continue;
             }
-            match jobs.set_progress(&user, &job_id, &lease, percent).await {
+            match life.record_progress(&job, &lease, percent).await {
                 Ok(true) => written = percent,
                 Ok(false) => return,
                 Err(err) => tracing::warn!(error = ?err, "writing progress failed"),

@@ -1,6 +1,6 @@
 //! A job's life, in one place: the rule for which moves a job may make ([`Transition`] and its
 //! [`Precondition`]), and the steps the functions take over the ports ([`JobLife`]: claim,
-//! finish, fail, publish once; [`email_once`]).
+//! progress, finish, fail, publish once; [`email_once`]).
 //!
 //! The rule is written once, here. The in-memory store checks it with
 //! [`Precondition::holds`]; the DynamoDB adapter turns the same [`Precondition`] into its
@@ -258,6 +258,19 @@ impl JobLife {
             }
             Err(err) => Err(err),
         }
+    }
+
+    /// Records how far the conversion held under `lease` has got; `false` once the job is no
+    /// longer converting under that lease (it was taken over, or it ended): stop reporting.
+    pub async fn record_progress(
+        &self,
+        job: &Job,
+        lease: &Lease,
+        percent: u8,
+    ) -> Result<bool, PortError> {
+        self.jobs
+            .set_progress(&job.user_id, &job.job_id, lease, percent)
+            .await
     }
 
     /// Records the conversion held under `lease` as done, and publishes it.
