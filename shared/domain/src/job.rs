@@ -335,32 +335,26 @@ pub fn active_jobs(jobs: &[Job], now: OffsetDateTime, url_ttl: std::time::Durati
         .count()
 }
 
+/// A job awaiting its upload, created at the epoch, for this crate's tests.
+#[cfg(test)]
+pub(crate) fn sample_job() -> Job {
+    let upload = crate::ValidUpload {
+        filename: "a.mp4".into(),
+        content_type: "video/mp4".into(),
+        size: 10,
+        settings: EncodeSettings::default(),
+    };
+    Job::awaiting_upload(
+        UserId::generate(),
+        JobId::generate(),
+        &upload,
+        OffsetDateTime::UNIX_EPOCH,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample_job() -> Job {
-        Job {
-            job_id: JobId::generate(),
-            user_id: crate::UserId::generate(),
-            filename: "a.mp4".into(),
-            content_type: "video/mp4".into(),
-            declared_size: 10,
-            settings: EncodeSettings::default(),
-            status: JobStatus::AwaitingUpload,
-            error: None,
-            error_code: None,
-            source_key: "uploads/a".into(),
-            output_key: None,
-            stats: None,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            updated_at: OffsetDateTime::UNIX_EPOCH,
-            notified: false,
-            lease: None,
-            emailed: false,
-            progress: None,
-        }
-    }
 
     #[test]
     fn active_jobs_count_queued_converting_and_uploads_whose_url_still_works() {

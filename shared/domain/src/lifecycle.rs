@@ -389,28 +389,12 @@ impl EmailError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EncodeSettings;
 
     fn job(status: JobStatus, lease: Option<Lease>) -> Job {
         Job {
-            job_id: JobId::generate(),
-            user_id: UserId::generate(),
-            filename: "a.mp4".into(),
-            content_type: "video/mp4".into(),
-            declared_size: 10,
-            settings: EncodeSettings::default(),
             status,
-            error: None,
-            error_code: None,
-            source_key: "uploads/a".into(),
-            output_key: None,
-            stats: None,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            updated_at: OffsetDateTime::UNIX_EPOCH,
-            notified: false,
             lease,
-            emailed: false,
-            progress: None,
+            ..crate::job::sample_job()
         }
     }
 
