@@ -8,9 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use video2mp3_aws::DynamoTable;
-use video2mp3_domain::{
-    Job, JobId, JobStore, User, UserId, UserStore, ValidUpload, hash_password, upload_key,
-};
+use video2mp3_domain::{Job, JobId, JobStore, User, UserId, UserStore, ValidUpload, hash_password};
 
 /// The user the sample events name.
 pub const USER_ID: &str = "01JDQ7Z5YB6M3T4V8W9X0A1B2C";
@@ -65,29 +63,29 @@ pub async fn seed(stack: &Stack) -> Result<String> {
         )
         .await
         .context("creating the sample user")?;
-    let source_key = upload_key(&user_id, &job_id, FILENAME);
     let sample = std::fs::read(stack.repo_root.join("fixtures/sample.mp4"))
         .context("reading fixtures/sample.mp4")?;
     let now = time::OffsetDateTime::now_utc();
+    let job = Job::awaiting_upload(
+        user_id.clone(),
+        job_id,
+        &ValidUpload {
+            filename: FILENAME.into(),
+            content_type: "video/mp4".into(),
+            size: sample.len() as u64,
+            settings: Default::default(),
+        },
+        now,
+    );
     table
-        .create_job(&Job::awaiting_upload(
-            user_id.clone(),
-            job_id,
-            &ValidUpload {
-                filename: FILENAME.into(),
-                content_type: "video/mp4".into(),
-                size: sample.len() as u64,
-                settings: Default::default(),
-            },
-            now,
-        ))
+        .create_job(&job)
         .await
         .context("creating the sample job")?;
     let bucket = stack.resolver.string(&json!({"Ref": "UploadsBucket"}))?;
     video2mp3_aws::s3_client(&stack.sdk)
         .put_object()
         .bucket(&bucket)
-        .key(&source_key)
+        .key(&job.source_key)
         .body(sample.into())
         .send()
         .await

@@ -399,22 +399,20 @@ async fn an_object_over_the_size_limit_fails_without_being_read() {
         .unwrap();
     let job_id = JobId::generate();
     let bytes = app.fixture("sample.mp4");
-    let key = format!("uploads/{user_id}/{job_id}/clip.mp4");
     let now = time::OffsetDateTime::now_utc();
-    table
-        .create_job(&Job::awaiting_upload(
-            user_id.clone(),
-            job_id,
-            &ValidUpload {
-                filename: "clip.mp4".into(),
-                content_type: "video/mp4".into(),
-                size: bytes.len() as u64,
-                settings: Default::default(),
-            },
-            now,
-        ))
-        .await
-        .unwrap();
+    let job = Job::awaiting_upload(
+        user_id.clone(),
+        job_id,
+        &ValidUpload {
+            filename: "clip.mp4".into(),
+            content_type: "video/mp4".into(),
+            size: bytes.len() as u64,
+            settings: Default::default(),
+        },
+        now,
+    );
+    table.create_job(&job).await.unwrap();
+    let key = job.source_key.clone();
     video2mp3_aws::s3_client(&app.stack.sdk)
         .put_object()
         .bucket(bucket(&app, "UploadsBucket"))
