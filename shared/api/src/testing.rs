@@ -80,7 +80,6 @@ pub fn read(response: Response<Body>) -> (StatusCode, serde_json::Value) {
     let body = match response.body() {
         Body::Text(text) => serde_json::from_str(text).unwrap(),
         Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap(),
-        Body::Empty => serde_json::Value::Null,
         _ => serde_json::Value::Null,
     };
     (status, body)

@@ -46,8 +46,8 @@ pub(crate) fn probe(
     // symphonia reads MP4 edit lists but does not apply them: read them here, before probing.
     let movie = match known {
         _ if !looks_like_mp4(&head) => None,
-        Some(index) => Some(index.0.as_ref().clone()),
-        None => mp4::Movie::read(&mut source),
+        Some(index) => Some(std::sync::Arc::clone(&index.0)),
+        None => mp4::Movie::read(&mut source).map(std::sync::Arc::new),
     };
     // The default audio track where the container marks one and symphonia misses it: it
     // cannot tell a Matroska track's absent FlagDefault (meaning default) from 0, and ignores
@@ -55,7 +55,7 @@ pub(crate) fn probe(
     let marked_default = if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
         mkvtracks::default_audio_track(&mut source)
     } else {
-        movie.as_ref().and_then(mp4::Movie::default_audio)
+        movie.as_deref().and_then(mp4::Movie::default_audio)
     };
     let mut format = open_format(source, extension, &head)?;
     let format_name = format.format_info().short_name.to_owned();
