@@ -85,7 +85,9 @@ pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
 }
 
 async fn route(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
-    let user = authenticate(&req, &deps.keys, deps.users.as_ref()).await?;
+    let user = authenticate(&req, &deps.keys, deps.users.as_ref())
+        .await?
+        .user_id;
     tracing::Span::current().record("user_id", tracing::field::display(&user));
     match req.path_parameters_ref().and_then(|p| p.first("id")) {
         Some(id) => one_job(&user, id, deps).await,

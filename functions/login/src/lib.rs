@@ -14,7 +14,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, json, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env};
-use video2mp3_domain::{JwtKeys, LoginAttempt, MAX_FAILED_LOGINS, UserStore, verify_password};
+use video2mp3_domain::{
+    JwtKeys, LoginAttempt, MAX_FAILED_LOGINS, UserStore, normalise_email, verify_password,
+};
 
 /// What the handler needs, built once per cold start.
 #[derive(Clone)]
@@ -44,11 +46,6 @@ impl Deps {
 struct LoginBody {
     email: String,
     password: String,
-}
-
-/// The lower-cased, trimmed form under which emails are stored.
-pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
 }
 
 fn basic_credentials(req: &Request) -> Option<(String, String)> {
@@ -119,7 +116,7 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
         .map_err(store_failed)?;
     let (token, expires_at) = deps
         .keys
-        .issue(&user.user_id, OffsetDateTime::now_utc())
+        .issue(&user.user_id, user.token_version, OffsetDateTime::now_utc())
         .map_err(|err| {
             tracing::error!(error = ?err, "signing a token failed");
             ApiError::internal()
@@ -170,11 +167,6 @@ fn locked(until: OffsetDateTime, now: OffsetDateTime) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn emails_are_normalised() {
-        assert_eq!(normalise_email("  Ann@Example.COM "), "ann@example.com");
-    }
 
     #[test]
     fn basic_credentials_are_read() {

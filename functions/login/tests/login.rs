@@ -43,7 +43,11 @@ async fn the_right_password_gets_a_token_for_its_user_and_nothing_else_does() {
     let (status, body) = log_in(&deps, "  Ann@Example.com ", "correct horse").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["token_type"], "Bearer");
-    let user = deps.keys.verify(body["token"].as_str().unwrap()).unwrap();
+    let user = deps
+        .keys
+        .verify(body["token"].as_str().unwrap())
+        .unwrap()
+        .user;
     assert_eq!(user, ann.user_id);
 
     let wrong = log_in(&deps, "ann@example.com", "wrong horse").await;

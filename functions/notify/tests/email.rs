@@ -39,10 +39,7 @@ fn world() -> World {
 impl World {
     /// A user with a job that has just failed; returns the event published for it.
     async fn failed_job(&self, email: &str) -> JobEvent {
-        let user = User {
-            user_id: UserId::generate(),
-            email: email.into(),
-        };
+        let user = User::new(UserId::generate(), email);
         self.store.create_user(&user, "hash").await.unwrap();
         let upload = ValidUpload {
             filename: "talk.mp4".into(),

@@ -106,7 +106,9 @@ pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
 }
 
 async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
-    let user = authenticate(&req, &deps.keys, deps.users.as_ref()).await?;
+    let user = authenticate(&req, &deps.keys, deps.users.as_ref())
+        .await?
+        .user_id;
     tracing::Span::current().record("user_id", tracing::field::display(&user));
     let request: UploadRequest = json_body(&req)?;
     let upload = request

@@ -8,7 +8,7 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use video2mp3_domain::{JwtKeys, UserId, UserStore};
+use video2mp3_domain::{Bearer, JwtKeys, User, UserStore};
 
 /// An error answered to the client. Anything unexpected becomes an opaque 500 (see
 /// [`ApiError::internal`]) and is logged with its chain where it happened.
@@ -97,22 +97,26 @@ pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(ApiError::into_response)
 }
 
-/// The user a request's `Authorization: Bearer` token is for, if that user still exists; 401
-/// when there is no token, it is not valid, or its user was deleted. The reason is not told to
-/// the client beyond "missing" versus "invalid".
+/// The user a request's `Authorization: Bearer` token is for, if that user still exists and
+/// has not changed their password since it was issued; 401 when there is no token, it is not
+/// valid, its user was deleted or it is of an older password. The reason is not told to the
+/// client beyond "missing" versus "invalid".
 pub async fn authenticate(
     req: &Request,
     keys: &JwtKeys,
     users: &dyn UserStore,
-) -> Result<UserId, ApiError> {
-    let user = verified_user(req, keys)?;
-    match users.user(&user).await {
-        Ok(Some(_)) => Ok(user),
+) -> Result<User, ApiError> {
+    let bearer = verified_user(req, keys)?;
+    let refused = || ApiError::unauthorized("the token is invalid or has expired; log in again");
+    match users.user(&bearer.user).await {
+        Ok(Some(user)) if user.token_version == bearer.version => Ok(user),
+        Ok(Some(_)) => {
+            tracing::info!(user_id = %bearer.user, "refused a token from before a password change");
+            Err(refused())
+        }
         Ok(None) => {
-            tracing::info!(user_id = %user, "refused a token for a deleted user");
-            Err(ApiError::unauthorized(
-                "the token is invalid or has expired; log in again",
-            ))
+            tracing::info!(user_id = %bearer.user, "refused a token for a deleted user");
+            Err(refused())
         }
         Err(err) => {
             tracing::error!(error = ?err, "reading the user failed");
@@ -122,7 +126,7 @@ pub async fn authenticate(
 }
 
 /// The user a token names, once its signature and claims check out.
-fn verified_user(req: &Request, keys: &JwtKeys) -> Result<UserId, ApiError> {
+fn verified_user(req: &Request, keys: &JwtKeys) -> Result<Bearer, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized("log in first: this needs an Authorization: Bearer token")
     })?;

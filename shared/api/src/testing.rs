@@ -26,16 +26,13 @@ pub async fn signed_up(
     email: &str,
     password: &str,
 ) -> (User, String) {
-    let user = User {
-        user_id: UserId::generate(),
-        email: email.into(),
-    };
+    let user = User::new(UserId::generate(), email);
     users
         .create_user(&user, &hash_password(password).unwrap())
         .await
         .unwrap();
     let (token, _) = keys
-        .issue(&user.user_id, time::OffsetDateTime::now_utc())
+        .issue(&user.user_id, 0, time::OffsetDateTime::now_utc())
         .unwrap();
     (user, token)
 }

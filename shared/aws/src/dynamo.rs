@@ -6,9 +6,14 @@
 //! | user profile | `USER#{user_id}` | `PROFILE` |
 //! | job | `USER#{user_id}` | `JOB#{job_id}` |
 //! | failed logins in a row | `LOGIN#{email}` | `FAILURES` |
+//! | account e-mails sent in the current window | `MAIL#{email}` | `COUNT` |
+//! | sign-up waiting for its address (by token hash) | `SIGNUP#{sha256}` | `SIGNUP` |
+//! | password reset token | `USER#{user_id}` | `RESET#{sha256}` |
 //!
 //! Job ids are ULIDs, so a query on `USER#{id}` with `begins_with(sk, "JOB#")` in reverse order
 //! lists a user's jobs newest first, and a job can only be read through its owner's key.
+//! Items that only live a while carry `expires_at` (epoch seconds), the table's TTL attribute;
+//! reads check it too, as TTL deletes late. (The account items are in `accounts.rs`.)
 
 use crate::errors::port_error;
 use async_trait::async_trait;
@@ -17,18 +22,18 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_domain::{
-    EmailClaim, EncodeSettings, Job, JobId, JobPage, JobStats, JobStatus, JobStore, Lease,
-    LeaseCheck, LoginAttempt, PortError, Precondition, Transition, User, UserCredentials, UserId,
-    UserStore,
+    Deletion, EmailClaim, EncodeSettings, Job, JobId, JobPage, JobStats, JobStatus, JobStore,
+    Lease, LeaseCheck, LoginAttempt, PortError, Precondition, Transition, User, UserCredentials,
+    UserId, UserStore,
 };
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// [`UserStore`] and [`JobStore`] over one table.
 #[derive(Debug, Clone)]
 pub struct DynamoTable {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
+    pub(crate) client: aws_sdk_dynamodb::Client,
+    pub(crate) table: String,
 }
 
 impl DynamoTable {
@@ -40,7 +45,7 @@ impl DynamoTable {
     }
 
     /// An `UpdateItem` of the item at (`pk`, `sk`), to be given its expressions.
-    fn update(
+    pub(crate) fn update(
         &self,
         pk: AttributeValue,
         sk: AttributeValue,
@@ -67,7 +72,11 @@ impl DynamoTable {
     }
 
     /// The item at (`pk`, `sk`), read consistently (a write just made is seen).
-    async fn get(&self, pk: AttributeValue, sk: AttributeValue) -> Result<Option<Item>, PortError> {
+    pub(crate) async fn get(
+        &self,
+        pk: AttributeValue,
+        sk: AttributeValue,
+    ) -> Result<Option<Item>, PortError> {
         self.client
             .get_item()
             .table_name(&self.table)
@@ -81,11 +90,11 @@ impl DynamoTable {
     }
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn user_pk(user: &UserId) -> AttributeValue {
+pub(crate) fn user_pk(user: &UserId) -> AttributeValue {
     s(format!("USER#{user}"))
 }
 
@@ -99,18 +108,18 @@ fn timestamp(t: OffsetDateTime) -> AttributeValue {
 
 /// Seconds since the epoch, as a number: conditions compare these (RFC 3339 strings with
 /// fractions of a second do not sort as text).
-fn epoch(t: OffsetDateTime) -> AttributeValue {
+pub(crate) fn epoch(t: OffsetDateTime) -> AttributeValue {
     AttributeValue::N(t.unix_timestamp().to_string())
 }
 
-fn get_epoch(item: &Item, name: &str) -> Option<OffsetDateTime> {
+pub(crate) fn get_epoch(item: &Item, name: &str) -> Option<OffsetDateTime> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse::<i64>().ok())
         .and_then(|n| OffsetDateTime::from_unix_timestamp(n).ok())
 }
 
-fn corrupt(what: &str) -> PortError {
+pub(crate) fn corrupt(what: &str) -> PortError {
     PortError::backend(
         "read item",
         false,
@@ -118,7 +127,7 @@ fn corrupt(what: &str) -> PortError {
     )
 }
 
-fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, PortError> {
+pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, PortError> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
@@ -131,6 +140,18 @@ fn opt_s(item: &Item, name: &str) -> Option<String> {
 
 fn failures_in(item: &Item) -> u32 {
     item.get("failures")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+pub(crate) fn number(n: u32) -> AttributeValue {
+    AttributeValue::N(n.to_string())
+}
+
+/// A user's token version (0 for users made before versions were kept).
+fn token_version(item: &Item) -> u32 {
+    item.get("token_version")
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
@@ -264,7 +285,9 @@ where
     }
 }
 
-fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(err: &E) -> bool {
+pub(crate) fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    err: &E,
+) -> bool {
     matches!(
         err.code(),
         Some("ConditionalCheckFailedException" | "TransactionCanceledException")
@@ -324,6 +347,7 @@ impl UserStore for DynamoTable {
             ("type".into(), s("credentials")),
             ("user_id".into(), s(user.user_id.to_string())),
             ("password_hash".into(), s(password_hash)),
+            ("token_version".into(), number(user.token_version)),
         ]);
         let profile = Item::from([
             ("pk".into(), user_pk(&user.user_id)),
@@ -331,6 +355,7 @@ impl UserStore for DynamoTable {
             ("type".into(), s("user")),
             ("user_id".into(), s(user.user_id.to_string())),
             ("email".into(), s(&user.email)),
+            ("token_version".into(), number(user.token_version)),
             ("created_at".into(), now),
         ]);
         let result = self
@@ -356,6 +381,7 @@ impl UserStore for DynamoTable {
                 .parse()
                 .map_err(|_| corrupt("user_id"))?,
             password_hash: get_s(&item, "password_hash")?.to_owned(),
+            token_version: token_version(&item),
         }))
     }
 
@@ -366,10 +392,13 @@ impl UserStore for DynamoTable {
         Ok(Some(User {
             user_id: user_id.clone(),
             email: get_s(&item, "email")?.to_owned(),
+            token_version: token_version(&item),
         }))
     }
 
     async fn delete_user(&self, user: &User) -> Result<(), PortError> {
+        // Reset tokens first: while the profile stands, a failure here can be retried.
+        self.delete_resets(&user.user_id).await?;
         let delete = |pk: String, sk: &str| -> Result<TransactWriteItem, PortError> {
             let delete = aws_sdk_dynamodb::types::Delete::builder()
                 .table_name(&self.table)
@@ -383,6 +412,8 @@ impl UserStore for DynamoTable {
             .transact_write_items()
             .transact_items(delete(format!("EMAIL#{}", user.email), "EMAIL")?)
             .transact_items(delete(format!("USER#{}", user.user_id), "PROFILE")?)
+            .transact_items(delete(format!("LOGIN#{}", user.email), "FAILURES")?)
+            .transact_items(delete(format!("MAIL#{}", user.email), "COUNT")?)
             .send()
             .await
             .map(|_| ())
@@ -499,6 +530,32 @@ impl JobStore for DynamoTable {
     async fn job(&self, user: &UserId, job: &JobId) -> Result<Option<Job>, PortError> {
         let item = self.get(user_pk(user), job_sk(job)).await?;
         item.as_ref().map(job_from_item).transpose()
+    }
+
+    async fn delete_job(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        deletion: Deletion,
+    ) -> Result<(), PortError> {
+        let mut delete = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", user_pk(user))
+            .key("sk", job_sk(job));
+        delete = match deletion {
+            Deletion::Any => delete.condition_expression("attribute_exists(pk)"),
+            Deletion::UnlessConverting => delete
+                .condition_expression("attribute_exists(pk) AND #status <> :converting")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":converting", s(JobStatus::Converting.as_str())),
+        };
+        match delete.send().await {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Err(PortError::ConditionFailed),
+            Err(err) => Err(port_error("DeleteItem", err)),
+        }
     }
 
     async fn jobs(

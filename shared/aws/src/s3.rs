@@ -133,6 +133,17 @@ impl ObjectStore for S3Objects {
         }
     }
 
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError> {
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| port_error("DeleteObject", e))
+    }
+
     fn open(&self, bucket: &str, key: &str, info: &ObjectInfo) -> Box<dyn ObjectReader> {
         let source = S3Range {
             client: self.client.clone(),

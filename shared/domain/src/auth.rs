@@ -71,6 +71,19 @@ pub struct Claims {
     pub iat: i64,
     pub iss: String,
     pub aud: String,
+    /// The user's token version when it was issued: a changed password raises the version, and
+    /// every token of an older one stops working. Tokens from before versions existed carry
+    /// none and count as version 0.
+    #[serde(default)]
+    pub ver: u32,
+}
+
+/// Who a verified token is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bearer {
+    pub user: UserId,
+    /// The token version it was issued at (see [`Claims::ver`]).
+    pub version: u32,
 }
 
 /// Signs and verifies tokens with one HS256 key.
@@ -105,10 +118,12 @@ impl JwtKeys {
         })
     }
 
-    /// A token for `user`, valid for [`TOKEN_LIFETIME`] from `now`; also returns when it expires.
+    /// A token for `user` at token version `version`, valid for [`TOKEN_LIFETIME`] from `now`;
+    /// also returns when it expires.
     pub fn issue(
         &self,
         user: &UserId,
+        version: u32,
         now: OffsetDateTime,
     ) -> Result<(String, OffsetDateTime), AuthError> {
         let expires_at = now + TOKEN_LIFETIME;
@@ -118,14 +133,16 @@ impl JwtKeys {
             iat: now.unix_timestamp(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            ver: version,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AuthError::Signing)?;
         Ok((token, expires_at))
     }
 
-    /// Verifies a token: HS256 only, signature, `exp`, `iss` and `aud`; returns the user it is for.
-    pub fn verify(&self, token: &str) -> Result<UserId, AuthError> {
+    /// Verifies a token: HS256 only, signature, `exp`, `iss` and `aud`; returns the user it is
+    /// for and its version (which the caller compares with the user's).
+    pub fn verify(&self, token: &str) -> Result<Bearer, AuthError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -133,7 +150,10 @@ impl JwtKeys {
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map_err(AuthError::InvalidToken)?;
-        data.claims.sub.parse().map_err(|_| AuthError::BadSubject)
+        Ok(Bearer {
+            user: data.claims.sub.parse().map_err(|_| AuthError::BadSubject)?,
+            version: data.claims.ver,
+        })
     }
 }
 
@@ -166,9 +186,15 @@ mod tests {
     #[test]
     fn a_token_round_trips_to_its_user() {
         let user = UserId::generate();
-        let (token, exp) = keys().issue(&user, OffsetDateTime::now_utc()).unwrap();
+        let (token, exp) = keys().issue(&user, 3, OffsetDateTime::now_utc()).unwrap();
         assert!(exp > OffsetDateTime::now_utc());
-        assert_eq!(keys().verify(&token).unwrap(), user);
+        assert_eq!(
+            keys().verify(&token).unwrap(),
+            Bearer {
+                user: user.clone(),
+                version: 3
+            }
+        );
     }
 
     #[test]
@@ -183,9 +209,9 @@ mod tests {
     fn bad_tokens_are_refused() {
         let user = UserId::generate();
         let now = OffsetDateTime::now_utc();
-        let (token, _) = keys().issue(&user, now).unwrap();
+        let (token, _) = keys().issue(&user, 0, now).unwrap();
 
-        let expired = keys().issue(&user, now - Duration::hours(2)).unwrap().0;
+        let expired = keys().issue(&user, 0, now - Duration::hours(2)).unwrap().0;
         assert!(keys().verify(&expired).is_err(), "expired");
 
         let other_key = JwtKeys::new(

@@ -11,7 +11,10 @@
 use crate::failure::FailureReason;
 use crate::job::{EncodeSettings, Job, JobId, JobStats, JobStatus, Lease, UserId};
 use crate::lifecycle::Transition;
-use crate::ports::{EmailClaim, JobStore, LoginAttempt, PortError, User, UserStore};
+use crate::ports::{
+    AccountStore, Deletion, EmailClaim, JobStore, LoginAttempt, PendingSignup, PortError, User,
+    UserStore,
+};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -23,6 +26,16 @@ pub async fn job_store(store: &dyn JobStore) {
     progress_is_written_only_under_the_holders_lease(store).await;
     one_email_claim_holds_at_a_time(store).await;
     a_users_jobs_are_listed_newest_first_in_pages(store).await;
+    jobs_are_deleted_unless_converting(store).await;
+}
+
+/// Every check of an account store (over the same items as its user store).
+pub async fn account_store<S: AccountStore + UserStore>(store: &S) {
+    a_signup_token_works_once_until_it_expires(store).await;
+    a_reset_token_works_once_for_its_user_until_it_expires(store).await;
+    a_password_change_raises_the_token_version_once(store).await;
+    mails_are_counted_per_address_and_window(store).await;
+    deleting_a_user_takes_every_item_about_them(store).await;
 }
 
 /// Every check of a user store.
@@ -313,14 +326,15 @@ async fn a_users_jobs_are_listed_newest_first_in_pages(store: &dyn JobStore) {
     assert_eq!(all.next, None);
 }
 
+fn fresh_address() -> String {
+    format!(
+        "{}@example.com",
+        ulid::Ulid::new().to_string().to_lowercase()
+    )
+}
+
 async fn users_are_created_once_per_address_and_deleted_whole(store: &dyn UserStore) {
-    let user = User {
-        user_id: UserId::generate(),
-        email: format!(
-            "{}@example.com",
-            ulid::Ulid::new().to_string().to_lowercase()
-        ),
-    };
+    let user = User::new(UserId::generate(), fresh_address());
     store.create_user(&user, "hash-1").await.unwrap();
     let twin = User {
         user_id: UserId::generate(),
@@ -406,6 +420,215 @@ async fn login_attempts_are_counted_up_to_the_limit_then_locked(store: &dyn User
     );
 }
 
+async fn jobs_are_deleted_unless_converting(store: &dyn JobStore) {
+    let user = UserId::generate();
+    let converting = job(
+        &user,
+        JobId::generate(),
+        JobStatus::Converting,
+        Some(lease("someone", now() + time::Duration::minutes(5))),
+    );
+    let done = job(&user, JobId::generate(), JobStatus::Done, None);
+    for j in [&converting, &done] {
+        store.create_job(j).await.unwrap();
+    }
+    let refused = store
+        .delete_job(&user, &converting.job_id, Deletion::UnlessConverting)
+        .await;
+    assert!(
+        matches!(refused, Err(PortError::ConditionFailed)),
+        "a converting job deleted: {refused:?}"
+    );
+    assert!(
+        store
+            .job(&user, &converting.job_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let stranger = UserId::generate();
+    let foreign = store
+        .delete_job(&stranger, &done.job_id, Deletion::Any)
+        .await;
+    assert!(
+        matches!(foreign, Err(PortError::ConditionFailed)),
+        "{foreign:?}"
+    );
+    store
+        .delete_job(&user, &done.job_id, Deletion::UnlessConverting)
+        .await
+        .unwrap();
+    store
+        .delete_job(&user, &converting.job_id, Deletion::Any)
+        .await
+        .unwrap();
+    assert_eq!(store.jobs(&user, 10, None).await.unwrap().jobs, vec![]);
+    let again = store.delete_job(&user, &done.job_id, Deletion::Any).await;
+    assert!(
+        matches!(again, Err(PortError::ConditionFailed)),
+        "{again:?}"
+    );
+}
+
+async fn a_signup_token_works_once_until_it_expires<S: AccountStore>(store: &S) {
+    let t0 = now();
+    let signup = PendingSignup {
+        email: fresh_address(),
+        password_hash: "hash".into(),
+    };
+    let hour = time::Duration::hours(1);
+    store
+        .put_signup("hash-a", &signup, t0 + hour)
+        .await
+        .unwrap();
+    store
+        .put_signup("hash-b", &signup, t0 + hour)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_signup("hash-a", t0).await.unwrap(),
+        Some(signup.clone())
+    );
+    assert_eq!(
+        store.take_signup("hash-a", t0).await.unwrap(),
+        None,
+        "twice"
+    );
+    assert_eq!(
+        store.take_signup("hash-c", t0).await.unwrap(),
+        None,
+        "never made"
+    );
+    let late = t0 + hour + time::Duration::seconds(1);
+    assert_eq!(
+        store.take_signup("hash-b", late).await.unwrap(),
+        None,
+        "expired"
+    );
+}
+
+async fn a_reset_token_works_once_for_its_user_until_it_expires<S: AccountStore>(store: &S) {
+    let t0 = now();
+    let user = UserId::generate();
+    let hour = time::Duration::hours(1);
+    store.put_reset(&user, "r1", 4, t0 + hour).await.unwrap();
+    store.put_reset(&user, "r2", 4, t0 + hour).await.unwrap();
+    let stranger = UserId::generate();
+    assert_eq!(store.take_reset(&stranger, "r1", t0).await.unwrap(), None);
+    assert_eq!(store.take_reset(&user, "r1", t0).await.unwrap(), Some(4));
+    assert_eq!(
+        store.take_reset(&user, "r1", t0).await.unwrap(),
+        None,
+        "twice"
+    );
+    let late = t0 + hour + time::Duration::seconds(1);
+    assert_eq!(
+        store.take_reset(&user, "r2", late).await.unwrap(),
+        None,
+        "expired"
+    );
+}
+
+async fn a_password_change_raises_the_token_version_once<S: AccountStore + UserStore>(store: &S) {
+    let user = User::new(UserId::generate(), fresh_address());
+    store.create_user(&user, "old").await.unwrap();
+    assert_eq!(store.set_password(&user, "new", 0).await.unwrap(), 1);
+    let stale = store.set_password(&user, "newer", 0).await;
+    assert!(
+        matches!(stale, Err(PortError::ConditionFailed)),
+        "{stale:?}"
+    );
+    let creds = store.credentials(&user.email).await.unwrap().unwrap();
+    assert_eq!(
+        (creds.password_hash.as_str(), creds.token_version),
+        ("new", 1)
+    );
+    let profile = store.user(&user.user_id).await.unwrap().unwrap();
+    assert_eq!(profile.token_version, 1);
+    let gone = User::new(UserId::generate(), fresh_address());
+    let missing = store.set_password(&gone, "x", 0).await;
+    assert!(
+        matches!(missing, Err(PortError::ConditionFailed)),
+        "{missing:?}"
+    );
+    store.delete_user(&user).await.unwrap();
+}
+
+async fn mails_are_counted_per_address_and_window<S: AccountStore>(store: &S) {
+    let email = fresh_address();
+    let t0 = now();
+    let window = Duration::from_secs(3600);
+    for n in 1..=3 {
+        assert!(
+            store.take_mail_slot(&email, t0, 3, window).await.unwrap(),
+            "mail {n}"
+        );
+    }
+    let later = t0 + time::Duration::minutes(59);
+    assert!(
+        !store
+            .take_mail_slot(&email, later, 3, window)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_mail_slot(&fresh_address(), later, 3, window)
+            .await
+            .unwrap()
+    );
+    let next_window = t0 + time::Duration::hours(1);
+    assert!(
+        store
+            .take_mail_slot(&email, next_window, 3, window)
+            .await
+            .unwrap()
+    );
+}
+
+async fn deleting_a_user_takes_every_item_about_them<S: AccountStore + UserStore>(store: &S) {
+    let t0 = now();
+    let user = User::new(UserId::generate(), fresh_address());
+    store.create_user(&user, "hash").await.unwrap();
+    let window = Duration::from_secs(3600);
+    assert!(
+        store
+            .take_mail_slot(&user.email, t0, 1, window)
+            .await
+            .unwrap()
+    );
+    let lockout = Duration::from_secs(900);
+    store
+        .take_login_attempt(&user.email, t0, 5, lockout)
+        .await
+        .unwrap();
+    store
+        .put_reset(&user.user_id, "r", 0, t0 + time::Duration::hours(1))
+        .await
+        .unwrap();
+    store.delete_user(&user).await.unwrap();
+    assert_eq!(
+        store.take_reset(&user.user_id, "r", t0).await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .take_mail_slot(&user.email, t0, 1, window)
+            .await
+            .unwrap(),
+        "the e-mail count went with the user"
+    );
+    assert_eq!(
+        store
+            .take_login_attempt(&user.email, t0, 5, lockout)
+            .await
+            .unwrap(),
+        LoginAttempt::Taken { count: 1 },
+        "the login count went with the user"
+    );
+    store.clear_login_failures(&user.email).await.unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use crate::memory::MemoryStore;
@@ -415,5 +638,6 @@ mod tests {
         let store = MemoryStore::new();
         super::job_store(&store).await;
         super::user_store(&store).await;
+        super::account_store(&store).await;
     }
 }

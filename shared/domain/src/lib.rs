@@ -1,6 +1,7 @@
 //! The rules of video2mp3 that do not depend on AWS: jobs and their state machine, users and
 //! passwords, tokens, upload validation and object keys, and the ports the adapters implement.
 
+pub mod account;
 pub mod auth;
 pub mod clock;
 #[cfg(any(test, feature = "testing"))]
@@ -14,8 +15,9 @@ pub mod memory;
 pub mod ports;
 pub mod upload;
 
+pub use account::{AccountError, SignupMode, check_password, normalise_email, valid_email};
 pub use auth::{
-    AuthError, Claims, JwtKeys, LOCKOUT, MAX_FAILED_LOGINS, hash_password, verify_password,
+    AuthError, Bearer, Claims, JwtKeys, LOCKOUT, MAX_FAILED_LOGINS, hash_password, verify_password,
 };
 pub use clock::{Clock, SystemClock};
 pub use failure::FailureReason;
@@ -27,7 +29,8 @@ pub use lifecycle::{
     Claim, EmailError, Emailed, Ended, JobLife, LeaseCheck, Precondition, Transition, email_once,
 };
 pub use ports::{
-    EmailClaim, EventPublisher, JobPage, JobStore, LoginAttempt, Mailer, ObjectInfo, ObjectReader,
-    ObjectStore, ObjectWriter, PortError, PresignedUpload, User, UserCredentials, UserStore,
+    AccountStore, Deletion, EmailClaim, EventPublisher, JobPage, JobStore, LoginAttempt, Mailer,
+    ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PendingSignup, PortError, PresignedUpload,
+    User, UserCredentials, UserStore,
 };
 pub use upload::{UploadRequest, ValidUpload, ValidationError};

@@ -7,11 +7,12 @@
 //! Built for this crate's tests and with the `testing` feature; never in a function.
 
 use crate::clock::{Clock, SystemClock};
-use crate::job::{Job, JobEvent, JobId, Lease, UserId};
+use crate::job::{Job, JobEvent, JobId, JobStatus, Lease, UserId};
 use crate::lifecycle::Transition;
 use crate::ports::{
-    EmailClaim, EventPublisher, JobPage, JobStore, LoginAttempt, Mailer, ObjectInfo, ObjectReader,
-    ObjectStore, ObjectWriter, PortError, PresignedUpload, User, UserCredentials, UserStore,
+    AccountStore, Deletion, EmailClaim, EventPublisher, JobPage, JobStore, LoginAttempt, Mailer,
+    ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PendingSignup, PortError, PresignedUpload,
+    User, UserCredentials, UserStore,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
@@ -106,6 +107,12 @@ struct Tables {
     /// Profiles by user id.
     users: HashMap<String, User>,
     logins: HashMap<String, LoginState>,
+    /// Sign-ups waiting, by token hash, with when they expire (epoch seconds).
+    signups: HashMap<String, (PendingSignup, i64)>,
+    /// Reset tokens by (user id, token hash): the version they were issued at, and expiry.
+    resets: HashMap<(String, String), (u32, i64)>,
+    /// E-mails counted per address: how many, and when the window ends (epoch seconds).
+    mails: HashMap<String, (u32, i64)>,
 }
 
 /// A clock that runs with the system's but can be moved ahead, as if time had passed.
@@ -208,6 +215,26 @@ impl JobStore for MemoryStore {
     async fn job(&self, user: &UserId, job: &JobId) -> Result<Option<Job>, PortError> {
         self.faults.check("GetItem")?;
         Ok(self.stored(user, job, |s| s.job.clone()))
+    }
+
+    async fn delete_job(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        deletion: Deletion,
+    ) -> Result<(), PortError> {
+        self.faults.check("DeleteItem")?;
+        let mut tables = lock(&self.tables);
+        let jobs = tables
+            .jobs
+            .get_mut(user.as_str())
+            .ok_or(PortError::ConditionFailed)?;
+        let stored = jobs.get(job).ok_or(PortError::ConditionFailed)?;
+        if deletion == Deletion::UnlessConverting && stored.job.status == JobStatus::Converting {
+            return Err(PortError::ConditionFailed);
+        }
+        jobs.remove(job);
+        Ok(())
     }
 
     async fn jobs(
@@ -346,6 +373,7 @@ impl UserStore for MemoryStore {
             UserCredentials {
                 user_id: user.user_id.clone(),
                 password_hash: password_hash.to_owned(),
+                token_version: user.token_version,
             },
         );
         tables
@@ -369,6 +397,11 @@ impl UserStore for MemoryStore {
         let mut tables = lock(&self.tables);
         tables.credentials.remove(&user.email);
         tables.users.remove(user.user_id.as_str());
+        tables.logins.remove(&user.email);
+        tables.mails.remove(&user.email);
+        tables
+            .resets
+            .retain(|(id, _), _| id != user.user_id.as_str());
         Ok(())
     }
 
@@ -414,6 +447,119 @@ impl UserStore for MemoryStore {
         self.faults.check("DeleteItem")?;
         lock(&self.tables).logins.remove(email);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemoryStore {
+    async fn put_signup(
+        &self,
+        token_hash: &str,
+        signup: &PendingSignup,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), PortError> {
+        self.faults.check("PutItem")?;
+        lock(&self.tables).signups.insert(
+            token_hash.to_owned(),
+            (signup.clone(), expires_at.unix_timestamp()),
+        );
+        Ok(())
+    }
+
+    async fn take_signup(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<PendingSignup>, PortError> {
+        self.faults.check("DeleteItem")?;
+        let mut tables = lock(&self.tables);
+        match tables.signups.get(token_hash) {
+            Some((_, expires)) if *expires > now.unix_timestamp() => {
+                Ok(tables.signups.remove(token_hash).map(|(s, _)| s))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn put_reset(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        version: u32,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), PortError> {
+        self.faults.check("PutItem")?;
+        lock(&self.tables).resets.insert(
+            (user.as_str().to_owned(), token_hash.to_owned()),
+            (version, expires_at.unix_timestamp()),
+        );
+        Ok(())
+    }
+
+    async fn take_reset(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<u32>, PortError> {
+        self.faults.check("DeleteItem")?;
+        let mut tables = lock(&self.tables);
+        let key = (user.as_str().to_owned(), token_hash.to_owned());
+        match tables.resets.get(&key) {
+            Some((_, expires)) if *expires > now.unix_timestamp() => {
+                Ok(tables.resets.remove(&key).map(|(v, _)| v))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn set_password(
+        &self,
+        user: &User,
+        password_hash: &str,
+        version: u32,
+    ) -> Result<u32, PortError> {
+        self.faults.check("TransactWriteItems")?;
+        let mut tables = lock(&self.tables);
+        let tables = &mut *tables;
+        let (Some(profile), Some(credentials)) = (
+            tables.users.get_mut(user.user_id.as_str()),
+            tables.credentials.get_mut(&user.email),
+        ) else {
+            return Err(PortError::ConditionFailed);
+        };
+        if profile.token_version != version || credentials.token_version != version {
+            return Err(PortError::ConditionFailed);
+        }
+        profile.token_version = version + 1;
+        credentials.token_version = version + 1;
+        credentials.password_hash = password_hash.to_owned();
+        Ok(version + 1)
+    }
+
+    async fn take_mail_slot(
+        &self,
+        email: &str,
+        now: OffsetDateTime,
+        limit: u32,
+        window: Duration,
+    ) -> Result<bool, PortError> {
+        self.faults.check("UpdateItem")?;
+        let mut tables = lock(&self.tables);
+        let now_s = now.unix_timestamp();
+        let slot = tables.mails.entry(email.to_owned()).or_insert((0, 0));
+        if slot.1 <= now_s {
+            *slot = (
+                1,
+                now_s + i64::try_from(window.as_secs()).unwrap_or(i64::MAX),
+            );
+            return Ok(true);
+        }
+        if slot.0 < limit {
+            slot.0 += 1;
+            return Ok(true);
+        }
+        Ok(false)
     }
 }
 
@@ -543,8 +689,8 @@ impl MemoryObjects {
         self.inner.put(bucket, key, bytes);
     }
 
-    /// Deletes an object.
-    pub fn delete(&self, bucket: &str, key: &str) {
+    /// Deletes an object, as someone else might while it is read.
+    pub fn remove(&self, bucket: &str, key: &str) {
         lock(&self.inner.buckets)
             .objects
             .remove(&(bucket.to_owned(), key.to_owned()));
@@ -621,6 +767,12 @@ impl ObjectStore for MemoryObjects {
                 size: o.bytes.len() as u64,
                 etag: Some(o.etag.clone()),
             }))
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError> {
+        self.inner.faults.check("DeleteObject")?;
+        self.remove(bucket, key);
+        Ok(())
     }
 
     fn open(&self, bucket: &str, key: &str, info: &ObjectInfo) -> Box<dyn ObjectReader> {

@@ -65,13 +65,27 @@ impl PortError {
 pub struct User {
     pub user_id: UserId,
     pub email: String,
+    /// Raised by every change of password; tokens issued at an older version are refused.
+    pub token_version: u32,
 }
 
-/// What login needs: who the email belongs to and their password hash.
+impl User {
+    /// A new user (token version 0).
+    pub fn new(user_id: UserId, email: impl Into<String>) -> Self {
+        Self {
+            user_id,
+            email: email.into(),
+            token_version: 0,
+        }
+    }
+}
+
+/// What login needs: who the email belongs to, their password hash and token version.
 #[derive(Debug, Clone)]
 pub struct UserCredentials {
     pub user_id: UserId,
     pub password_hash: String,
+    pub token_version: u32,
 }
 
 /// What asking to check a password for one email address (known or not, so the answers do not
@@ -95,7 +109,8 @@ pub trait UserStore: Send + Sync {
     /// The user with this id, if they exist.
     async fn user(&self, user_id: &UserId) -> Result<Option<User>, PortError>;
     /// Deletes the user's login and profile (their tokens stop working: every request checks
-    /// that its user exists).
+    /// that its user exists), and every other item kept about them or their address: the login
+    /// and e-mail counters and unused reset tokens. Their jobs are the [`JobStore`]'s.
     async fn delete_user(&self, user: &User) -> Result<(), PortError>;
     /// Takes one login attempt for `email` atomically, before its password is checked: counted
     /// unless `email` is locked or `limit` attempts in a row are already counted (some perhaps
@@ -113,6 +128,79 @@ pub trait UserStore: Send + Sync {
     async fn lock_login(&self, email: &str, until: time::OffsetDateTime) -> Result<(), PortError>;
     /// Forgets the failed logins of `email` (after a successful one).
     async fn clear_login_failures(&self, email: &str) -> Result<(), PortError>;
+}
+
+/// A sign-up waiting for its address to be confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignup {
+    /// Lower-cased, as [`UserStore`] keys it.
+    pub email: String,
+    pub password_hash: String,
+}
+
+/// What accounts need beyond logging in: one-time tokens (kept only as their hashes), changes
+/// of password, and a count of the e-mails sent to each address.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Keeps `signup` under `token_hash` until `expires_at`.
+    async fn put_signup(
+        &self,
+        token_hash: &str,
+        signup: &PendingSignup,
+        expires_at: time::OffsetDateTime,
+    ) -> Result<(), PortError>;
+    /// Takes the sign-up kept under `token_hash` away, if it is there and not expired at `now`:
+    /// a token works once.
+    async fn take_signup(
+        &self,
+        token_hash: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<PendingSignup>, PortError>;
+    /// Keeps a password reset token of `user`'s, issued at their token version `version`, until
+    /// `expires_at`.
+    async fn put_reset(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        version: u32,
+        expires_at: time::OffsetDateTime,
+    ) -> Result<(), PortError>;
+    /// Takes the reset token away, if it is there and not expired at `now`; returns the token
+    /// version it was issued at.
+    async fn take_reset(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<u32>, PortError>;
+    /// Sets `user`'s password, only if their token version is still `version`
+    /// ([`PortError::ConditionFailed`] otherwise), and raises the version: every token issued
+    /// before stops working. Returns the new version.
+    async fn set_password(
+        &self,
+        user: &User,
+        password_hash: &str,
+        version: u32,
+    ) -> Result<u32, PortError>;
+    /// Counts one e-mail to `email` in the current window of length `window` (a new window
+    /// starts at the first e-mail after the last one ended); `false`, counting nothing, when
+    /// `limit` were sent in it already.
+    async fn take_mail_slot(
+        &self,
+        email: &str,
+        now: time::OffsetDateTime,
+        limit: u32,
+        window: Duration,
+    ) -> Result<bool, PortError>;
+}
+
+/// Which jobs [`JobStore::delete_job`] may delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// Any job but one converting now (its converter would write an MP3 for no job).
+    UnlessConverting,
+    /// Any job (the whole account is going).
+    Any,
 }
 
 /// One page of a user's jobs, newest first.
@@ -142,6 +230,14 @@ pub trait JobStore: Send + Sync {
     /// otherwise (or when there is no such job). Returns the job as it now is.
     async fn transition(&self, user: &UserId, job: &JobId, t: Transition)
     -> Result<Job, PortError>;
+    /// Deletes the job if `deletion` allows it as stored ([`PortError::ConditionFailed`] if not,
+    /// or if there is no such job).
+    async fn delete_job(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        deletion: Deletion,
+    ) -> Result<(), PortError>;
     /// Records that the job's end was published; `false` if it already was.
     async fn mark_notified(&self, user: &UserId, job: &JobId) -> Result<bool, PortError>;
     /// Records how far the conversion holding `lease` has got; ignored (`Ok(false)`) when the
@@ -248,6 +344,8 @@ pub trait ObjectStore: Send + Sync {
     ) -> Result<String, PortError>;
     /// The object's size and version, or `None` if there is no such object.
     async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, PortError>;
+    /// Deletes the object; deleting one that is not there is not an error.
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError>;
     /// A reader over the object as `info` describes it. Call inside the async runtime; read on
     /// a blocking thread.
     fn open(&self, bucket: &str, key: &str, info: &ObjectInfo) -> Box<dyn ObjectReader>;

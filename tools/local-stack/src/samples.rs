@@ -55,10 +55,7 @@ pub async fn seed(stack: &Stack) -> Result<String> {
     let job_id: JobId = JOB_ID.parse().map_err(|_| anyhow!("bad sample job id"))?;
     table
         .create_user(
-            &User {
-                user_id: user_id.clone(),
-                email: EMAIL.into(),
-            },
+            &User::new(user_id.clone(), EMAIL),
             &hash_password(PASSWORD)?,
         )
         .await
@@ -103,7 +100,7 @@ pub fn token_for(stack: &Stack, user: &UserId) -> Result<String> {
     let Handler::Login(deps) = &login.handler else {
         return Err(anyhow!("the login function has no login handler"));
     };
-    Ok(deps.keys.issue(user, time::OffsetDateTime::now_utc())?.0)
+    Ok(deps.keys.issue(user, 0, time::OffsetDateTime::now_utc())?.0)
 }
 
 /// An HTTP sample event with `token` in place of its placeholder (or left as it is).

@@ -291,10 +291,7 @@ impl Stack {
 /// Adds a user with a fresh id; fails if the email is taken.
 pub async fn add_user(sdk: &SdkConfig, table: &str, email: &str, password: &str) -> Result<UserId> {
     let store = DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), table);
-    let user = User {
-        user_id: UserId::generate(),
-        email: email.trim().to_lowercase(),
-    };
+    let user = User::new(UserId::generate(), video2mp3_domain::normalise_email(email));
     let hash = hash_password(password)?;
     store
         .create_user(&user, &hash)

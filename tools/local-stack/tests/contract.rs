@@ -20,4 +20,5 @@ async fn the_dynamodb_table_keeps_the_store_contract() {
     );
     contract::job_store(&table).await;
     contract::user_store(&table).await;
+    contract::account_store(&table).await;
 }

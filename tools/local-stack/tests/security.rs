@@ -83,18 +83,15 @@ async fn every_endpoint_refuses_every_bad_token_and_hides_other_users_jobs() {
     let ann_ticket = upload(&ann, "ann.mp4", "video/mp4", app.fixture("sample.mp4")).await;
     let bob_ticket = upload(&bob, "bob.mp4", "video/mp4", app.fixture("sample.mp4")).await;
     let bob_token = bob.token.clone().unwrap();
-    let bob_id: UserId = keys.verify(&bob_token).unwrap();
+    let bob_id: UserId = keys.verify(&bob_token).unwrap().user;
     let now = OffsetDateTime::now_utc();
 
     // A third user who is deleted after logging in.
     let gone = app.user("gone@example.com").await;
     let gone_token = gone.token.clone().unwrap();
-    let gone_id = keys.verify(&gone_token).unwrap();
+    let gone_id = keys.verify(&gone_token).unwrap().user;
     users(&app)
-        .delete_user(&User {
-            user_id: gone_id,
-            email: "gone@example.com".into(),
-        })
+        .delete_user(&User::new(gone_id, "gone@example.com"))
         .await
         .unwrap();
 
@@ -114,14 +111,14 @@ async fn every_endpoint_refuses_every_bad_token_and_hides_other_users_jobs() {
         ("alg none", bearer(&app, &alg_none(&bob_token))),
         (
             "wrong key",
-            bearer(&app, &other_key.issue(&bob_id, now).unwrap().0),
+            bearer(&app, &other_key.issue(&bob_id, 0, now).unwrap().0),
         ),
         (
             "expired",
             bearer(
                 &app,
                 &keys
-                    .issue(&bob_id, now - time::Duration::hours(2))
+                    .issue(&bob_id, 0, now - time::Duration::hours(2))
                     .unwrap()
                     .0,
             ),

@@ -388,13 +388,7 @@ async fn an_object_over_the_size_limit_fails_without_being_read() {
     );
     let user_id = UserId::generate();
     table
-        .create_user(
-            &User {
-                user_id: user_id.clone(),
-                email: "ann@example.com".into(),
-            },
-            "unused",
-        )
+        .create_user(&User::new(user_id.clone(), "ann@example.com"), "unused")
         .await
         .unwrap();
     let job_id = JobId::generate();
