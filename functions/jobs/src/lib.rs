@@ -1,8 +1,9 @@
 //! `GET /jobs` and `GET /jobs/{id}`: the caller's jobs, newest first, and one job with a
-//! presigned download link once it is done. Every read is keyed by the caller's user id, so
+//! presigned download link once it is done. `DELETE /jobs/{id}`: the job, its upload and its
+//! MP3 (not while it is converting). Every read is keyed by the caller's user id, so
 //! another user's job answers exactly like a job that does not exist.
 
-use lambda_http::http::StatusCode;
+use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use std::{sync::Arc, time::Duration};
@@ -10,8 +11,8 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    FailureReason, Job, JobId, JobStats, JobStatus, JobStore, JwtKeys, ObjectStore, UserId,
-    UserStore, mp3_file_name,
+    Buckets, EraseError, FailureReason, Job, JobId, JobStats, JobStatus, JobStore, JwtKeys,
+    ObjectStore, UserId, UserStore, erase_job, mp3_file_name,
 };
 
 /// Jobs per page unless the client asks for another number (1 to [`MAX_PAGE`]).
@@ -23,6 +24,8 @@ pub const MAX_PAGE: u32 = 100;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub mp3_bucket: String,
+    /// Where the uploads are, to delete a job's.
+    pub uploads_bucket: String,
     pub download_ttl: Duration,
 }
 
@@ -38,7 +41,8 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Reads `TABLE_NAME`, `MP3_BUCKET`, `DOWNLOAD_URL_TTL_SECONDS` and the signing key.
+    /// Reads `TABLE_NAME`, `MP3_BUCKET`, `UPLOADS_BUCKET`, `DOWNLOAD_URL_TTL_SECONDS` and the
+    /// signing key.
     pub async fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
         let table = Arc::new(DynamoTable::new(
             aws_sdk_dynamodb::Client::new(sdk),
@@ -51,6 +55,7 @@ impl Deps {
             keys: video2mp3_aws::secrets::jwt_keys(sdk, env).await?,
             config: Config {
                 mp3_bucket: env.required("MP3_BUCKET")?,
+                uploads_bucket: env.required("UPLOADS_BUCKET")?,
                 download_ttl: Duration::from_secs(env.parsed_or("DOWNLOAD_URL_TTL_SECONDS", 3600)?),
             },
         })
@@ -89,9 +94,42 @@ async fn route(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
         .await?
         .user_id;
     tracing::Span::current().record("user_id", tracing::field::display(&user));
-    match req.path_parameters_ref().and_then(|p| p.first("id")) {
-        Some(id) => one_job(&user, id, deps).await,
-        None => list_jobs(&req, &user, deps).await,
+    let id = req.path_parameters_ref().and_then(|p| p.first("id"));
+    match (req.method().clone(), id) {
+        (Method::DELETE, Some(id)) => delete_job(&user, id, deps).await,
+        (_, Some(id)) => one_job(&user, id, deps).await,
+        (_, None) => list_jobs(&req, &user, deps).await,
+    }
+}
+
+/// Deletes the job with its objects: 204; 404 if there is no such job of the caller's, 409
+/// while it converts.
+async fn delete_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Body>, ApiError> {
+    let not_found = || ApiError::not_found("no such job");
+    let job_id: JobId = id.parse().map_err(|_| not_found())?;
+    let job = deps
+        .jobs
+        .job(user, &job_id)
+        .await
+        .map_err(store_failed)?
+        .ok_or_else(not_found)?;
+    let buckets = Buckets {
+        uploads: deps.config.uploads_bucket.clone(),
+        mp3: deps.config.mp3_bucket.clone(),
+    };
+    match erase_job(deps.jobs.as_ref(), deps.objects.as_ref(), &buckets, &job).await {
+        Ok(()) => {
+            tracing::info!(job_id = %job_id, "job deleted");
+            let mut response = Response::new(Body::Empty);
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            Ok(response)
+        }
+        Err(EraseError::Converting) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "job_converting",
+            "the job is being converted; delete it once it has ended",
+        )),
+        Err(EraseError::Port(err)) => Err(store_failed(err)),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `GET /jobs` and `GET /jobs/{id}` on the in-memory ports: each user sees only their own jobs,
+//! `GET /jobs`, `GET /jobs/{id}` and `DELETE /jobs/{id}` on the in-memory ports: each user sees only their own jobs,
 //! newest first in pages, a finished one with its download link and a failed one with its
 //! reason and code (end to end on moto in `tools/local-stack/tests/pipeline.rs`).
 
@@ -17,13 +17,18 @@ use video2mp3_domain::{
 };
 
 fn deps(store: &Arc<MemoryStore>) -> jobs::Deps {
+    deps_with(store, MemoryObjects::new())
+}
+
+fn deps_with(store: &Arc<MemoryStore>, objects: MemoryObjects) -> jobs::Deps {
     jobs::Deps {
         jobs: store.clone(),
         users: store.clone(),
-        objects: Arc::new(MemoryObjects::new()),
+        objects: Arc::new(objects),
         keys: keys(),
         config: jobs::Config {
             mp3_bucket: "mp3".into(),
+            uploads_bucket: "uploads".into(),
             download_ttl: Duration::from_secs(3600),
         },
     }
@@ -163,4 +168,67 @@ async fn a_done_job_has_its_link_and_a_failed_one_its_reason_and_code() {
     assert_eq!(body["error"], "not a format we can read");
     assert_eq!(body["error_code"], "unrecognised_format");
     assert!(body.get("download_url").is_none() && body.get("progress").is_none());
+}
+
+#[tokio::test]
+async fn a_job_is_deleted_with_its_objects_by_its_owner_only() {
+    let store = Arc::new(MemoryStore::new());
+    let objects = MemoryObjects::new();
+    let deps = deps_with(&store, objects.clone());
+    let (ann, ann_token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let (_, bob_token) = signed_up(store.as_ref(), &deps.keys, "bob@example.com", "pw").await;
+    let done = job_of(&store, &ann.user_id, "a.mp4").await;
+    let mp3 = format!("mp3/{}/{}/a.mp3", ann.user_id, done.job_id);
+    objects.put("uploads", &done.source_key, vec![1; 10]);
+    objects.put("mp3", &mp3, vec![2; 10]);
+    let queued = store
+        .transition(
+            &ann.user_id,
+            &done.job_id,
+            Transition::to(JobStatus::Queued),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.status, JobStatus::Queued);
+    let delete = |token: &str, id: JobId| {
+        let req = request(Method::DELETE, &format!("/jobs/{id}"), Some(token), None);
+        let deps = deps.clone();
+        async move { read(jobs::handle(req, &deps).await) }
+    };
+    let (status, _) = delete(&bob_token, done.job_id).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another user's job");
+    assert_eq!(objects.keys("mp3"), vec![mp3.clone()], "left alone");
+
+    // While it converts it stays.
+    let held = Lease {
+        owner: "converter".into(),
+        expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(5),
+    };
+    store
+        .transition(
+            &ann.user_id,
+            &done.job_id,
+            Transition::to(JobStatus::Converting).held(&held),
+        )
+        .await
+        .unwrap();
+    let (status, body) = delete(&ann_token, done.job_id).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "job_converting");
+    store
+        .transition(
+            &ann.user_id,
+            &done.job_id,
+            Transition::done(mp3.clone(), JobStats::default()),
+        )
+        .await
+        .unwrap();
+
+    let (status, body) = delete(&ann_token, done.job_id).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(objects.keys("uploads"), Vec::<String>::new());
+    assert_eq!(objects.keys("mp3"), Vec::<String>::new());
+    assert_eq!(store.job(&ann.user_id, &done.job_id).await.unwrap(), None);
+    let (status, _) = delete(&ann_token, done.job_id).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "gone");
 }

@@ -1,6 +1,7 @@
 //! What the three HTTP functions share: JSON responses, the `{"error":{"code","message"}}` shape,
 //! bearer-token authentication, and body parsing that answers 400 instead of failing.
 
+pub mod password;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clock;
 #[cfg(any(test, feature = "testing"))]
 pub mod contract;
+pub mod erase;
 pub mod failure;
 pub mod job;
 pub mod keys;
@@ -20,6 +21,7 @@ pub use auth::{
     AuthError, Bearer, Claims, JwtKeys, LOCKOUT, MAX_FAILED_LOGINS, hash_password, verify_password,
 };
 pub use clock::{Clock, SystemClock};
+pub use erase::{Buckets, EraseError, erase_account, erase_job};
 pub use failure::FailureReason;
 pub use job::{
     EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, Lease, UserId, active_jobs,

@@ -1,4 +1,4 @@
-//! The six functions, built exactly as their Lambda `main.rs` builds them, from the
+//! The seven functions, built exactly as their Lambda `main.rs` builds them, from the
 //! environment the template gives each.
 
 use anyhow::{Result, bail};
@@ -9,6 +9,7 @@ use video2mp3_aws::Env;
 /// A function's handler and what it needs.
 pub enum Handler {
     Login(login::Deps),
+    Account(account::Deps),
     UploadUrl(upload_url::Deps),
     Jobs(jobs::Deps),
     Convert(convert::Deps),
@@ -21,6 +22,7 @@ impl Handler {
     pub async fn build(binary: &str, sdk: &SdkConfig, env: &Env) -> Result<Self> {
         Ok(match binary {
             "login" => Self::Login(login::Deps::from_env(sdk, env).await?),
+            "account" => Self::Account(account::Deps::from_env(sdk, env).await?),
             "upload-url" => Self::UploadUrl(upload_url::Deps::from_env(sdk, env).await?),
             "jobs" => Self::Jobs(jobs::Deps::from_env(sdk, env).await?),
             "convert" => Self::Convert(convert::Deps::from_env(sdk, env)?),
@@ -41,6 +43,7 @@ impl Handler {
     ) -> Option<lambda_http::Response<lambda_http::Body>> {
         Some(match self {
             Self::Login(d) => login::handle(req, d).await,
+            Self::Account(d) => account::handle(req, d).await,
             Self::UploadUrl(d) => upload_url::handle(req, d).await,
             Self::Jobs(d) => jobs::handle(req, d).await,
             Self::Web(page) => web::handle(req, page).await,

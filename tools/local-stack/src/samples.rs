@@ -35,10 +35,18 @@ pub fn event_files(repo_root: &Path) -> Result<Vec<(PathBuf, &'static str)>> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let binary = ["upload-url", "login", "jobs", "convert", "notify", "web"]
-                .into_iter()
-                .find(|b| name.starts_with(b))
-                .ok_or_else(|| anyhow!("events/{name}: no function is named by this file"))?;
+            let binary = [
+                "upload-url",
+                "login",
+                "account",
+                "jobs",
+                "convert",
+                "notify",
+                "web",
+            ]
+            .into_iter()
+            .find(|b| name.starts_with(b))
+            .ok_or_else(|| anyhow!("events/{name}: no function is named by this file"))?;
             Ok((path, binary))
         })
         .collect()

@@ -508,7 +508,7 @@ async fn every_sample_event_drives_its_handler() {
 
     let files = samples::event_files(&app.root).unwrap();
     assert!(
-        files.len() >= 6,
+        files.len() >= 7,
         "one event per function at least: {files:?}"
     );
     let mut driven = Vec::new();
@@ -522,6 +522,15 @@ async fn every_sample_event_drives_its_handler() {
             H::Login(_) => {
                 let response = handler.http(http_event(&text, None)).await.unwrap();
                 assert_eq!(response.status(), 200, "{name}");
+            }
+            H::Account(_) => {
+                let response = handler.http(http_event(&text, None)).await.unwrap();
+                assert_eq!(response.status(), 202, "{name}");
+                let mails = app.emails_to("new.user@example.com", 1).await;
+                assert!(
+                    mails.iter().any(|m| m.body.contains("/?verify=")),
+                    "{name}: {mails:?}"
+                );
             }
             H::UploadUrl(_) => {
                 let response = handler.http(http_event(&text, Some(&token))).await.unwrap();
@@ -557,7 +566,15 @@ async fn every_sample_event_drives_its_handler() {
         }
         driven.push(binary);
     }
-    for binary in ["login", "upload-url", "jobs", "convert", "notify", "web"] {
+    for binary in [
+        "login",
+        "account",
+        "upload-url",
+        "jobs",
+        "convert",
+        "notify",
+        "web",
+    ] {
         assert!(driven.contains(&binary), "no event in events/ for {binary}");
     }
     let job = table.job(&user_id, &job_id).await.unwrap().unwrap();
