@@ -58,17 +58,32 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// The address normalised, if it looks like one: something, `@`, a domain with a dot, no
-/// spaces, at most 254 characters. (Whether it receives mail is what the link proves.)
+/// The address normalised, if it is one that mail servers take: a local part of printable
+/// ASCII (at most 64, no leading, trailing or double dot), `@`, and a domain of at least two
+/// labels of letters, digits and inner hyphens, the last all letters; at most 254 in all.
+/// (Addresses with non-ASCII parts are refused; whether the address receives mail is what the
+/// link proves.)
 pub fn valid_email(email: &str) -> Result<String, AccountError> {
     let email = normalise_email(email);
     let bad = || AccountError::BadEmail(email.clone());
-    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad());
-    }
     let (local, domain) = email.rsplit_once('@').ok_or_else(bad)?;
-    let labels_ok = domain.split('.').all(|label| !label.is_empty());
-    if local.is_empty() || !domain.contains('.') || !labels_ok {
+    let local_ok = (1..=64).contains(&local.len())
+        && local.chars().all(|c| c.is_ascii_graphic() && c != '@')
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let tld_ok = labels
+        .last()
+        .is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()));
+    if email.len() > 254 || !local_ok || labels.len() < 2 || !labels.iter().all(label_ok) || !tld_ok
+    {
         return Err(bad());
     }
     Ok(email)

@@ -63,6 +63,15 @@ impl ApiClient {
         Self::answer(self.auth(req).send().await?).await
     }
 
+    /// `DELETE {path}`, with a JSON body when given.
+    pub async fn delete(&self, path: &str, body: Option<&Value>) -> Result<Answer> {
+        let mut req = self.http.delete(format!("{}{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        Self::answer(self.auth(req).send().await?).await
+    }
+
     /// `GET {path}`.
     pub async fn get(&self, path: &str) -> Result<Answer> {
         let req = self.http.get(format!("{}{path}", self.base));
