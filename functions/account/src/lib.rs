@@ -259,7 +259,7 @@ async fn verify(req: &Request, deps: &Deps) -> Result<Response<Body>, ApiError> 
         Err(err) => return Err(store_failed(err)),
     }
     tracing::info!(user_id = %user.user_id, "signed up");
-    password::token_answer(&deps.keys, &user.user_id, user.token_version)
+    password::token_answer(&deps.keys, &user.user_id, &user.email, user.token_version)
 }
 
 #[derive(Deserialize)]
@@ -334,7 +334,7 @@ async fn reset(req: &Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
         .await
         .map_err(store_failed)?;
     tracing::info!(user_id = %user.user_id, "password reset");
-    password::token_answer(&deps.keys, &user.user_id, new_version)
+    password::token_answer(&deps.keys, &user.user_id, &user.email, new_version)
 }
 
 #[derive(Deserialize)]

@@ -82,7 +82,7 @@ async fn login(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
     }
     let user = password::check(deps.users.as_ref(), &email, password, deps.lockout).await?;
     tracing::info!(user_id = %user.user_id, "logged in");
-    password::token_answer(&deps.keys, &user.user_id, user.token_version)
+    password::token_answer(&deps.keys, &user.user_id, &email, user.token_version)
 }
 
 #[cfg(test)]

@@ -91,11 +91,12 @@ fn locked(until: OffsetDateTime, now: OffsetDateTime) -> ApiError {
     .retry_after(seconds)
 }
 
-/// `200 {"token", "token_type", "expires_at"}`: a bearer token for `user` at token version
-/// `version`.
+/// `200 {"token", "token_type", "expires_at", "email"}`: a bearer token for `user` (whose
+/// address is `email`) at token version `version`.
 pub fn token_answer(
     keys: &JwtKeys,
     user: &UserId,
+    email: &str,
     version: u32,
 ) -> Result<Response<Body>, ApiError> {
     let (token, expires_at) = keys
@@ -110,6 +111,7 @@ pub fn token_answer(
             "token": token,
             "token_type": "Bearer",
             "expires_at": expires_at.format(&Rfc3339).unwrap_or_default(),
+            "email": email,
         }),
     ))
 }

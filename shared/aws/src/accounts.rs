@@ -26,7 +26,46 @@ fn get_u32(item: &Item, name: &str) -> Result<u32, PortError> {
         .ok_or_else(|| corrupt(name))
 }
 
+/// A user as an operator's list shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedUser {
+    pub user_id: String,
+    pub email: String,
+    pub created_at: String,
+}
+
 impl DynamoTable {
+    /// Every user, by address (a scan: for an operator's occasional look, not for requests).
+    pub async fn list_users(&self) -> Result<Vec<ListedUser>, PortError> {
+        let mut users = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("sk = :profile")
+                .expression_attribute_values(":profile", s("PROFILE"))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| port_error("Scan", e))?;
+            for item in out.items() {
+                users.push(ListedUser {
+                    user_id: get_s(item, "user_id")?.to_owned(),
+                    email: get_s(item, "email")?.to_owned(),
+                    created_at: get_s(item, "created_at").unwrap_or_default().to_owned(),
+                });
+            }
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        users.sort_by(|a, b| a.email.cmp(&b.email));
+        Ok(users)
+    }
+
     /// Deletes the item at (`pk`, `sk`) if it is there and unexpired at `now`, returning it.
     async fn take(
         &self,

@@ -3,7 +3,7 @@
 //! Endpoints come from the SDK's own `AWS_ENDPOINT_URL`, so the same code runs against AWS and
 //! against the local stand-in; with an endpoint override S3 uses path-style addressing.
 
-mod accounts;
+pub mod accounts;
 pub mod dynamo;
 pub mod env;
 mod errors;

@@ -5,6 +5,12 @@
 //! other commands need no flags. `convert` uploads each file straight to S3 with a progress bar,
 //! follows the conversion's progress, and downloads the MP3. Every failure exits non-zero with
 //! a message saying what to do.
+//!
+//! `signup`/`verify`, `forgot-password`/`reset-password`, `delete` and `delete-account` are the
+//! account's; `admin` is the operator's, with their own AWS credentials (see `admin.rs`).
+
+mod account;
+mod admin;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
@@ -65,6 +71,52 @@ pub enum Command {
         #[arg(short = 'o', long = "output", default_value = ".")]
         output: PathBuf,
     },
+    /// Delete a job with its upload and MP3.
+    Delete { id: String },
+    /// Ask for an account: a link to confirm your address is e-mailed to you.
+    Signup {
+        /// The API's base URL (default: the last one used, else the local stack's).
+        #[arg(long, env = "VIDEO2MP3_API")]
+        api: Option<String>,
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Confirm your address with the e-mailed link (or its token); logs you in.
+    Verify {
+        link: String,
+        #[arg(long, env = "VIDEO2MP3_API")]
+        api: Option<String>,
+    },
+    /// Forgot your password: a link to set a new one is e-mailed to you.
+    ForgotPassword {
+        #[arg(long, env = "VIDEO2MP3_API")]
+        api: Option<String>,
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password with the e-mailed link (or its token); logs you in.
+    ResetPassword {
+        link: String,
+        #[arg(long, env = "VIDEO2MP3_API")]
+        api: Option<String>,
+        /// Read the new password from standard input instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Delete your account and everything of yours; asks for your password.
+    DeleteAccount {
+        /// Read the password from standard input instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// For operators: the users of a deployed stack, with your own AWS credentials.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
 }
 
 /// What `login` remembers.
@@ -113,6 +165,57 @@ fn save_session(session: &Session) -> Result<()> {
     Ok(())
 }
 
+/// The API given, else the last one used, else the local stack's.
+fn api_or_last(api: Option<String>) -> String {
+    match api {
+        Some(api) => api,
+        None => load_session().map_or_else(|_| LOCAL_API.to_owned(), |s| s.api),
+    }
+}
+
+/// A password from standard input (one line) or asked for without echo.
+fn read_password(prompt: &str, from_stdin: bool) -> Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    rpassword::prompt_password(prompt).context("reading the password")
+}
+
+/// `POST {api}{path}` without a token.
+async fn post_anonymous(api: &str, path: &str, body: &Value) -> Result<Value> {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", api.trim_end_matches('/')))
+        .json(body)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the API at {api}"))?;
+    answer(response).await
+}
+
+/// Keeps the session a token answer (`POST /login`, `/signup/verify`, `/password/reset`) gave.
+fn keep_session(api: String, body: &Value) -> Result<Session> {
+    let session = Session {
+        api,
+        email: body["email"].as_str().unwrap_or_default().to_owned(),
+        token: body["token"]
+            .as_str()
+            .context("the answer has no token")?
+            .to_owned(),
+        expires_at: body["expires_at"].as_str().unwrap_or_default().to_owned(),
+    };
+    save_session(&session)?;
+    println!(
+        "logged in as {} (until {})",
+        session.email,
+        session.expires_at.get(..16).unwrap_or(&session.expires_at)
+    );
+    Ok(session)
+}
+
 /// The API, as the logged-in user.
 struct Api {
     base: String,
@@ -146,6 +249,14 @@ impl Api {
     async fn post(&self, path: &str, body: &Value) -> Result<Value> {
         self.call(self.http.post(format!("{}{path}", self.base)).json(body))
             .await
+    }
+
+    async fn delete(&self, path: &str, body: Option<&Value>) -> Result<Value> {
+        let mut req = self.http.delete(format!("{}{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        self.call(req).await
     }
 }
 
@@ -211,46 +322,39 @@ pub async fn run(cli: Cli) -> Result<()> {
                 println!("{}", path.display());
             })
         }
+        Command::Delete { id } => {
+            let api = Api::new(&load_session()?);
+            api.delete(&format!("/jobs/{id}"), None).await?;
+            println!("deleted job {id} with its upload and MP3");
+            Ok(())
+        }
+        Command::Signup {
+            api,
+            email,
+            password_stdin,
+        } => account::signup(api_or_last(api), &email, password_stdin).await,
+        Command::Verify { link, api } => account::verify(api_or_last(api), &link).await,
+        Command::ForgotPassword { api, email } => account::forgot(api_or_last(api), &email).await,
+        Command::ResetPassword {
+            link,
+            api,
+            password_stdin,
+        } => account::reset(api_or_last(api), &link, password_stdin).await,
+        Command::DeleteAccount { password_stdin } => account::delete_account(password_stdin).await,
+        Command::Admin { command } => admin::run(command).await,
     }
 }
 
 async fn login(api: Option<String>, email: &str, password_stdin: bool) -> Result<()> {
-    let api = match api {
-        Some(api) => api,
-        None => load_session().map_or_else(|_| LOCAL_API.to_owned(), |s| s.api),
-    };
-    let password = if password_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .context("reading the password from standard input")?;
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    } else {
-        rpassword::prompt_password(format!("Password for {email}: "))
-            .context("reading the password")?
-    };
-    let response = reqwest::Client::new()
-        .post(format!("{}/login", api.trim_end_matches('/')))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the API at {api}"))?;
-    let body = answer(response).await?;
-    let session = Session {
-        api,
-        email: email.to_owned(),
-        token: body["token"]
-            .as_str()
-            .context("the login answer has no token")?
-            .to_owned(),
-        expires_at: body["expires_at"].as_str().unwrap_or_default().to_owned(),
-    };
-    save_session(&session)?;
-    println!(
-        "logged in as {email} (until {})",
-        session.expires_at.get(..16).unwrap_or(&session.expires_at)
-    );
-    Ok(())
+    let api = api_or_last(api);
+    let password = read_password(&format!("Password for {email}: "), password_stdin)?;
+    let body = post_anonymous(
+        &api,
+        "/login",
+        &json!({"email": email, "password": password}),
+    )
+    .await?;
+    keep_session(api, &body).map(|_| ())
 }
 
 fn content_type(path: &Path) -> &'static str {

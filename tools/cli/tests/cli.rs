@@ -18,8 +18,14 @@ fn root() -> PathBuf {
 
 /// Runs `video2mp3 args` with its session kept in `config`, `stdin` fed in.
 async fn cli(config: &Path, args: &[&str], stdin: &str) -> Output {
+    cli_with(config, args, stdin, &[]).await
+}
+
+/// [`cli`] with these environment variables too.
+async fn cli_with(config: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_video2mp3"))
         .args(args)
+        .envs(env.iter().copied())
         .env("VIDEO2MP3_CONFIG_DIR", config)
         .env_remove("VIDEO2MP3_API")
         .stdin(std::process::Stdio::piped())
@@ -170,6 +176,195 @@ async fn the_cli_converts_the_sample_video_and_says_what_went_wrong() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+    stack.stop().await;
+    moto.stop().await;
+}
+
+/// The link after `marker` in the newest e-mail to `to` that has one.
+async fn link_in_mail(moto_url: &str, to: &str, marker: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let mails = local_stack::sent_emails(moto_url).await.unwrap();
+        let found = mails
+            .iter()
+            .rev()
+            .filter(|m| m.to.iter().any(|t| t == to))
+            .find_map(|m| {
+                m.body
+                    .split_whitespace()
+                    .find(|w| w.contains(marker))
+                    .map(str::to_owned)
+            });
+        if let Some(link) = found {
+            return link;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no e-mail to {to} with {marker}: {mails:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_adds_users_and_a_user_signs_up_resets_and_leaves() {
+    let root = root();
+    let moto = Moto::start(&root, None).await.unwrap();
+    let stack = Stack::start(StackOptions::new(&root, &moto.url))
+        .await
+        .unwrap();
+    let config = scratch("accounts");
+    let api = stack.api_url.as_str();
+    // The operator's own credentials, straight to the local AWS (only AWS checks what an
+    // operator's IAM identity may do).
+    let operator = [
+        ("AWS_ENDPOINT_URL", moto.url.as_str()),
+        ("AWS_REGION", local_stack::stack::LOCAL_REGION),
+        ("AWS_ACCESS_KEY_ID", "operator"),
+        ("AWS_SECRET_ACCESS_KEY", "operator"),
+    ];
+    let stack_name = local_stack::stack::LOCAL_STACK_NAME;
+    let admin = |args: Vec<&'static str>, stdin: &'static str| {
+        let config = config.clone();
+        let mut all = vec!["admin"];
+        all.extend(args);
+        all.extend(["--stack", stack_name]);
+        async move { cli_with(&config, &all, stdin, &operator).await }
+    };
+
+    let weak = admin(
+        vec!["add-user", "--email", "op@example.com", "--password-stdin"],
+        "password1\n",
+    )
+    .await;
+    assert!(!weak.status.success());
+    assert!(text(&weak).contains("at least 10"), "{}", text(&weak));
+    let added = admin(
+        vec!["add-user", "--email", "Op@Example.com", "--password-stdin"],
+        "a kettle sings on mars\n",
+    )
+    .await;
+    assert!(added.status.success(), "{}", text(&added));
+    let twice = admin(
+        vec!["add-user", "--email", "op@example.com", "--password-stdin"],
+        "a kettle sings on mars\n",
+    )
+    .await;
+    assert!(
+        text(&twice).contains("has an account already"),
+        "{}",
+        text(&twice)
+    );
+    let listed = admin(vec!["list-users"], "").await;
+    assert!(listed.status.success(), "{}", text(&listed));
+    assert!(
+        text(&listed).contains("op@example.com"),
+        "{}",
+        text(&listed)
+    );
+    let nowhere = cli_with(
+        &config,
+        &["admin", "list-users", "--stack", "no-such-stack"],
+        "",
+        &operator,
+    )
+    .await;
+    assert!(!nowhere.status.success());
+    assert!(
+        text(&nowhere).contains("cannot read the stack"),
+        "{}",
+        text(&nowhere)
+    );
+
+    // The user the operator added logs in, converts, deletes the job.
+    let login = [
+        "login",
+        "--api",
+        api,
+        "--email",
+        "op@example.com",
+        "--password-stdin",
+    ];
+    let ok = cli(&config, &login, "a kettle sings on mars\n").await;
+    assert!(ok.status.success(), "{}", text(&ok));
+    let sample = root.join("fixtures/sample.mp4");
+    let out = scratch("accounts-out");
+    let converted = cli(
+        &config,
+        &[
+            "convert",
+            sample.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        "",
+    )
+    .await;
+    assert!(converted.status.success(), "{}", text(&converted));
+    let listed = cli(&config, &["jobs"], "").await;
+    let id = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .find(|l| l.contains("sample.mp4"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let deleted = cli(&config, &["delete", &id], "").await;
+    assert!(deleted.status.success(), "{}", text(&deleted));
+    let listed = cli(&config, &["jobs"], "").await;
+    assert!(text(&listed).contains("no jobs yet"), "{}", text(&listed));
+
+    // Someone signs up, confirms, forgets the password, resets it and leaves.
+    let new = "new@example.com";
+    let signup = ["signup", "--api", api, "--email", new, "--password-stdin"];
+    let asked = cli(&config, &signup, "tea kettle on mars\n").await;
+    assert!(asked.status.success(), "{}", text(&asked));
+    let link = link_in_mail(&moto.url, new, "verify=").await;
+    let verified = cli(&config, &["verify", &link, "--api", api], "").await;
+    assert!(verified.status.success(), "{}", text(&verified));
+    assert!(
+        text(&verified).contains("logged in as new@example.com"),
+        "{}",
+        text(&verified)
+    );
+    let forgot = cli(
+        &config,
+        &["forgot-password", "--api", api, "--email", new],
+        "",
+    )
+    .await;
+    assert!(forgot.status.success(), "{}", text(&forgot));
+    let link = link_in_mail(&moto.url, new, "reset=").await;
+    let reset = cli(
+        &config,
+        &["reset-password", &link, "--api", api, "--password-stdin"],
+        "seven owls read the tide\n",
+    )
+    .await;
+    assert!(reset.status.success(), "{}", text(&reset));
+    let gone = cli(
+        &config,
+        &["delete-account", "--password-stdin"],
+        "seven owls read the tide\n",
+    )
+    .await;
+    assert!(gone.status.success(), "{}", text(&gone));
+    assert!(
+        !config.join("session.json").exists(),
+        "the session went with the account"
+    );
+    let login = ["login", "--api", api, "--email", new, "--password-stdin"];
+    let refused = cli(&config, &login, "seven owls read the tide\n").await;
+    assert!(!refused.status.success(), "{}", text(&refused));
+
+    // The operator removes the first user.
+    let removed = admin(
+        vec!["remove-user", "--email", "op@example.com", "--yes"],
+        "",
+    )
+    .await;
+    assert!(removed.status.success(), "{}", text(&removed));
+    let listed = admin(vec!["list-users"], "").await;
+    assert!(text(&listed).contains("no users"), "{}", text(&listed));
     stack.stop().await;
     moto.stop().await;
 }

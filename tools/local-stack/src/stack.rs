@@ -199,6 +199,7 @@ impl Stack {
         };
         let local_api_url = format!("http://127.0.0.1:{api_port}");
 
+        register_outputs(&template, &sdk, &resolver, &local_api_url).await?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (functions, environments) =
             build_functions(&template, &resolver, &roles, &gate.url, &local_api_url).await?;
@@ -448,6 +449,41 @@ async fn create_resources(
             .await
             .context("verifying the sender identity")?;
     }
+    Ok(())
+}
+
+/// Makes the stack known to the local CloudFormation under its name, with the template's
+/// outputs resolved (the API's address the local one), so what reads a deployed stack's outputs
+/// (`video2mp3 admin --stack video2mp3-local`) finds this one the same way. The resources are
+/// the local stack's own: the stack registered holds only a placeholder.
+async fn register_outputs(
+    template: &Template,
+    sdk: &SdkConfig,
+    resolver: &Resolver,
+    local_api_url: &str,
+) -> Result<()> {
+    let aws_api_url = resolver.string(&serde_json::json!({
+        "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    }))?;
+    let mut outputs = serde_json::Map::new();
+    for (name, output) in template.root["Outputs"].as_object().into_iter().flatten() {
+        let value = resolver
+            .string(&output["Value"])
+            .with_context(|| format!("output {name}"))?
+            .replace(&aws_api_url, local_api_url);
+        outputs.insert(name.clone(), serde_json::json!({ "Value": value }));
+    }
+    let body = serde_json::json!({
+        "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": outputs,
+    });
+    aws_sdk_cloudformation::Client::new(sdk)
+        .create_stack()
+        .stack_name(LOCAL_STACK_NAME)
+        .template_body(body.to_string())
+        .send()
+        .await
+        .context("registering the stack's outputs with the local CloudFormation")?;
     Ok(())
 }
 
