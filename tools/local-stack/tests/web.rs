@@ -1,6 +1,7 @@
 //! The web page in a real browser: Debian's Chromium driven by playwright-core
 //! (tools/local-stack/web-test/page.test.mjs) against this stack. The MP3 the page downloads is then
-//! checked here with a decoder of our own. `make test` installs Chromium and playwright-core
+//! checked here with a decoder of our own. A second script (accounts.test.mjs) signs up, follows
+//! the e-mailed links, deletes a job and the account. `make test` installs Chromium and playwright-core
 //! (`make web-deps`); set VIDEO2MP3_SCREENSHOTS=dir to keep screenshots of each state.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -20,4 +21,46 @@ async fn the_page_logs_in_converts_downloads_and_explains_errors() {
     let mp3 = drive_page(&root, &app.stack.api_url, email, LIMIT).await;
     let (rate, channels, frames) = video2mp3_mp3check::decode(mp3);
     assert_eq!((rate, channels, frames), (44100, 2, 6 * 44100));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_signs_up_deletes_a_job_resets_the_password_and_leaves() {
+    let root = repo_root();
+    let app = spawn_app_with(&[]).await;
+    let script = root.join("tools/local-stack/web-test/accounts.test.mjs");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        root.join("tools/local-stack/web-test/node_modules/playwright-core")
+            .exists(),
+        "the browser test needs playwright-core and Chromium: run `make web-deps`"
+    );
+    let shots = std::env::var("VIDEO2MP3_SCREENSHOTS").unwrap_or_default();
+    let output = tokio::process::Command::new("node")
+        .arg(&script)
+        .env("APP_URL", &app.stack.api_url)
+        .env("MOTO_URL", &app.stack.moto_url)
+        .env("EMAIL", "browser.user@example.com")
+        .env("VIDEO", root.join("fixtures/sample.mp4"))
+        .env("SHOTS", &shots)
+        .env("CHROMIUM", &chromium)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .await
+        .expect("running node (install Node.js 20 or later)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert!(result["checks"].as_u64().unwrap() >= 11, "{result}");
+    // Nothing of the user is left.
+    assert!(
+        app.stack
+            .add_user("browser.user@example.com", PASSWORD)
+            .await
+            .is_ok(),
+        "the address is free again"
+    );
 }
