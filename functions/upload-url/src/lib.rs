@@ -1,8 +1,12 @@
 //! `POST /uploads`: validates what the user wants to upload, creates the job, and returns a
 //! presigned S3 PUT for `uploads/{user_id}/{job_id}/{file name}` signed with the declared
-//! content type and length, so the upload cannot be swapped for something else.
+//! content type and length, so the upload cannot be swapped for something else. A file larger
+//! than one part goes up in parts instead, resumable (`parts.rs`: `GET /uploads/{job_id}`,
+//! `POST /uploads/{job_id}/complete`, `DELETE /uploads/{job_id}`).
 
-use lambda_http::http::StatusCode;
+mod parts;
+
+use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use std::{sync::Arc, time::Duration};
 use time::OffsetDateTime;
@@ -10,11 +14,13 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, json_body, respond};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    Job, JobId, JobStore, JwtKeys, ObjectStore, UploadRequest, UserId, UserStore, active_jobs,
+    Job, JobId, JobStore, JwtKeys, ObjectStore, PartPlan, UploadRequest, UserId, UserStore,
+    active_jobs,
 };
 
-/// The default upload limit: 2 GiB.
-pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// The default upload limit: 20 GiB (a four-hour 1080p recording fits; larger ones go in parts
+/// of up to 10,000).
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024 * 1024;
 
 /// The default number of uploads one user may have waiting or converting at once.
 pub const DEFAULT_MAX_ACTIVE_JOBS: u32 = 3;
@@ -102,31 +108,62 @@ async fn check_active_jobs(
 /// Handles one request; every outcome is a JSON response.
 #[tracing::instrument(skip_all, fields(user_id, job_id))]
 pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
-    respond(create_upload(req, deps).await)
+    respond(route(req, deps).await)
 }
 
-async fn create_upload(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
+async fn route(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
     let user = authenticate(&req, &deps.keys, deps.users.as_ref())
         .await?
         .user_id;
     tracing::Span::current().record("user_id", tracing::field::display(&user));
-    let request: UploadRequest = json_body(&req)?;
+    let path = req.uri().path().to_owned();
+    let rest = path.strip_prefix("/uploads").unwrap_or(&path);
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(id) = segments.first() {
+        tracing::Span::current().record("job_id", *id);
+    }
+    match (req.method().clone(), segments.as_slice()) {
+        (Method::POST, []) => create_upload(&req, &user, deps).await,
+        (Method::GET, [id]) => parts::status(&user, id, deps).await,
+        (Method::POST, [id, "complete"]) => parts::complete(&user, id, deps).await,
+        (Method::DELETE, [id]) => parts::abort(&user, id, deps).await,
+        (method, _) => Err(ApiError::not_found(format!("no route {method} {path}"))),
+    }
+}
+
+/// Logs a store failure and answers an opaque 500.
+pub(crate) fn internal(what: &'static str) -> impl Fn(video2mp3_domain::PortError) -> ApiError {
+    move |err| {
+        tracing::error!(error = ?err, "{what} failed");
+        ApiError::internal()
+    }
+}
+
+async fn create_upload(
+    req: &Request,
+    user: &UserId,
+    deps: &Deps,
+) -> Result<Response<Body>, ApiError> {
+    let request: UploadRequest = json_body(req)?;
     let upload = request
         .validate(deps.config.max_upload_bytes)
         .map_err(|err| ApiError::bad_request("invalid_upload", err.to_string()))?;
 
-    let internal = |what: &'static str| {
-        move |err: video2mp3_domain::PortError| {
-            tracing::error!(error = ?err, "{what} failed");
-            ApiError::internal()
-        }
-    };
     let now = OffsetDateTime::now_utc();
-    check_active_jobs(&user, now, deps).await?;
+    check_active_jobs(user, now, deps).await?;
 
     let job_id = JobId::generate();
     tracing::Span::current().record("job_id", tracing::field::display(&job_id));
-    let job = Job::awaiting_upload(user.clone(), job_id, &upload, now);
+    let mut job = Job::awaiting_upload(user.clone(), job_id, &upload, now);
+    if let Some(plan) = PartPlan::for_size(upload.size) {
+        let answer = parts::start(&mut job, plan, deps).await?;
+        deps.jobs
+            .create_job(&job)
+            .await
+            .map_err(internal("creating the job"))?;
+        tracing::info!(size = upload.size, parts = plan.parts, settings = %upload.settings.label(), "multipart upload started");
+        return Ok(json(StatusCode::CREATED, &answer));
+    }
     let key = job.source_key.clone();
     deps.jobs
         .create_job(&job)

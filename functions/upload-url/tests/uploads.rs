@@ -124,3 +124,135 @@ async fn the_limits_are_the_servers() {
         StatusCode::CREATED
     );
 }
+
+/// A stack that takes uploads of up to 1 GiB, with its object store.
+fn big_deps(store: &Arc<MemoryStore>, objects: &MemoryObjects) -> upload_url::Deps {
+    let mut deps = deps(store);
+    deps.objects = Arc::new(objects.clone());
+    deps.config.max_upload_bytes = 1 << 30;
+    deps
+}
+
+async fn call(
+    deps: &upload_url::Deps,
+    method: Method,
+    path: &str,
+    token: &str,
+) -> (StatusCode, Value) {
+    read(upload_url::handle(request(method, path, Some(token), None), deps).await)
+}
+
+#[tokio::test]
+async fn a_large_file_goes_in_parts_that_can_be_resumed_and_completes_whole() {
+    const MIB: usize = 1024 * 1024;
+    let store = Arc::new(MemoryStore::new());
+    let objects = MemoryObjects::new();
+    let deps = big_deps(&store, &objects);
+    let (ann, token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let (_, bob) = signed_up(store.as_ref(), &deps.keys, "bob@example.com", "pw").await;
+    let size = 2 * 8 * MIB + 10;
+    let (status, body) = ask(&deps, Some(&token), clip(size as u64)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body.get("upload_url").is_none(), "no single PUT: {body}");
+    let upload = &body["upload"];
+    assert_eq!(upload["part_size"], 8 * MIB);
+    assert_eq!(upload["part_count"], 3);
+    let urls = upload["parts"].as_array().unwrap();
+    assert_eq!(urls.len(), 3);
+    assert!(
+        urls[2]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("partNumber=3&length=10"),
+        "{body}"
+    );
+    let id = body["job_id"].as_str().unwrap().to_owned();
+    let job = store
+        .job(&ann.user_id, &id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let upload_id = job.upload_id.clone().unwrap();
+
+    // Two parts arrive, then the connection is lost: the client asks what is there.
+    let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let part = |n: usize| bytes[(n - 1) * 8 * MIB..(n * 8 * MIB).min(size)].to_vec();
+    assert!(objects.put_part(&upload_id, 1, part(1)));
+    assert!(objects.put_part(&upload_id, 3, part(3)));
+    let (status, now) = call(&deps, Method::GET, &format!("/uploads/{id}"), &token).await;
+    assert_eq!(status, StatusCode::OK, "{now}");
+    let uploaded: Vec<u64> = now["upload"]["uploaded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(uploaded, vec![1, 3]);
+    assert_eq!(now["upload"]["parts"].as_array().unwrap().len(), 1);
+    assert_eq!(now["upload"]["parts"][0]["number"], 2);
+    assert_eq!(
+        call(&deps, Method::GET, &format!("/uploads/{id}"), &bob)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    let complete = format!("/uploads/{id}/complete");
+    let (status, refused) = call(&deps, Method::POST, &complete, &token).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"]["code"], "upload_incomplete", "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("part 2"),
+        "{refused}"
+    );
+    objects.put_part(&upload_id, 2, vec![0; 100]);
+    let (status, refused) = call(&deps, Method::POST, &complete, &token).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"]["code"], "size_mismatch", "{refused}");
+    objects.put_part(&upload_id, 2, part(2));
+    let (status, done) = call(&deps, Method::POST, &complete, &token).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(
+        objects.get("uploads", &job.source_key).unwrap(),
+        bytes,
+        "the parts in order"
+    );
+    let (status, again) = call(&deps, Method::POST, &complete, &token).await;
+    assert_eq!(
+        (status, &again),
+        (StatusCode::OK, &done),
+        "asking again answers the same"
+    );
+    assert_eq!(objects.uploads_in_progress(), 0);
+}
+
+#[tokio::test]
+async fn an_upload_in_parts_can_be_given_up() {
+    let store = Arc::new(MemoryStore::new());
+    let objects = MemoryObjects::new();
+    let deps = big_deps(&store, &objects);
+    let (ann, token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let (_, body) = ask(&deps, Some(&token), clip(100 << 20)).await;
+    assert_eq!(body["upload"]["part_count"], 13, "{body}");
+    let id = body["job_id"].as_str().unwrap().to_owned();
+    assert_eq!(objects.uploads_in_progress(), 1);
+    let (status, _) = call(&deps, Method::DELETE, &format!("/uploads/{id}"), &token).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(objects.uploads_in_progress(), 0);
+    assert!(
+        store
+            .job(&ann.user_id, &id.parse().unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (status, _) = call(&deps, Method::GET, &format!("/uploads/{id}"), &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A small file is still one PUT.
+    let (_, small) = ask(&deps, Some(&token), clip(1000)).await;
+    assert_eq!(small["method"], "PUT", "{small}");
+    assert!(small.get("upload").is_none());
+}

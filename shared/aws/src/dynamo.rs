@@ -211,6 +211,9 @@ fn job_to_item(job: &Job) -> Result<Item, PortError> {
     if let Some(progress) = job.progress {
         item.insert("progress".into(), AttributeValue::N(progress.to_string()));
     }
+    if let Some(upload_id) = &job.upload_id {
+        item.insert("upload_id".into(), s(upload_id));
+    }
     if let Some(stats) = &job.stats {
         item.insert(
             "stats".into(),
@@ -264,6 +267,7 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
             .get("progress")
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse().ok()),
+        upload_id: opt_s(item, "upload_id"),
     })
 }
 
@@ -793,6 +797,7 @@ mod tests {
             }),
             emailed: true,
             progress: Some(42),
+            upload_id: Some("upload-1".into()),
         };
         assert_eq!(job_from_item(&job_to_item(&job).unwrap()).unwrap(), job);
     }

@@ -8,6 +8,7 @@ pub mod dynamo;
 pub mod env;
 mod errors;
 pub mod multipart;
+mod parts;
 pub mod ranged;
 pub mod s3;
 pub mod secrets;

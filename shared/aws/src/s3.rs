@@ -1,5 +1,5 @@
 //! S3: presigned PUTs and GETs, HEAD, objects read in ranges ([`crate::ranged`]) and written
-//! as multipart uploads ([`crate::multipart`]).
+//! as multipart uploads ([`crate::multipart`]), clients' multipart uploads ([`crate::parts`]).
 
 use crate::errors::port_error;
 use crate::multipart::S3Writer;
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::{collections::BTreeMap, time::Duration};
 use video2mp3_domain::{
-    ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PortError, PresignedUpload,
+    HeldPart, ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PortError, PresignedUpload,
 };
 
 /// [`ObjectStore`] over an S3 client.
@@ -131,6 +131,64 @@ impl ObjectStore for S3Objects {
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
             Err(err) => Err(port_error("HeadObject", err)),
         }
+    }
+
+    async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+    ) -> Result<String, PortError> {
+        crate::parts::create(&self.client, bucket, key, content_type).await
+    }
+
+    async fn presign_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        length: u64,
+        expires_in: Duration,
+    ) -> Result<String, PortError> {
+        crate::parts::presign(
+            &self.client,
+            bucket,
+            key,
+            upload_id,
+            number,
+            length,
+            expires_in,
+        )
+        .await
+    }
+
+    async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<Vec<HeldPart>>, PortError> {
+        crate::parts::list(&self.client, bucket, key, upload_id).await
+    }
+
+    async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[HeldPart],
+    ) -> Result<(), PortError> {
+        crate::parts::complete(&self.client, bucket, key, upload_id, parts).await
+    }
+
+    async fn abort_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), PortError> {
+        crate::parts::abort(&self.client, bucket, key, upload_id).await
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError> {

@@ -227,6 +227,8 @@ pub struct Job {
     pub emailed: bool,
     /// Percent of the audio converted, written by the converter every few seconds.
     pub progress: Option<u8>,
+    /// The S3 multipart upload the file comes in, for uploads larger than one part.
+    pub upload_id: Option<String>,
 }
 
 impl Job {
@@ -256,6 +258,7 @@ impl Job {
             lease: None,
             emailed: false,
             progress: None,
+            upload_id: None,
         }
     }
 }

@@ -31,8 +31,8 @@ pub use lifecycle::{
     Claim, EmailError, Emailed, Ended, JobLife, LeaseCheck, Precondition, Transition, email_once,
 };
 pub use ports::{
-    AccountStore, Deletion, EmailClaim, EventPublisher, JobPage, JobStore, LoginAttempt, Mailer,
-    ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PendingSignup, PortError, PresignedUpload,
-    User, UserCredentials, UserStore,
+    AccountStore, Deletion, EmailClaim, EventPublisher, HeldPart, JobPage, JobStore, LoginAttempt,
+    Mailer, ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PendingSignup, PortError,
+    PresignedUpload, User, UserCredentials, UserStore,
 };
-pub use upload::{UploadRequest, ValidUpload, ValidationError};
+pub use upload::{PartPlan, PartsError, UploadRequest, ValidUpload, ValidationError};

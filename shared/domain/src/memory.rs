@@ -10,9 +10,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::job::{Job, JobEvent, JobId, JobStatus, Lease, UserId};
 use crate::lifecycle::Transition;
 use crate::ports::{
-    AccountStore, Deletion, EmailClaim, EventPublisher, JobPage, JobStore, LoginAttempt, Mailer,
-    ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PendingSignup, PortError, PresignedUpload,
-    User, UserCredentials, UserStore,
+    AccountStore, Deletion, EmailClaim, EventPublisher, HeldPart, JobPage, JobStore, LoginAttempt,
+    Mailer, ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PendingSignup, PortError,
+    PresignedUpload, User, UserCredentials, UserStore,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
@@ -641,6 +641,15 @@ struct Buckets {
     /// How many times each key was written (as a versioned bucket would count them).
     writes: HashMap<(String, String), usize>,
     next_etag: u64,
+    /// Multipart uploads in progress by id.
+    uploads: HashMap<String, PendingUpload>,
+}
+
+/// A multipart upload in progress: where it goes (bucket, key), and its parts by number.
+#[derive(Debug, Default)]
+struct PendingUpload {
+    at: (String, String),
+    parts: BTreeMap<u32, Vec<u8>>,
 }
 
 #[derive(Debug, Default)]
@@ -687,6 +696,24 @@ impl MemoryObjects {
     /// Stores an object, as a client's upload does.
     pub fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) {
         self.inner.put(bucket, key, bytes);
+    }
+
+    /// Stores part `number` of a multipart upload, as a client's PUT to its URL does; `false`
+    /// if there is no such upload.
+    pub fn put_part(&self, upload_id: &str, number: u32, bytes: Vec<u8>) -> bool {
+        let mut buckets = lock(&self.inner.buckets);
+        match buckets.uploads.get_mut(upload_id) {
+            Some(upload) => {
+                upload.parts.insert(number, bytes);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The multipart uploads in progress.
+    pub fn uploads_in_progress(&self) -> usize {
+        lock(&self.inner.buckets).uploads.len()
     }
 
     /// Deletes an object, as someone else might while it is read.
@@ -767,6 +794,106 @@ impl ObjectStore for MemoryObjects {
                 size: o.bytes.len() as u64,
                 etag: Some(o.etag.clone()),
             }))
+    }
+
+    async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        _content_type: &str,
+    ) -> Result<String, PortError> {
+        self.inner.faults.check("CreateMultipartUpload")?;
+        let mut buckets = lock(&self.inner.buckets);
+        buckets.next_etag += 1;
+        let id = format!("upload-{}", buckets.next_etag);
+        buckets.uploads.insert(
+            id.clone(),
+            PendingUpload {
+                at: (bucket.to_owned(), key.to_owned()),
+                parts: BTreeMap::new(),
+            },
+        );
+        Ok(id)
+    }
+
+    async fn presign_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        length: u64,
+        _expires_in: Duration,
+    ) -> Result<String, PortError> {
+        self.inner.faults.check("PresignPart")?;
+        Ok(format!(
+            "memory://{bucket}/{key}?uploadId={upload_id}&partNumber={number}&length={length}"
+        ))
+    }
+
+    async fn list_parts(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        upload_id: &str,
+    ) -> Result<Option<Vec<HeldPart>>, PortError> {
+        self.inner.faults.check("ListParts")?;
+        Ok(lock(&self.inner.buckets)
+            .uploads
+            .get(upload_id)
+            .map(|upload| {
+                upload
+                    .parts
+                    .iter()
+                    .map(|(n, bytes)| HeldPart {
+                        number: *n,
+                        size: bytes.len() as u64,
+                        etag: format!("\"part-{n}-{}\"", bytes.len()),
+                    })
+                    .collect()
+            }))
+    }
+
+    async fn complete_multipart(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        upload_id: &str,
+        parts: &[HeldPart],
+    ) -> Result<(), PortError> {
+        self.inner.faults.check("CompleteMultipartUpload")?;
+        let taken = lock(&self.inner.buckets).uploads.remove(upload_id);
+        let Some(PendingUpload {
+            at: (bucket, key),
+            parts: held,
+        }) = taken
+        else {
+            return Err(PortError::backend(
+                "CompleteMultipartUpload",
+                false,
+                "NoSuchUpload",
+            ));
+        };
+        let mut whole = Vec::new();
+        for part in parts {
+            let bytes = held.get(&part.number).ok_or_else(|| {
+                PortError::backend("CompleteMultipartUpload", false, "InvalidPart")
+            })?;
+            whole.extend_from_slice(bytes);
+        }
+        self.inner.put(&bucket, &key, whole);
+        Ok(())
+    }
+
+    async fn abort_multipart(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        upload_id: &str,
+    ) -> Result<(), PortError> {
+        self.inner.faults.check("AbortMultipartUpload")?;
+        lock(&self.inner.buckets).uploads.remove(upload_id);
+        Ok(())
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError> {

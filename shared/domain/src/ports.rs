@@ -292,6 +292,14 @@ pub struct PresignedUpload {
     pub headers: BTreeMap<String, String>,
 }
 
+/// A part of a multipart upload that the store holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldPart {
+    pub number: u32,
+    pub size: u64,
+    pub etag: String,
+}
+
 /// What a HEAD of an object tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
@@ -344,6 +352,46 @@ pub trait ObjectStore: Send + Sync {
     ) -> Result<String, PortError>;
     /// The object's size and version, or `None` if there is no such object.
     async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, PortError>;
+    /// Starts a multipart upload of `key`; returns its id.
+    async fn create_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+    ) -> Result<String, PortError>;
+    /// A PUT URL for part `number` of the upload, signed for exactly `length` bytes.
+    async fn presign_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        length: u64,
+        expires_in: Duration,
+    ) -> Result<String, PortError>;
+    /// The parts the upload holds, by number; `None` if there is no such upload (completed,
+    /// aborted or expired).
+    async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Option<Vec<HeldPart>>, PortError>;
+    /// Joins `parts` (in order) into the object, which appears now.
+    async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[HeldPart],
+    ) -> Result<(), PortError>;
+    /// Gives the upload up, with its parts; one already gone is not an error.
+    async fn abort_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), PortError>;
     /// Deletes the object; deleting one that is not there is not an error.
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError>;
     /// A reader over the object as `info` describes it. Call inside the async runtime; read on

@@ -127,6 +127,86 @@ fn validate_content_type(raw: &str) -> Result<String, ValidationError> {
     }
 }
 
+/// The smallest part of a multipart upload (S3 takes 5 MiB; 8 MiB keeps the count down): an
+/// upload of at most this size is one presigned PUT, anything larger goes in parts.
+pub const MIN_PART_BYTES: u64 = 8 * 1024 * 1024;
+/// The most parts S3 takes in one upload.
+pub const MAX_PARTS: u64 = 10_000;
+
+/// How an upload of `size` bytes is cut into parts: all `part_size` long but the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartPlan {
+    pub size: u64,
+    pub part_size: u64,
+    pub parts: u32,
+}
+
+/// What a multipart upload still lacks before it can be completed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartsError {
+    #[error("{} of {total} parts are not uploaded yet (part {})", .missing.len(), .missing[0])]
+    Missing { missing: Vec<u32>, total: u32 },
+    #[error("part {number} is {size} bytes; it must be {expected}")]
+    WrongSize {
+        number: u32,
+        size: u64,
+        expected: u64,
+    },
+}
+
+impl PartPlan {
+    /// The parts for `size` bytes: at least [`MIN_PART_BYTES`] each (whole MiB), at most
+    /// [`MAX_PARTS`]; `None` when one PUT carries it.
+    pub fn for_size(size: u64) -> Option<Self> {
+        if size <= MIN_PART_BYTES {
+            return None;
+        }
+        const MIB: u64 = 1024 * 1024;
+        let needed = size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
+        let part_size = needed.max(MIN_PART_BYTES);
+        let parts = u32::try_from(size.div_ceil(part_size)).ok()?;
+        Some(Self {
+            size,
+            part_size,
+            parts,
+        })
+    }
+
+    /// The length of part `number` (1-based).
+    pub fn part_len(&self, number: u32) -> u64 {
+        if number == self.parts {
+            self.size - self.part_size * u64::from(self.parts - 1)
+        } else {
+            self.part_size
+        }
+    }
+
+    /// Whether the parts held (number, size) make the whole upload, each of its length.
+    pub fn check(&self, held: &[(u32, u64)]) -> Result<(), PartsError> {
+        for &(number, size) in held {
+            let expected = self.part_len(number);
+            if number >= 1 && number <= self.parts && size != expected {
+                return Err(PartsError::WrongSize {
+                    number,
+                    size,
+                    expected,
+                });
+            }
+        }
+        let missing: Vec<u32> = (1..=self.parts)
+            .filter(|n| !held.iter().any(|(h, _)| h == n))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(PartsError::Missing {
+                missing,
+                total: self.parts,
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +317,61 @@ mod tests {
         r.quality = Some("V2".into());
         r.bitrate = Some(192);
         assert_eq!(r.validate(9), Err(ValidationError::QualityAndBitrate));
+    }
+
+    #[test]
+    fn large_uploads_are_cut_into_parts_s3_takes() {
+        assert_eq!(PartPlan::for_size(MIN_PART_BYTES), None, "one PUT");
+        let plan = PartPlan::for_size(MIN_PART_BYTES + 1).unwrap();
+        assert_eq!((plan.part_size, plan.parts), (MIN_PART_BYTES, 2));
+        assert_eq!((plan.part_len(1), plan.part_len(2)), (MIN_PART_BYTES, 1));
+        // 5 TiB: 10,000 parts of 525 MiB at most.
+        let huge = PartPlan::for_size(5 * 1024u64.pow(4)).unwrap();
+        assert!(huge.parts as u64 <= MAX_PARTS, "{huge:?}");
+        assert_eq!(huge.part_size % (1024 * 1024), 0);
+        assert_eq!(
+            huge.part_size * u64::from(huge.parts - 1) + huge.part_len(huge.parts),
+            huge.size
+        );
+        for size in [
+            MIN_PART_BYTES * 3,
+            MIN_PART_BYTES * 3 + 7,
+            200 * 1024 * 1024 * 1024,
+        ] {
+            let p = PartPlan::for_size(size).unwrap();
+            let total: u64 = (1..=p.parts).map(|n| p.part_len(n)).sum();
+            assert_eq!(total, size);
+            assert!(p.part_len(p.parts) > 0 && p.part_len(p.parts) <= p.part_size);
+        }
+    }
+
+    #[test]
+    fn a_multipart_upload_is_whole_only_with_every_part_of_its_length() {
+        let plan = PartPlan::for_size(MIN_PART_BYTES * 2 + 10).unwrap();
+        let m = MIN_PART_BYTES;
+        assert_eq!(plan.check(&[(1, m), (2, m), (3, 10)]), Ok(()));
+        assert_eq!(
+            plan.check(&[(1, m), (3, 10)]),
+            Err(PartsError::Missing {
+                missing: vec![2],
+                total: 3
+            })
+        );
+        assert_eq!(
+            plan.check(&[(1, m), (2, m - 1), (3, 10)]),
+            Err(PartsError::WrongSize {
+                number: 2,
+                size: m - 1,
+                expected: m
+            })
+        );
+        assert_eq!(
+            plan.check(&[(1, m), (2, m), (3, 11)]),
+            Err(PartsError::WrongSize {
+                number: 3,
+                size: 11,
+                expected: 10
+            })
+        );
     }
 }
