@@ -46,7 +46,7 @@ pub fn encoder_threads(memory_mb: Option<u32>, cores: usize) -> usize {
 
 impl Config {
     /// Reads `UPLOADS_BUCKET`, `MP3_BUCKET`, `MAX_AUDIO_SECONDS` (default 4 h),
-    /// `MAX_UPLOAD_BYTES` (default 2 GiB), `LEASE_SECONDS` (default 960: the 900 s function
+    /// `MAX_UPLOAD_BYTES` (default 20 GiB, as `upload-url`), `LEASE_SECONDS` (default 960: the 900 s function
     /// timeout and a minute), `PROGRESS_MILLIS` (default 2000) and Lambda's own
     /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (the encoder's threads follow it).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
@@ -54,7 +54,7 @@ impl Config {
             uploads_bucket: env.required("UPLOADS_BUCKET")?,
             mp3_bucket: env.required("MP3_BUCKET")?,
             max_audio: Duration::from_secs(env.parsed_or("MAX_AUDIO_SECONDS", 4 * 3600)?),
-            max_source_bytes: env.parsed_or("MAX_UPLOAD_BYTES", 2 << 30)?,
+            max_source_bytes: env.parsed_or("MAX_UPLOAD_BYTES", 20 << 30)?,
             lease: Duration::from_secs(env.parsed_or("LEASE_SECONDS", 960)?),
             progress_every: Duration::from_millis(env.parsed_or("PROGRESS_MILLIS", 2000)?),
             threads: encoder_threads(

@@ -23,6 +23,9 @@ pub struct UploadTicket {
     pub url: String,
     pub method: String,
     pub headers: BTreeMap<String, String>,
+    /// For a file larger than one part: the answer's `upload` (`part_size`, `part_count`,
+    /// `parts` with their URLs); `url` is then empty.
+    pub parts: Option<Value>,
 }
 
 /// A status and JSON body.
@@ -104,6 +107,16 @@ impl ApiClient {
         if a.status != 201 {
             bail!("POST /uploads failed with {}: {}", a.status, a.body);
         }
+        let job_id = a.body["job_id"].as_str().context("no job_id")?.to_owned();
+        if a.body["upload"].is_object() {
+            return Ok(UploadTicket {
+                job_id,
+                url: String::new(),
+                method: "PUT".into(),
+                headers: BTreeMap::new(),
+                parts: Some(a.body["upload"].clone()),
+            });
+        }
         let headers = a.body["headers"]
             .as_object()
             .context("no headers in the upload answer")?
@@ -111,18 +124,81 @@ impl ApiClient {
             .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
             .collect();
         Ok(UploadTicket {
-            job_id: a.body["job_id"].as_str().context("no job_id")?.to_owned(),
+            job_id,
             url: a.body["upload_url"]
                 .as_str()
                 .context("no upload_url")?
                 .to_owned(),
             method: a.body["method"].as_str().unwrap_or("PUT").to_owned(),
             headers,
+            parts: None,
         })
     }
 
-    /// Uploads `bytes` to the presigned URL with the headers it must carry.
+    /// PUTs part `number` (1-based) of `bytes`, cut at `part_size`, to `url`.
+    pub async fn put_part(
+        &self,
+        url: &str,
+        bytes: &[u8],
+        part_size: usize,
+        number: usize,
+    ) -> Result<()> {
+        let start = (number - 1) * part_size;
+        let part = bytes[start..(start + part_size).min(bytes.len())].to_vec();
+        let response = self.http.put(url).body(part).send().await?;
+        if !response.status().is_success() {
+            let status = response.status();
+            bail!(
+                "PUT of part {number} failed with {status}: {}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+
+    /// Uploads every part the ticket (or `GET /uploads/{job_id}`) gave a URL for, asking for
+    /// more until none is missing, then completes the upload.
+    async fn upload_parts(&self, ticket: &UploadTicket, bytes: &[u8]) -> Result<()> {
+        let mut upload = ticket.parts.clone().context("not a multipart ticket")?;
+        let part_size = upload["part_size"].as_u64().context("no part_size")? as usize;
+        loop {
+            let parts = upload["parts"].as_array().cloned().unwrap_or_default();
+            if parts.is_empty() {
+                break;
+            }
+            for part in parts {
+                let number = part["number"].as_u64().context("no part number")? as usize;
+                let url = part["url"].as_str().context("no part url")?;
+                self.put_part(url, bytes, part_size, number).await?;
+            }
+            let a = self.get(&format!("/uploads/{}", ticket.job_id)).await?;
+            if a.status != 200 {
+                bail!(
+                    "GET /uploads/{} failed with {}: {}",
+                    ticket.job_id,
+                    a.status,
+                    a.body
+                );
+            }
+            upload = a.body["upload"].clone();
+        }
+        let a = self
+            .post(
+                &format!("/uploads/{}/complete", ticket.job_id),
+                &Value::Null,
+            )
+            .await?;
+        if a.status != 200 {
+            bail!("completing the upload failed with {}: {}", a.status, a.body);
+        }
+        Ok(())
+    }
+
+    /// Uploads `bytes` to the presigned URL with the headers it must carry, or in parts.
     pub async fn upload(&self, ticket: &UploadTicket, bytes: Vec<u8>) -> Result<()> {
+        if ticket.parts.is_some() {
+            return self.upload_parts(ticket, &bytes).await;
+        }
         let method = reqwest::Method::from_bytes(ticket.method.as_bytes())?;
         let mut req = self.http.request(method, &ticket.url);
         for (name, value) in &ticket.headers {

@@ -121,3 +121,31 @@ pub fn with_token(event: &str, token: Option<&str>) -> Result<Value> {
     }
     Ok(event)
 }
+
+/// A 16-bit PCM WAV of a 440 Hz tone (quiet noise-free sine), `seconds` long: a large input of
+/// known length for tests of big uploads, made in memory.
+pub fn tone_wav(seconds: u32, rate: u32, channels: u16) -> Vec<u8> {
+    let frames = seconds * rate;
+    let data = frames * u32::from(channels) * 2;
+    let mut out = Vec::with_capacity(44 + data as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&channels.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * u32::from(channels) * 2).to_le_bytes());
+    out.extend_from_slice(&(channels * 2).to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    for i in 0..frames {
+        let phase = f64::from(i) * 440.0 * std::f64::consts::TAU / f64::from(rate);
+        let sample = (phase.sin() * 8000.0) as i16;
+        for _ in 0..channels {
+            out.extend_from_slice(&sample.to_le_bytes());
+        }
+    }
+    out
+}

@@ -70,6 +70,7 @@ async fn ticket(deps: &upload_url::Deps, token: &str, size: usize) -> UploadTick
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
             .collect(),
+        parts: None,
     }
 }
 
@@ -171,4 +172,136 @@ async fn the_upload_url_refuses_another_length_type_signature_or_a_late_upload()
     for (case, (_, code)) in &refused[..4] {
         assert_eq!(code, "SignatureDoesNotMatch", "{case}");
     }
+}
+
+/// A request to upload-url's handler, as API Gateway would make it; the answer's status and JSON.
+async fn call(
+    deps: &upload_url::Deps,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> (u16, Value) {
+    let request = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(lambda_http::Body::from(body.to_string()))
+        .unwrap();
+    let response = upload_url::handle(request, deps).await;
+    let status = response.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_part_url_takes_exactly_its_parts_length_and_the_parts_complete_whole() {
+    let root = common::repo_root();
+    let s3 = LocalStackS3::start(&root)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let app = spawn(&[], false).await;
+    app.stack
+        .add_user("pat@example.com", common::PASSWORD)
+        .await
+        .unwrap();
+    let mut client = app.client();
+    client
+        .login("pat@example.com", common::PASSWORD)
+        .await
+        .unwrap();
+    let token = client.token.clone().unwrap();
+    let bucket = physical(&app, "UploadsBucket");
+    let sdk = localstack_sdk(&s3).await;
+    let s3_client = video2mp3_aws::s3_client(&sdk);
+    s3_client
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let deps = upload_url_for(&app, &s3, Duration::from_secs(900)).await;
+
+    let part = 8usize << 20;
+    let size = 2 * part + 1000;
+    let bytes: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+    let body = json!({"filename": "big.wav", "content_type": "audio/wav", "size": size});
+    let (status, answer) = call(&deps, "POST", "/uploads", &token, body).await;
+    assert_eq!(status, 201, "{answer}");
+    let urls: Vec<String> = answer["upload"]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(urls.len(), 3);
+    let put = |url: String, body: Vec<u8>| async move {
+        let response = reqwest::Client::new()
+            .put(url)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        response.status().as_u16()
+    };
+    let last = bytes[2 * part..].to_vec();
+    let mut longer = last.clone();
+    longer.push(0);
+    assert_eq!(put(urls[2].clone(), longer).await, 403, "a longer part");
+    assert_eq!(
+        put(urls[2].clone(), last[..999].to_vec()).await,
+        403,
+        "a shorter part"
+    );
+    assert_eq!(put(urls[2].clone(), last).await, 200, "exactly its length");
+    assert_eq!(put(urls[0].clone(), bytes[..part].to_vec()).await, 200);
+    assert_eq!(
+        put(urls[1].clone(), bytes[part..2 * part].to_vec()).await,
+        200
+    );
+
+    let id = answer["job_id"].as_str().unwrap();
+    let (status, done) = call(
+        &deps,
+        "POST",
+        &format!("/uploads/{id}/complete"),
+        &token,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let stored = s3_client
+        .get_object()
+        .bucket(&bucket)
+        .key(format!("uploads/{}/{id}/big.wav", client_user(&app).await))
+        .send()
+        .await
+        .unwrap();
+    let stored = stored.body.collect().await.unwrap().into_bytes();
+    assert!(
+        stored.as_ref() == bytes.as_slice(),
+        "the parts joined in order"
+    );
+}
+
+/// The id of the one user of `app`.
+async fn client_user(app: &App) -> String {
+    let table = physical(app, "Table");
+    let items = aws_sdk_dynamodb::Client::new(&app.stack.sdk)
+        .scan()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap();
+    items
+        .items()
+        .iter()
+        .find_map(|i| {
+            let sk = i.get("sk")?.as_s().ok()?;
+            (sk == "PROFILE").then(|| i.get("user_id")?.as_s().ok().cloned())?
+        })
+        .unwrap()
 }

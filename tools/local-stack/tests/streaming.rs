@@ -430,6 +430,7 @@ async fn an_object_over_the_size_limit_fails_without_being_read() {
         url: format!("http://s3.local/{}/{key}", bucket(&app, "UploadsBucket")),
         method: "PUT".into(),
         headers: Default::default(),
+        parts: None,
     };
     deliver(&app, &deps, &ticket).await;
     let job = table.job(&user_id, &job_id).await.unwrap().unwrap();
