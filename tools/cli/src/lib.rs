@@ -2,8 +2,9 @@
 //!
 //! `login` keeps the API URL and the token in the platform's config directory
 //! (`~/.config/video2mp3/session.json` on Linux; `VIDEO2MP3_CONFIG_DIR` overrides it), so the
-//! other commands need no flags. `convert` uploads each file straight to S3 with a progress bar,
-//! follows the conversion's progress, and downloads the MP3. Every failure exits non-zero with
+//! other commands need no flags. `convert` uploads each file straight to S3 with a progress bar
+//! (a large file in parts, several at once, resumed where it stopped if it is run again:
+//! `transfer.rs`), follows the conversion's progress, and downloads the MP3. Every failure exits non-zero with
 //! a message saying what to do.
 //!
 //! `signup`/`verify`, `forgot-password`/`reset-password`, `delete` and `delete-account` are the
@@ -11,6 +12,7 @@
 
 mod account;
 mod admin;
+mod transfer;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
@@ -59,6 +61,12 @@ pub enum Command {
         /// Give up on a conversion after this many seconds.
         #[arg(long, default_value_t = 1800)]
         timeout: u64,
+        /// Parts of a large file sent at once.
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+        /// Send at most this many bytes a second (e.g. 2000000), to leave room on a shared link.
+        #[arg(long)]
+        limit_rate: Option<u64>,
     },
     /// List your jobs, newest first.
     Jobs {
@@ -241,6 +249,20 @@ impl Api {
         answer(response).await
     }
 
+    /// `GET {path}`: the status and JSON whatever the status.
+    async fn get_status(&self, path: &str) -> Result<(u16, Value)> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the API at {}", self.base))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+
     async fn get(&self, path: &str) -> Result<Value> {
         self.call(self.http.get(format!("{}{path}", self.base)))
             .await
@@ -291,8 +313,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             bitrate,
             output,
             timeout,
+            parallel,
+            limit_rate,
         } => {
             let api = Api::new(&load_session()?);
+            let sending = transfer::Sending {
+                parallel: parallel.max(1),
+                limit_rate,
+            };
             let mut failed = 0;
             for file in &files {
                 if let Err(err) = convert(
@@ -302,6 +330,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     bitrate,
                     &output,
                     Duration::from_secs(timeout),
+                    &sending,
                 )
                 .await
                 {
@@ -394,6 +423,7 @@ async fn convert(
     bitrate: Option<u16>,
     output: &Path,
     timeout: Duration,
+    sending: &transfer::Sending,
 ) -> Result<()> {
     let name = file
         .file_name()
@@ -409,9 +439,7 @@ async fn convert(
     if let Some(b) = bitrate {
         request["bitrate"] = json!(b);
     }
-    let ticket = api.post("/uploads", &request).await?;
-    let job_id = ticket["job_id"].as_str().context("no job id")?.to_owned();
-    upload(file, size, &ticket).await?;
+    let job_id = transfer::send(api, file, size, &request, sending).await?;
 
     // Follow the conversion.
     let converting = bar(100, "{msg:>10} [{bar:30}] {pos:>3}%");
@@ -442,54 +470,6 @@ async fn convert(
     converting.finish_and_clear();
     let path = download(api, &job, output).await?;
     println!("{} -> {}", file.display(), path.display());
-    Ok(())
-}
-
-/// PUTs the file to the presigned URL with the headers it was issued with, counting bytes.
-async fn upload(file: &Path, size: u64, ticket: &Value) -> Result<()> {
-    let url = ticket["upload_url"].as_str().context("no upload URL")?;
-    let uploading = bar(size, "{msg:>10} [{bar:30}] {bytes}/{total_bytes}");
-    uploading.set_message("uploading");
-    let counter = uploading.clone();
-    let handle = tokio::fs::File::open(file)
-        .await
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let stream = futures_util::stream::unfold(handle, move |mut handle| {
-        let counter = counter.clone();
-        async move {
-            use tokio::io::AsyncReadExt;
-            let mut chunk = vec![0u8; 256 * 1024];
-            match handle.read(&mut chunk).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    chunk.truncate(n);
-                    counter.inc(n as u64);
-                    Some((Ok::<_, std::io::Error>(bytes::Bytes::from(chunk)), handle))
-                }
-                Err(err) => Some((Err(err), handle)),
-            }
-        }
-    });
-    let mut put = reqwest::Client::new()
-        .put(url)
-        .body(reqwest::Body::wrap_stream(stream));
-    if let Some(headers) = ticket["headers"].as_object() {
-        for (name, value) in headers {
-            if let Some(value) = value.as_str() {
-                put = put.header(name, value);
-            }
-        }
-    }
-    let response = put.send().await.context("the upload failed")?;
-    if !response.status().is_success() {
-        uploading.abandon();
-        bail!(
-            "the upload was refused (HTTP {}): {}",
-            response.status().as_u16(),
-            response.text().await.unwrap_or_default()
-        );
-    }
-    uploading.finish_and_clear();
     Ok(())
 }
 

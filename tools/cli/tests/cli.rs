@@ -368,3 +368,95 @@ async fn an_operator_adds_users_and_a_user_signs_up_resets_and_leaves() {
     stack.stop().await;
     moto.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_upload_in_parts_resumes_where_it_stopped() {
+    let root = root();
+    let moto = Moto::start(&root, None).await.unwrap();
+    let stack = Stack::start(StackOptions::new(&root, &moto.url))
+        .await
+        .unwrap();
+    stack
+        .add_user("big@example.com", "cli password 123")
+        .await
+        .unwrap();
+    let config = scratch("resume");
+    let out = scratch("resume-out");
+    let login = [
+        "login",
+        "--api",
+        stack.api_url.as_str(),
+        "--email",
+        "big@example.com",
+        "--password-stdin",
+    ];
+    assert!(
+        cli(&config, &login, "cli password 123\n")
+            .await
+            .status
+            .success()
+    );
+    // 100 s of stereo: 17.6 MB, three parts of 8 MiB.
+    let wav = local_stack::samples::tone_wav(100, 44100, 2);
+    let file = config.join("long take.wav");
+    std::fs::write(&file, &wav).unwrap();
+    let file = file.to_str().unwrap();
+
+    // Sent slowly, one part at a time; stopped (killed) once S3 holds the first part.
+    let mut slow = tokio::process::Command::new(env!("CARGO_BIN_EXE_video2mp3"))
+        .args(["convert", file, "-o", out.to_str().unwrap()])
+        .args(["--parallel", "1", "--limit-rate", "4000000"])
+        .env("VIDEO2MP3_CONFIG_DIR", &config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let s3 = video2mp3_aws::s3_client(&stack.sdk);
+    let bucket = stack
+        .resolver
+        .string(&serde_json::json!({"Ref": "UploadsBucket"}))
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let open = s3
+            .list_multipart_uploads()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        if let Some(upload) = open.uploads().first() {
+            let parts = s3
+                .list_parts()
+                .bucket(&bucket)
+                .key(upload.key().unwrap())
+                .upload_id(upload.upload_id().unwrap())
+                .send()
+                .await
+                .unwrap();
+            if !parts.parts().is_empty() {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no part arrived in 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    slow.kill().await.unwrap();
+    assert!(!out.join("long take.mp3").exists());
+
+    // The same command again: only the rest is sent, and the MP3 is whole.
+    let resumed = cli(&config, &["convert", file, "-o", out.to_str().unwrap()], "").await;
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    let said = text(&resumed);
+    assert!(said.contains("resuming the upload of"), "{said}");
+    assert!(said.contains("1 of 3 parts already uploaded"), "{said}");
+    let mp3 = std::fs::read(out.join("long take.mp3")).unwrap();
+    let (rate, channels, frames) = video2mp3_mp3check::decode(mp3);
+    assert_eq!((rate, channels, frames), (44100, 2, 100 * 44100));
+    let remembered = std::fs::read_to_string(config.join("uploads.json")).unwrap();
+    assert_eq!(remembered.trim(), "{}", "forgotten once complete");
+    stack.stop().await;
+    moto.stop().await;
+}
