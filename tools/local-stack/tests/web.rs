@@ -64,3 +64,49 @@ async fn the_page_signs_up_deletes_a_job_resets_the_password_and_leaves() {
         "the address is free again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_resumes_a_large_upload_after_the_network_is_cut_and_a_reload() {
+    let root = repo_root();
+    let app = spawn_app_with(&[]).await;
+    let email = "big@example.com";
+    app.stack.add_user(email, PASSWORD).await.unwrap();
+    // 20 minutes of 44.1 kHz stereo: 212 MB, 26 parts of 8 MiB.
+    let seconds = 20 * 60;
+    let dir = std::env::temp_dir().join(format!("video2mp3-parts-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.wav");
+    std::fs::write(&big, local_stack::samples::tone_wav(seconds, 44100, 2)).unwrap();
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let output = tokio::process::Command::new("node")
+        .arg(root.join("tools/local-stack/web-test/parts.test.mjs"))
+        .env("APP_URL", &app.stack.api_url)
+        .env("EMAIL", email)
+        .env("PASSWORD", PASSWORD)
+        .env("BIG", &big)
+        .env("DOWNLOADS", &dir)
+        .env(
+            "SHOTS",
+            std::env::var("VIDEO2MP3_SCREENSHOTS").unwrap_or_default(),
+        )
+        .env("CHROMIUM", &chromium)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .await
+        .expect("running node (install Node.js 20 or later)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    eprintln!("{result}");
+    let mp3 = std::fs::read(result["downloaded"].as_str().unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (rate, channels, frames) = video2mp3_mp3check::decode(mp3);
+    assert_eq!(
+        (rate, channels, frames),
+        (44100, 2, u64::from(seconds) * 44100)
+    );
+}
