@@ -15,7 +15,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv localstack checkov web-deps demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream fuzz clean
+.PHONY: help venv localstack checkov web-deps demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream bench-upload fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -36,6 +36,7 @@ help:
 	@echo "make bench-lambda  CPU and wall time, GB-s and dollars per audio-hour by Lambda memory size (root)"
 	@echo "make bench-init  each function's init time (to its first /next call) and bootstrap size"
 	@echo "make bench-stream  hour-long uploads through S3 on the local stack: bytes read, peak RSS"
+	@echo "make bench-upload  uploads in parts through the local stack, one and several at once: MB/s"
 	@echo "make fuzz      fuzz the decode->encode path (FUZZ_SECONDS=600; installs cargo-fuzz)"
 
 # The Python tools, pinned in requirements-dev.txt, in a venv of the project's own.
@@ -171,6 +172,11 @@ bench-init: venv
 	$(PYTHON) tools/bench/bench_init.py $(BENCH_INIT_ARGS)
 
 # Hour-long uploads (over 1 GB) converted through S3 on the local stack: bytes read, peak RSS.
+# Uploads through the local stack in parts, one and several at once (MB/s).
+bench-upload: venv
+	$(CARGO) build --release --quiet -p local-stack
+	$(PYTHON) tools/bench/bench_upload.py $(BENCH_UPLOAD_ARGS)
+
 bench-stream: venv
 	$(CARGO) build --release --quiet -p local-stack -p video2mp3-transcode -p convert
 	$(PYTHON) tools/bench/bench_stream.py $(BENCH_STREAM_ARGS)

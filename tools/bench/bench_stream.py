@@ -22,7 +22,6 @@ local file.
 Usage: tools/bench/bench_stream.py [--only inter1s,frag,ffmpeg,flac] [--compare] [--minutes 60]
 """
 import argparse
-import http.client
 import http.server
 import queue
 import threading
@@ -35,9 +34,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from uploads import call, send  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BENCH = ROOT / ".bench" / "stream"
@@ -103,34 +104,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def call(method: str, url: str, body=None, token=None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return json.loads(r.read())
-
-
-def put_file(url: str, headers: dict, path: Path) -> None:
-    """PUTs a file to a presigned URL, streaming it from disk."""
-    parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=3600)
-    target = parts.path + ("?" + parts.query if parts.query else "")
-    conn.putrequest("PUT", target, skip_accept_encoding=True)
-    for name, value in headers.items():
-        conn.putheader(name, value)
-    conn.endheaders()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            conn.send(chunk)
-    response = conn.getresponse()
-    response.read()
-    if response.status >= 300:
-        sys.exit(f"error: the upload PUT answered {response.status}")
 
 
 def vm_hwm(pid: int) -> int:
@@ -257,7 +230,7 @@ def run_one(name: str, path: Path, compare: bool) -> dict:
             "size": path.stat().st_size,
         }, token)
         started = time.monotonic()
-        put_file(ticket["upload_url"], ticket["headers"], path)
+        send(api, token, ticket, path)
         uploaded = time.monotonic()
         # The event source mapping: every message to the function, one per invocation, as the
         # template's BatchSize says; what it reports failed stays on the queue.
