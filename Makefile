@@ -168,7 +168,7 @@ bench-lambda:
 
 # Each function's cold start (process start to its first /next call) and bootstrap size.
 bench-init: venv
-	$(CARGO) build --release --quiet -p local-stack -p login -p upload-url -p jobs -p convert -p notify -p web
+	$(CARGO) build --release --quiet -p local-stack -p login -p account -p upload-url -p jobs -p convert -p notify -p web
 	$(PYTHON) tools/bench/bench_init.py $(BENCH_INIT_ARGS)
 
 # Hour-long uploads (over 1 GB) converted through S3 on the local stack: bytes read, peak RSS.

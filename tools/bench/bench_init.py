@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-FUNCTIONS = ["login", "upload-url", "jobs", "convert", "notify", "web"]
+FUNCTIONS = ["login", "account", "upload-url", "jobs", "convert", "notify", "web"]
 
 
 def free_port() -> int:

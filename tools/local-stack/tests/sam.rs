@@ -99,7 +99,7 @@ mod sam {
         }
         assert_eq!(
             checked,
-            6,
+            7,
             "one bootstrap per function in {}",
             build.display()
         );
@@ -147,6 +147,16 @@ mod sam {
                     assert!(
                         body["token"].as_str().is_some_and(|t| t.len() > 20),
                         "{context}"
+                    );
+                }
+                "account" => {
+                    let (status, body) = http_answer(payload);
+                    assert_eq!(status, 202, "{context}");
+                    assert_eq!(body["status"], "check_your_email", "{context}");
+                    let mails = app.emails_to("new.user@example.com", 1).await;
+                    assert!(
+                        mails.iter().any(|m| m.body.contains("/?verify=")),
+                        "{context}\n{mails:?}"
                     );
                 }
                 "upload-url" => {
@@ -235,7 +245,15 @@ mod sam {
             timings.push((name, run.elapsed));
             driven.push(binary);
         }
-        for binary in ["login", "upload-url", "jobs", "convert", "notify", "web"] {
+        for binary in [
+            "login",
+            "account",
+            "upload-url",
+            "jobs",
+            "convert",
+            "notify",
+            "web",
+        ] {
             assert!(driven.contains(&binary), "no event in events/ for {binary}");
         }
         // Every call the bootstraps made went through the gate, and none was refused.
