@@ -198,6 +198,23 @@ mod tests {
     }
 
     #[test]
+    fn a_token_from_before_versions_counts_as_version_zero() {
+        let user = UserId::generate();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let claims = serde_json::json!({
+            "sub": user.to_string(), "exp": now + 600, "iat": now,
+            "iss": "video2mp3", "aud": "video2mp3-api",
+        });
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(KEY),
+        )
+        .unwrap();
+        assert_eq!(keys().verify(&token).unwrap(), Bearer { user, version: 0 });
+    }
+
+    #[test]
     fn short_keys_are_refused() {
         assert!(matches!(
             JwtKeys::new(b"short", "i", "a"),
