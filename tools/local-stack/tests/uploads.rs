@@ -125,11 +125,38 @@ async fn a_wrong_part_is_refused_at_completion_and_an_upload_can_be_aborted() {
         404
     );
     let s3 = video2mp3_aws::s3_client(&app.stack.sdk);
+    let bucket = common::physical(&app, "UploadsBucket");
     let open = s3
         .list_multipart_uploads()
-        .bucket(common::physical(&app, "UploadsBucket"))
+        .bucket(&bucket)
         .send()
         .await
         .unwrap();
     assert!(open.uploads().is_empty(), "{:?}", open.uploads());
+
+    // An upload the bucket's lifecycle aborted (a day unfinished): gone, said so.
+    let expired = client.create_upload(&body).await.unwrap();
+    let open = s3
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let upload = open.uploads().first().unwrap();
+    s3.abort_multipart_upload()
+        .bucket(&bucket)
+        .key(upload.key().unwrap())
+        .upload_id(upload.upload_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let path = format!("/uploads/{}", expired.job_id);
+    let status = client.get(&path).await.unwrap();
+    assert_eq!(status.status, 410, "{}", status.body);
+    assert_eq!(status.body["error"]["code"], "upload_gone");
+    let complete = client
+        .post(&format!("{path}/complete"), &Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(complete.status, 410, "{}", complete.body);
 }
