@@ -10,7 +10,9 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use std::sync::Arc;
-use video2mp3_api::{ApiError, authenticate, json, json_body, password, respond};
+use video2mp3_api::{
+    ApiError, authenticate, json, json_body, no_content, password, respond, store_failed,
+};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SesMailer};
 use video2mp3_domain::account::{
     MAIL_WINDOW, MAILS_PER_WINDOW, RESET_TOKEN_LIFETIME, SIGNUP_TOKEN_LIFETIME, parse_reset_token,
@@ -94,11 +96,6 @@ pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
         (Method::DELETE, "/account") => delete_account(&req, deps).await,
         _ => Err(ApiError::not_found(format!("no route {route}"))),
     })
-}
-
-fn store_failed(err: PortError) -> ApiError {
-    tracing::error!(error = ?err, "a store call failed");
-    ApiError::internal()
 }
 
 fn refused(err: AccountError) -> ApiError {
@@ -366,9 +363,7 @@ async fn delete_account(req: &Request, deps: &Deps) -> Result<Response<Body>, Ap
     match erased {
         Ok(jobs) => {
             tracing::info!(user_id = %user.user_id, jobs, "account deleted");
-            let mut response = Response::new(Body::Empty);
-            *response.status_mut() = StatusCode::NO_CONTENT;
-            Ok(response)
+            Ok(no_content())
         }
         Err(EraseError::Converting) => Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use std::{sync::Arc, time::Duration};
 use time::format_description::well_known::Rfc3339;
-use video2mp3_api::{ApiError, authenticate, json, respond};
+use video2mp3_api::{ApiError, authenticate, json, no_content, respond, store_failed};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
     Buckets, EraseError, FailureReason, Job, JobId, JobStats, JobStatus, JobStore, JwtKeys,
@@ -120,9 +120,7 @@ async fn delete_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Bod
     match erase_job(deps.jobs.as_ref(), deps.objects.as_ref(), &buckets, &job).await {
         Ok(()) => {
             tracing::info!(job_id = %job_id, "job deleted");
-            let mut response = Response::new(Body::Empty);
-            *response.status_mut() = StatusCode::NO_CONTENT;
-            Ok(response)
+            Ok(no_content())
         }
         Err(EraseError::Converting) => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -131,11 +129,6 @@ async fn delete_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Bod
         )),
         Err(EraseError::Port(err)) => Err(store_failed(err)),
     }
-}
-
-fn store_failed(err: video2mp3_domain::PortError) -> ApiError {
-    tracing::error!(error = ?err, "reading jobs failed");
-    ApiError::internal()
 }
 
 async fn one_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Body>, ApiError> {

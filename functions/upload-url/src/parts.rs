@@ -11,7 +11,7 @@ use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use video2mp3_api::{ApiError, json};
+use video2mp3_api::{ApiError, json, no_content};
 use video2mp3_domain::{
     Deletion, HeldPart, Job, JobId, JobStatus, PartPlan, PartsError, PortError, UserId,
 };
@@ -226,7 +226,5 @@ pub async fn abort(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Body
         Err(err) => return Err(internal("deleting the job")(err)),
     }
     tracing::info!("multipart upload aborted");
-    let mut response = Response::new(Body::Empty);
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(no_content())
 }

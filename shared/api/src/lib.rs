@@ -81,6 +81,19 @@ impl ApiError {
     }
 }
 
+/// Logs a store call that failed, with its error chain, and answers an opaque 500.
+pub fn store_failed(err: video2mp3_domain::PortError) -> ApiError {
+    tracing::error!(error = ?err, "a store call failed");
+    ApiError::internal()
+}
+
+/// `204 No Content`: done, nothing to say.
+pub fn no_content() -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
 /// A JSON response with `status`.
 pub fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".into());

@@ -3,21 +3,15 @@
 //! of guesses gets at most [`MAX_FAILED_LOGINS`] passwords checked; an unknown address and a
 //! wrong password answered alike, after the same work; and the token a right password earns.
 
-use crate::{ApiError, json};
+use crate::{ApiError, json, store_failed};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_domain::{
-    JwtKeys, LoginAttempt, MAX_FAILED_LOGINS, PortError, UserCredentials, UserId, UserStore,
-    verify_password,
+    JwtKeys, LoginAttempt, MAX_FAILED_LOGINS, UserCredentials, UserId, UserStore, verify_password,
 };
-
-fn store_failed(err: PortError) -> ApiError {
-    tracing::error!(error = ?err, "reading or writing credentials failed");
-    ApiError::internal()
-}
 
 /// The credentials of `email` (normalised) if `password` is theirs; 401 `invalid_credentials`
 /// if not (or there is no such address), 429 `locked` while the address is locked.

@@ -49,6 +49,13 @@ fn load_remembered() -> BTreeMap<String, Remembered> {
         .unwrap_or_default()
 }
 
+/// Forgets the upload of the file `key` names (complete, or gone).
+fn forget(key: &str) -> Result<()> {
+    let mut all = load_remembered();
+    all.remove(key);
+    save_remembered(&all)
+}
+
 fn save_remembered(all: &BTreeMap<String, Remembered>) -> Result<()> {
     let path = remembered_path()?;
     if let Some(dir) = path.parent() {
@@ -78,8 +85,11 @@ pub async fn send(
     sending: &Sending,
 ) -> Result<String> {
     let key = identity(file, size)?;
-    let mut remembered = load_remembered();
-    if let Some(earlier) = remembered.get(&key).filter(|r| r.api == api.base).cloned() {
+    let earlier = load_remembered()
+        .get(&key)
+        .filter(|r| r.api == api.base)
+        .cloned();
+    if let Some(earlier) = earlier {
         let (status, answer) = api
             .get_status(&format!("/uploads/{}", earlier.job_id))
             .await?;
@@ -93,25 +103,21 @@ pub async fn send(
                     upload["part_count"]
                 );
                 send_parts(api, file, &earlier.job_id, upload.clone(), sending).await?;
-                remembered.remove(&key);
-                save_remembered(&remembered)?;
+                forget(&key)?;
                 return Ok(earlier.job_id);
             }
             409 if answer["error"]["code"] == "upload_finished" => {
-                remembered.remove(&key);
-                save_remembered(&remembered)?;
+                forget(&key)?;
                 return Ok(earlier.job_id);
             }
             // Aborted, expired or gone: start again.
-            _ => {
-                remembered.remove(&key);
-                save_remembered(&remembered)?;
-            }
+            _ => forget(&key)?,
         }
     }
     let ticket = api.post("/uploads", request).await?;
     let job_id = ticket["job_id"].as_str().context("no job id")?.to_owned();
     if ticket["upload"].is_object() {
+        let mut remembered = load_remembered();
         remembered.insert(
             key.clone(),
             Remembered {
@@ -121,9 +127,7 @@ pub async fn send(
         );
         save_remembered(&remembered)?;
         send_parts(api, file, &job_id, ticket["upload"].clone(), sending).await?;
-        let mut remembered = load_remembered();
-        remembered.remove(&key);
-        save_remembered(&remembered)?;
+        forget(&key)?;
     } else {
         put_whole(file, size, &ticket, sending).await?;
     }

@@ -180,32 +180,6 @@ async fn the_cli_converts_the_sample_video_and_says_what_went_wrong() {
     moto.stop().await;
 }
 
-/// The link after `marker` in the newest e-mail to `to` that has one.
-async fn link_in_mail(moto_url: &str, to: &str, marker: &str) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let mails = local_stack::sent_emails(moto_url).await.unwrap();
-        let found = mails
-            .iter()
-            .rev()
-            .filter(|m| m.to.iter().any(|t| t == to))
-            .find_map(|m| {
-                m.body
-                    .split_whitespace()
-                    .find(|w| w.contains(marker))
-                    .map(str::to_owned)
-            });
-        if let Some(link) = found {
-            return link;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no e-mail to {to} with {marker}: {mails:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_adds_users_and_a_user_signs_up_resets_and_leaves() {
     let root = root();
@@ -318,7 +292,9 @@ async fn an_operator_adds_users_and_a_user_signs_up_resets_and_leaves() {
     let signup = ["signup", "--api", api, "--email", new, "--password-stdin"];
     let asked = cli(&config, &signup, "tea kettle on mars\n").await;
     assert!(asked.status.success(), "{}", text(&asked));
-    let link = link_in_mail(&moto.url, new, "verify=").await;
+    let link = local_stack::link_in_emails(&moto.url, new, "verify=")
+        .await
+        .unwrap();
     let verified = cli(&config, &["verify", &link, "--api", api], "").await;
     assert!(verified.status.success(), "{}", text(&verified));
     assert!(
@@ -333,7 +309,9 @@ async fn an_operator_adds_users_and_a_user_signs_up_resets_and_leaves() {
     )
     .await;
     assert!(forgot.status.success(), "{}", text(&forgot));
-    let link = link_in_mail(&moto.url, new, "reset=").await;
+    let link = local_stack::link_in_emails(&moto.url, new, "reset=")
+        .await
+        .unwrap();
     let reset = cli(
         &config,
         &["reset-password", &link, "--api", api, "--password-stdin"],

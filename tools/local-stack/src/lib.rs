@@ -19,4 +19,4 @@ pub mod stack;
 pub mod template;
 
 pub use moto::Moto;
-pub use stack::{SentEmail, Stack, StackOptions, sent_emails};
+pub use stack::{SentEmail, Stack, StackOptions, link_in_emails, sent_emails};

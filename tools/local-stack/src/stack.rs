@@ -750,6 +750,27 @@ pub struct SentEmail {
     pub body: String,
 }
 
+/// The link (the first word holding `marker`, such as `verify=`) in the newest e-mail to `to`
+/// that has one, waiting up to 30 s for it to be sent.
+pub async fn link_in_emails(moto_url: &str, to: &str, marker: &str) -> Result<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let mails = sent_emails(moto_url).await?;
+        let found = mails
+            .iter()
+            .rev()
+            .filter(|m| m.to.iter().any(|t| t == to))
+            .find_map(|m| m.body.split_whitespace().find(|w| w.contains(marker)));
+        if let Some(link) = found {
+            return Ok(link.to_owned());
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("no e-mail to {to} with {marker} in 30 s: {mails:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The emails moto has recorded as sent, oldest first.
 pub async fn sent_emails(moto_url: &str) -> Result<Vec<SentEmail>> {
     let data: Value = reqwest::get(format!("{moto_url}/moto-api/data.json"))
