@@ -105,21 +105,14 @@ async fn route(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
 /// Deletes the job with its objects: 204; 404 if there is no such job of the caller's, 409
 /// while it converts.
 async fn delete_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Body>, ApiError> {
-    let not_found = || ApiError::not_found("no such job");
-    let job_id: JobId = id.parse().map_err(|_| not_found())?;
-    let job = deps
-        .jobs
-        .job(user, &job_id)
-        .await
-        .map_err(store_failed)?
-        .ok_or_else(not_found)?;
+    let job = caller_job(user, id, deps).await?;
     let buckets = Buckets {
         uploads: deps.config.uploads_bucket.clone(),
         mp3: deps.config.mp3_bucket.clone(),
     };
     match erase_job(deps.jobs.as_ref(), deps.objects.as_ref(), &buckets, &job).await {
         Ok(()) => {
-            tracing::info!(job_id = %job_id, "job deleted");
+            tracing::info!(job_id = %job.job_id, "job deleted");
             Ok(no_content())
         }
         Err(EraseError::Converting) => Err(ApiError::new(
@@ -131,15 +124,19 @@ async fn delete_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Bod
     }
 }
 
-async fn one_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Body>, ApiError> {
+/// The caller's job with this id; 404 for a bad id, another user's job or none.
+async fn caller_job(user: &UserId, id: &str, deps: &Deps) -> Result<Job, ApiError> {
     let not_found = || ApiError::not_found("no such job");
     let job_id: JobId = id.parse().map_err(|_| not_found())?;
-    let job = deps
-        .jobs
+    deps.jobs
         .job(user, &job_id)
         .await
         .map_err(store_failed)?
-        .ok_or_else(not_found)?;
+        .ok_or_else(not_found)
+}
+
+async fn one_job(user: &UserId, id: &str, deps: &Deps) -> Result<Response<Body>, ApiError> {
+    let job = caller_job(user, id, deps).await?;
     Ok(json(StatusCode::OK, &view(job, deps).await?))
 }
 

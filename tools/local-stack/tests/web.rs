@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{PASSWORD, drive_page, repo_root, spawn_app_with};
+use common::{PASSWORD, drive_page, repo_root, run_browser_script, spawn_app_with};
 
 const LIMIT: &str = "100000";
 
@@ -27,33 +27,18 @@ async fn the_page_logs_in_converts_downloads_and_explains_errors() {
 async fn the_page_signs_up_deletes_a_job_resets_the_password_and_leaves() {
     let root = repo_root();
     let app = spawn_app_with(&[]).await;
-    let script = root.join("tools/local-stack/web-test/accounts.test.mjs");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        root.join("tools/local-stack/web-test/node_modules/playwright-core")
-            .exists(),
-        "the browser test needs playwright-core and Chromium: run `make web-deps`"
-    );
-    let shots = std::env::var("VIDEO2MP3_SCREENSHOTS").unwrap_or_default();
-    let output = tokio::process::Command::new("node")
-        .arg(&script)
-        .env("APP_URL", &app.stack.api_url)
-        .env("MOTO_URL", &app.stack.moto_url)
-        .env("EMAIL", "browser.user@example.com")
-        .env("VIDEO", root.join("fixtures/sample.mp4"))
-        .env("SHOTS", &shots)
-        .env("CHROMIUM", &chromium)
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .output()
-        .await
-        .expect("running node (install Node.js 20 or later)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the browser test failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let video = root.join("fixtures/sample.mp4");
+    let result = run_browser_script(
+        &root,
+        "accounts.test.mjs",
+        &[
+            ("APP_URL", app.stack.api_url.as_ref()),
+            ("MOTO_URL", app.stack.moto_url.as_ref()),
+            ("EMAIL", "browser.user@example.com".as_ref()),
+            ("VIDEO", video.as_os_str()),
+        ],
+    )
+    .await;
     assert!(result["checks"].as_u64().unwrap() >= 11, "{result}");
     // Nothing of the user is left.
     assert!(
@@ -77,30 +62,18 @@ async fn the_page_resumes_a_large_upload_after_the_network_is_cut_and_a_reload()
     std::fs::create_dir_all(&dir).unwrap();
     let big = dir.join("big.wav");
     std::fs::write(&big, local_stack::samples::tone_wav(seconds, 44100, 2)).unwrap();
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let output = tokio::process::Command::new("node")
-        .arg(root.join("tools/local-stack/web-test/parts.test.mjs"))
-        .env("APP_URL", &app.stack.api_url)
-        .env("EMAIL", email)
-        .env("PASSWORD", PASSWORD)
-        .env("BIG", &big)
-        .env("DOWNLOADS", &dir)
-        .env(
-            "SHOTS",
-            std::env::var("VIDEO2MP3_SCREENSHOTS").unwrap_or_default(),
-        )
-        .env("CHROMIUM", &chromium)
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .output()
-        .await
-        .expect("running node (install Node.js 20 or later)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the browser test failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let result = run_browser_script(
+        &root,
+        "parts.test.mjs",
+        &[
+            ("APP_URL", app.stack.api_url.as_ref()),
+            ("EMAIL", email.as_ref()),
+            ("PASSWORD", PASSWORD.as_ref()),
+            ("BIG", big.as_os_str()),
+            ("DOWNLOADS", dir.as_os_str()),
+        ],
+    )
+    .await;
     eprintln!("{result}");
     let mp3 = std::fs::read(result["downloaded"].as_str().unwrap()).unwrap();
     let _ = std::fs::remove_dir_all(&dir);

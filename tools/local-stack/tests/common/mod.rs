@@ -180,6 +180,42 @@ pub fn stack_convert(app: &App) -> convert::Deps {
         .unwrap()
 }
 
+/// Runs a script of tools/local-stack/web-test (Debian's Chromium through playwright-core)
+/// with `env` besides CHROMIUM, SHOTS (from VIDEO2MP3_SCREENSHOTS) and NO_PROXY; fails with its
+/// output unless it succeeds, and returns the JSON of its last line.
+pub async fn run_browser_script(
+    root: &std::path::Path,
+    script: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> serde_json::Value {
+    let modules = root.join("tools/local-stack/web-test/node_modules/playwright-core");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        modules.exists() && std::path::Path::new(&chromium).exists(),
+        "the browser test needs playwright-core and Chromium: run `make web-deps` \
+         (npm ci in tools/local-stack/web-test; apt-get install chromium)"
+    );
+    let output = tokio::process::Command::new("node")
+        .arg(root.join("tools/local-stack/web-test").join(script))
+        .envs(env.iter().copied())
+        .env("CHROMIUM", &chromium)
+        .env(
+            "SHOTS",
+            std::env::var("VIDEO2MP3_SCREENSHOTS").unwrap_or_default(),
+        )
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .await
+        .expect("running node (install Node.js 20 or later)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the browser test {script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+}
+
 /// Drives the page at `api_url` in Debian's Chromium with playwright-core
 /// (tools/local-stack/web-test/page.test.mjs) as `email` (whose password is [`PASSWORD`]) on a stack whose
 /// `MaxUploadBytes` is `limit`; returns the MP3 the page downloaded. Set
@@ -190,42 +226,28 @@ pub async fn drive_page(
     email: &str,
     limit: &str,
 ) -> Vec<u8> {
-    let script = root.join("tools/local-stack/web-test/page.test.mjs");
-    let modules = root.join("tools/local-stack/web-test/node_modules/playwright-core");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        modules.exists() && std::path::Path::new(&chromium).exists(),
-        "the browser test needs playwright-core and Chromium: run `make web-deps` \
-         (npm ci in tools/local-stack/web-test; apt-get install chromium)"
-    );
     let downloads = std::env::temp_dir().join(format!(
         "video2mp3-web-{}-{}",
         std::process::id(),
         ulid::Ulid::new()
     ));
     std::fs::create_dir_all(&downloads).unwrap();
-    let shots = std::env::var("VIDEO2MP3_SCREENSHOTS").unwrap_or_default();
-    let output = tokio::process::Command::new("node")
-        .arg(&script)
-        .env("APP_URL", api_url)
-        .env("EMAIL", email)
-        .env("PASSWORD", PASSWORD)
-        .env("VIDEO", root.join("fixtures/sample.mp4"))
-        .env("NOT_VIDEO", root.join("fixtures/not-a-video.mp4"))
-        .env("DOWNLOADS", &downloads)
-        .env("SHOTS", &shots)
-        .env("MAX_UPLOAD_BYTES", limit)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .await
-        .expect("running node (install Node.js 20 or later)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the browser test failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let video = root.join("fixtures/sample.mp4");
+    let not_video = root.join("fixtures/not-a-video.mp4");
+    let result = run_browser_script(
+        root,
+        "page.test.mjs",
+        &[
+            ("APP_URL", api_url.as_ref()),
+            ("EMAIL", email.as_ref()),
+            ("PASSWORD", PASSWORD.as_ref()),
+            ("VIDEO", video.as_os_str()),
+            ("NOT_VIDEO", not_video.as_os_str()),
+            ("DOWNLOADS", downloads.as_os_str()),
+            ("MAX_UPLOAD_BYTES", limit.as_ref()),
+        ],
+    )
+    .await;
     eprintln!("browser checks passed: {}", result["checks"]);
     let mp3 = std::fs::read(result["downloaded"].as_str().unwrap()).unwrap();
     let _ = std::fs::remove_dir_all(&downloads);
