@@ -405,7 +405,15 @@ async fn demo(stack: &Stack, video: &Path, out: &Path) -> Result<()> {
         .await?;
     println!("3. POST /uploads -> job {}", ticket.job_id);
     client.upload(&ticket, bytes.clone()).await?;
-    println!("4. PUT {} bytes to the presigned URL", bytes.len());
+    match &ticket.parts {
+        Some(parts) => println!(
+            "4. PUT {} bytes in {} parts to their presigned URLs, then POST /uploads/{}/complete",
+            bytes.len(),
+            parts["part_count"],
+            ticket.job_id
+        ),
+        None => println!("4. PUT {} bytes to the presigned URL", bytes.len()),
+    }
 
     let job = client
         .wait_for_job(&ticket.job_id, Duration::from_secs(120))
