@@ -106,16 +106,7 @@ async fn the_upload_url_refuses_another_length_type_signature_or_a_late_upload()
         .unwrap_or_else(|e| panic!("{e:#}"));
     // Six upload URLs for one user, none used: above the default per-user limit.
     let app = spawn(&[("MaxActiveJobsPerUser", "10")], false).await;
-    let mut client = app.client();
-    app.stack
-        .add_user("pat@example.com", common::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .login("pat@example.com", common::PASSWORD)
-        .await
-        .unwrap();
-    let token = client.token.clone().unwrap();
+    let token = app.user("pat@example.com").await.token.unwrap();
     let bucket = physical(&app, "UploadsBucket");
     let sdk = localstack_sdk(&s3).await;
     video2mp3_aws::s3_client(&sdk)
@@ -204,16 +195,7 @@ async fn each_part_url_takes_exactly_its_parts_length_and_the_parts_complete_who
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
     let app = spawn(&[], false).await;
-    app.stack
-        .add_user("pat@example.com", common::PASSWORD)
-        .await
-        .unwrap();
-    let mut client = app.client();
-    client
-        .login("pat@example.com", common::PASSWORD)
-        .await
-        .unwrap();
-    let token = client.token.clone().unwrap();
+    let token = app.user("pat@example.com").await.token.unwrap();
     let bucket = physical(&app, "UploadsBucket");
     let sdk = localstack_sdk(&s3).await;
     let s3_client = video2mp3_aws::s3_client(&sdk);
