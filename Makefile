@@ -15,7 +15,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv localstack checkov web-deps demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream bench-upload fuzz clean
+.PHONY: help venv localstack checkov web-deps media-tools demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream bench-upload fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -81,13 +81,23 @@ $(WEB_TEST)/node_modules/.installed: $(WEB_TEST)/package-lock.json
 	cd $(WEB_TEST) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Tests check the MP3s with FFmpeg's own tools (ffprobe, ffmpeg's decoder and ebur128 filter),
+# which share no code with the encoder; Debian's ffmpeg package brings them.
+media-tools:
+	@command -v ffprobe >/dev/null && command -v ffmpeg >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's ffmpeg for the tests' independent checks"; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; } \
+	  || { echo "error: the tests need ffprobe and ffmpeg: apt-get install ffmpeg" >&2; exit 1; }
+
 # SAM=1: every function as its built arm64 bootstrap under `sam local` (after make sam-setup).
 SAM_FLAG := $(if $(filter 1 yes true,$(SAM)),--sam)
 
 demo: venv
 	$(CARGO) run --quiet -p local-stack -- demo $(SAM_FLAG)
 
-test: venv localstack web-deps check-format lint checkov unit iam-check sam-validate
+test: venv localstack web-deps media-tools check-format lint checkov unit iam-check sam-validate
 
 check-format:
 	$(CARGO) fmt --all -- --check

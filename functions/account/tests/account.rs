@@ -323,6 +323,7 @@ async fn deleting_the_account_takes_everything_of_the_users() {
         content_type: "video/mp4".into(),
         size: 3,
         settings: EncodeSettings::default(),
+        options: Default::default(),
     };
     for _ in 0..3 {
         let mut job = Job::awaiting_upload(user.clone(), JobId::generate(), &upload, w.clock_now());

@@ -298,6 +298,10 @@ async fn run_conversion(
         max_duration: deps.config.max_audio,
         fallback_title: Some(job.filename.clone()),
         threads: deps.config.threads,
+        start: job.options.start.unwrap_or(0.0),
+        end: job.options.end,
+        channels: job.options.channels.map(|c| c.count()),
+        sample_rate: job.options.sample_rate,
         ..Options::default()
     };
     let extension = job
@@ -351,6 +355,9 @@ fn failure_reason(err: &TranscodeError) -> FailureReason {
         TranscodeError::Corrupt { .. } => FailureReason::Corrupt,
         TranscodeError::TooLong { .. } => FailureReason::TooLong,
         TranscodeError::TooManyChannels { .. } => FailureReason::TooManyChannels,
+        TranscodeError::StartPastTheEnd { .. } => FailureReason::StartPastEnd,
+        // The API checks the settings in words first; one it let through is the encoder's to refuse.
+        TranscodeError::Options(_) => FailureReason::Encoder,
         TranscodeError::DecoderCrashed(_) => FailureReason::DecoderCrashed,
         TranscodeError::Encoder(_) => FailureReason::Encoder,
         TranscodeError::Io(_) => FailureReason::Io,
@@ -416,6 +423,14 @@ mod tests {
                 TranscodeError::TooManyChannels { found: 9, limit: 8 },
                 "too_many_channels",
             ),
+            (
+                TranscodeError::StartPastTheEnd {
+                    start: 90.0,
+                    duration: 60.0,
+                },
+                "start_past_end",
+            ),
+            (TranscodeError::Options("x".into()), "encoder"),
             (
                 TranscodeError::DecoderCrashed("x".into()),
                 "decoder_crashed",

@@ -101,6 +101,7 @@ impl World {
             content_type: "audio/wav".into(),
             size: bytes.len() as u64,
             settings: EncodeSettings::default(),
+            options: Default::default(),
         };
         let job = Job::awaiting_upload(
             UserId::generate(),

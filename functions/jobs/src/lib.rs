@@ -11,8 +11,8 @@ use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, no_content, respond, store_failed};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
 use video2mp3_domain::{
-    Buckets, EraseError, FailureReason, Job, JobId, JobStats, JobStatus, JobStore, JwtKeys,
-    ObjectStore, UserId, UserStore, erase_job, mp3_file_name,
+    AudioOptions, Buckets, EraseError, FailureReason, Job, JobId, JobStats, JobStatus, JobStore,
+    JwtKeys, ObjectStore, UserId, UserStore, erase_job, mp3_file_name,
 };
 
 /// Jobs per page unless the client asks for another number (1 to [`MAX_PAGE`]).
@@ -75,6 +75,9 @@ pub struct JobView {
     /// Why it failed, as a stable code (`FailureReason`'s), for programs.
     pub error_code: Option<FailureReason>,
     pub settings: String,
+    /// The cut, channels and sample rate asked for, when any was.
+    #[serde(skip_serializing_if = "AudioOptions::is_empty")]
+    pub options: AudioOptions,
     pub created_at: String,
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,6 +206,7 @@ async fn view(job: Job, deps: &Deps) -> Result<JobView, ApiError> {
         error: job.error,
         error_code: job.error_code,
         settings: job.settings.label(),
+        options: job.options,
         created_at: job.created_at.format(&Rfc3339).unwrap_or_default(),
         updated_at: job.updated_at.format(&Rfc3339).unwrap_or_default(),
         download_url,

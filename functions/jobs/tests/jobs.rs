@@ -44,6 +44,7 @@ async fn job_of(store: &MemoryStore, user: &UserId, name: &str) -> Job {
         content_type: "video/mp4".into(),
         size: 10,
         settings: EncodeSettings::default(),
+        options: Default::default(),
     };
     let job = Job::awaiting_upload(
         user.clone(),

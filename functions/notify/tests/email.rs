@@ -46,6 +46,7 @@ impl World {
             content_type: "video/mp4".into(),
             size: 100,
             settings: EncodeSettings::default(),
+            options: Default::default(),
         };
         let job = Job::awaiting_upload(
             user.user_id.clone(),

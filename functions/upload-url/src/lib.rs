@@ -161,7 +161,7 @@ async fn create_upload(
             .create_job(&job)
             .await
             .map_err(internal("creating the job"))?;
-        tracing::info!(size = upload.size, parts = plan.parts, settings = %upload.settings.label(), "multipart upload started");
+        tracing::info!(size = upload.size, parts = plan.parts, settings = %upload.settings.label(), options = ?upload.options, "multipart upload started");
         return Ok(json(StatusCode::CREATED, &answer));
     }
     let key = job.source_key.clone();
@@ -181,7 +181,7 @@ async fn create_upload(
         .await
         .map_err(internal("presigning the upload"))?;
     let expires_at = now + deps.config.url_ttl;
-    tracing::info!(size = upload.size, settings = %upload.settings.label(), "upload URL issued");
+    tracing::info!(size = upload.size, settings = %upload.settings.label(), options = ?upload.options, "upload URL issued");
     Ok(json(
         StatusCode::CREATED,
         &serde_json::json!({

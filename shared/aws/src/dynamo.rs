@@ -22,9 +22,9 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_domain::{
-    Deletion, EmailClaim, EncodeSettings, Job, JobId, JobPage, JobStats, JobStatus, JobStore,
-    Lease, LeaseCheck, LoginAttempt, PortError, Precondition, Transition, User, UserCredentials,
-    UserId, UserStore,
+    AudioOptions, Deletion, EmailClaim, EncodeSettings, Job, JobId, JobPage, JobStats, JobStatus,
+    JobStore, Lease, LeaseCheck, LoginAttempt, PortError, Precondition, Transition, User,
+    UserCredentials, UserId, UserStore,
 };
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -214,6 +214,13 @@ fn job_to_item(job: &Job) -> Result<Item, PortError> {
     if let Some(upload_id) = &job.upload_id {
         item.insert("upload_id".into(), s(upload_id));
     }
+    if !job.options.is_empty() {
+        item.insert(
+            "options".into(),
+            s(serde_json::to_string(&job.options)
+                .map_err(|e| PortError::backend("encode job", false, e))?),
+        );
+    }
     if let Some(stats) = &job.stats {
         item.insert(
             "stats".into(),
@@ -227,6 +234,10 @@ fn job_to_item(job: &Job) -> Result<Item, PortError> {
 fn job_from_item(item: &Item) -> Result<Job, PortError> {
     let settings: EncodeSettings =
         serde_json::from_str(get_s(item, "settings")?).map_err(|_| corrupt("settings"))?;
+    let options: AudioOptions = match opt_s(item, "options") {
+        Some(text) => serde_json::from_str(&text).map_err(|_| corrupt("options"))?,
+        None => AudioOptions::default(),
+    };
     let stats: Option<JobStats> = match opt_s(item, "stats") {
         Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt("stats"))?),
         None => None,
@@ -246,6 +257,7 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| corrupt("declared_size"))?,
         settings,
+        options,
         status: get_s(item, "status")?
             .parse()
             .map_err(|_| corrupt("status"))?,
@@ -775,6 +787,12 @@ mod tests {
             content_type: "video/mp4".into(),
             declared_size: 1234,
             settings: EncodeSettings::Cbr { kbps: 192 },
+            options: AudioOptions {
+                start: Some(0.25),
+                end: None,
+                channels: Some(video2mp3_domain::Channels::Stereo),
+                sample_rate: Some(48000),
+            },
             status: JobStatus::Done,
             error: Some("x".into()),
             error_code: Some(video2mp3_domain::FailureReason::TooLong),

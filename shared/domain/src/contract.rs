@@ -56,7 +56,14 @@ fn job(user: &UserId, id: JobId, status: JobStatus, lease: Option<Lease>) -> Job
         filename: "clip one.mp4".into(),
         content_type: "video/mp4".into(),
         size: 1234,
-        settings: EncodeSettings::Cbr { kbps: 192 },
+        settings: EncodeSettings::Cbr { kbps: 160 },
+        // Stored and read back whole.
+        options: crate::AudioOptions {
+            start: Some(1.5),
+            end: Some(3.25),
+            channels: Some(crate::Channels::Mono),
+            sample_rate: Some(22050),
+        },
     };
     Job {
         status,

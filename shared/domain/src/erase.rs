@@ -108,6 +108,7 @@ mod tests {
             content_type: "video/mp4".into(),
             size: 3,
             settings: EncodeSettings::Cbr { kbps: 128 },
+            options: Default::default(),
         };
         let mut job = Job::awaiting_upload(
             user.clone(),

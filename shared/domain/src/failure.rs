@@ -26,6 +26,8 @@ pub enum FailureReason {
     Corrupt,
     TooLong,
     TooManyChannels,
+    /// The start asked for lies past the end of the audio.
+    StartPastEnd,
     DecoderCrashed,
     Encoder,
     /// Reading the input failed inside the engine.
@@ -39,7 +41,7 @@ pub enum FailureReason {
 
 impl FailureReason {
     /// Every reason, in declaration order.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::UploadMissing,
         Self::SizeMismatch,
         Self::TooLarge,
@@ -52,6 +54,7 @@ impl FailureReason {
         Self::Corrupt,
         Self::TooLong,
         Self::TooManyChannels,
+        Self::StartPastEnd,
         Self::DecoderCrashed,
         Self::Encoder,
         Self::Io,
@@ -74,6 +77,7 @@ impl FailureReason {
             Self::Corrupt => "corrupt",
             Self::TooLong => "too_long",
             Self::TooManyChannels => "too_many_channels",
+            Self::StartPastEnd => "start_past_end",
             Self::DecoderCrashed => "decoder_crashed",
             Self::Encoder => "encoder",
             Self::Io => "io",
@@ -157,11 +161,12 @@ mod tests {
             FailureReason::Corrupt => 9,
             FailureReason::TooLong => 10,
             FailureReason::TooManyChannels => 11,
-            FailureReason::DecoderCrashed => 12,
-            FailureReason::Encoder => 13,
-            FailureReason::Io => 14,
-            FailureReason::Store => 15,
-            FailureReason::Internal => 16,
+            FailureReason::StartPastEnd => 12,
+            FailureReason::DecoderCrashed => 13,
+            FailureReason::Encoder => 14,
+            FailureReason::Io => 15,
+            FailureReason::Store => 16,
+            FailureReason::Internal => 17,
         };
         for (i, reason) in FailureReason::ALL.iter().enumerate() {
             assert_eq!(position(*reason), i, "{reason:?}");

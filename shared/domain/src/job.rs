@@ -181,6 +181,51 @@ impl EncodeSettings {
     }
 }
 
+/// What the user asked to be done to the audio besides encoding it; everything unset keeps the
+/// source's as it is. Checked by [`crate::UploadRequest::validate`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct AudioOptions {
+    /// The first second of the source kept (sample-exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// Where the part kept ends, in seconds of the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Channels>,
+    /// The MP3's sample rate in Hz, one of [`AudioOptions::SAMPLE_RATES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<u32>,
+}
+
+impl AudioOptions {
+    /// The sample rates an MP3 can carry.
+    pub const SAMPLE_RATES: [u32; 9] =
+        [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
+
+    /// Whether nothing was asked (the job keeps no record of options then).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The MP3's channels, when the user chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channels {
+    Mono,
+    Stereo,
+}
+
+impl Channels {
+    pub fn count(self) -> usize {
+        match self {
+            Self::Mono => 1,
+            Self::Stereo => 2,
+        }
+    }
+}
+
 /// Figures recorded on a finished job.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobStats {
@@ -209,6 +254,8 @@ pub struct Job {
     /// The size the client declared; the uploaded object must match it.
     pub declared_size: u64,
     pub settings: EncodeSettings,
+    /// Cut, channels, sample rate.
+    pub options: AudioOptions,
     pub status: JobStatus,
     /// Why the job failed, in words for the user.
     pub error: Option<String>,
@@ -247,6 +294,7 @@ impl Job {
             content_type: upload.content_type.clone(),
             declared_size: upload.size,
             settings: upload.settings,
+            options: upload.options,
             status: JobStatus::AwaitingUpload,
             error: None,
             error_code: None,
@@ -346,6 +394,7 @@ pub(crate) fn sample_job() -> Job {
         content_type: "video/mp4".into(),
         size: 10,
         settings: EncodeSettings::default(),
+        options: Default::default(),
     };
     Job::awaiting_upload(
         UserId::generate(),

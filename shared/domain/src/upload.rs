@@ -1,7 +1,7 @@
 //! Checking what a client asks to upload. Everything here is enforced server-side: the presigned
 //! URL is signed for exactly the validated content type and length.
 
-use crate::job::EncodeSettings;
+use crate::job::{AudioOptions, Channels, EncodeSettings};
 use serde::Deserialize;
 
 /// The longest file name kept, in bytes (most file systems' limit).
@@ -17,6 +17,18 @@ pub struct UploadRequest {
     pub quality: Option<String>,
     #[serde(default)]
     pub bitrate: Option<u16>,
+    /// Keep the audio from this second on.
+    #[serde(default)]
+    pub start: Option<f64>,
+    /// Keep the audio up to this second of the source.
+    #[serde(default)]
+    pub end: Option<f64>,
+    /// `mono` or `stereo`.
+    #[serde(default)]
+    pub channels: Option<String>,
+    /// The MP3's sample rate in Hz.
+    #[serde(default)]
+    pub sample_rate: Option<u32>,
 }
 
 /// An upload request that passed every check.
@@ -26,10 +38,15 @@ pub struct ValidUpload {
     pub content_type: String,
     pub size: u64,
     pub settings: EncodeSettings,
+    pub options: AudioOptions,
 }
 
+/// The longest a cut may reach into the source, in seconds (a day; the converter's own duration
+/// limit is far lower).
+pub const MAX_TIME_SECONDS: f64 = 86_400.0;
+
 /// Why an upload request was refused; each message is meant for the person using the client.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ValidationError {
     #[error("the file name is empty")]
     EmptyFilename,
@@ -49,6 +66,20 @@ pub enum ValidationError {
     Bitrate(u16),
     #[error("give either quality or bitrate, not both")]
     QualityAndBitrate,
+    #[error("{field} must be a number of seconds from 0 to {MAX_TIME_SECONDS}, not {value}")]
+    Time { field: &'static str, value: f64 },
+    #[error("end ({end} s) must be after start ({start} s)")]
+    EndBeforeStart { start: f64, end: f64 },
+    #[error("channels must be \"mono\" or \"stereo\", not {0:?}")]
+    Channels(String),
+    #[error(
+        "sample_rate must be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100 or 48000 Hz, not {0}"
+    )]
+    SampleRate(u32),
+    #[error(
+        "a constant bitrate of {kbps} kbit/s needs a sample rate of 32000 Hz or more; below that MP3 carries at most 160 kbit/s"
+    )]
+    BitrateAtRate { kbps: u16, rate: u32 },
 }
 
 impl UploadRequest {
@@ -74,11 +105,64 @@ impl UploadRequest {
             (None, Some(kbps)) => return Err(ValidationError::Bitrate(kbps)),
             (None, None) => EncodeSettings::default(),
         };
+        let options = self.options(settings)?;
         Ok(ValidUpload {
             filename,
             content_type,
             size: self.size,
             settings,
+            options,
+        })
+    }
+
+    fn options(&self, settings: EncodeSettings) -> Result<AudioOptions, ValidationError> {
+        let time = |field: &'static str, value: Option<f64>| match value {
+            Some(v) if !(0.0..=MAX_TIME_SECONDS).contains(&v) || !v.is_finite() => {
+                Err(ValidationError::Time { field, value: v })
+            }
+            _ => Ok(value),
+        };
+        // A start of 0 is no cut; kept as asked all the same.
+        let start = time("start", self.start)?;
+        let end = time("end", self.end)?;
+        if let Some(end) = end {
+            let start = start.unwrap_or(0.0);
+            if end <= start {
+                return Err(ValidationError::EndBeforeStart { start, end });
+            }
+        }
+        let channels = match self
+            .channels
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None => None,
+            Some("mono") => Some(Channels::Mono),
+            Some("stereo") => Some(Channels::Stereo),
+            Some(_) => {
+                return Err(ValidationError::Channels(
+                    self.channels.clone().unwrap_or_default(),
+                ));
+            }
+        };
+        if let Some(rate) = self.sample_rate {
+            if !AudioOptions::SAMPLE_RATES.contains(&rate) {
+                return Err(ValidationError::SampleRate(rate));
+            }
+            // MPEG-2 and 2.5 (below 32 kHz) stop at 160 kbit/s.
+            if let EncodeSettings::Cbr { kbps } = settings
+                && rate < 32_000
+                && kbps > 160
+            {
+                return Err(ValidationError::BitrateAtRate { kbps, rate });
+            }
+        }
+        Ok(AudioOptions {
+            start,
+            end,
+            channels,
+            sample_rate: self.sample_rate,
         })
     }
 }
@@ -218,6 +302,10 @@ mod tests {
             size,
             quality: None,
             bitrate: None,
+            start: None,
+            end: None,
+            channels: None,
+            sample_rate: None,
         }
     }
 
@@ -231,6 +319,7 @@ mod tests {
                 content_type: "video/mp4".into(),
                 size: 10,
                 settings: EncodeSettings::Vbr { quality: 2 },
+                options: AudioOptions::default(),
             })
         );
     }
@@ -317,6 +406,72 @@ mod tests {
         r.quality = Some("V2".into());
         r.bitrate = Some(192);
         assert_eq!(r.validate(9), Err(ValidationError::QualityAndBitrate));
+    }
+
+    #[test]
+    fn cut_channels_and_rate_are_checked() {
+        let mut r = request("clip.mp4", "video/mp4", 10);
+        r.start = Some(1.5);
+        r.end = Some(3.25);
+        r.channels = Some("Mono".into());
+        r.sample_rate = Some(22050);
+        let options = r.validate(100).map(|v| v.options);
+        assert_eq!(
+            options,
+            Ok(AudioOptions {
+                start: Some(1.5),
+                end: Some(3.25),
+                channels: Some(Channels::Mono),
+                sample_rate: Some(22050),
+            })
+        );
+        r.end = Some(1.5);
+        assert_eq!(
+            r.validate(100),
+            Err(ValidationError::EndBeforeStart {
+                start: 1.5,
+                end: 1.5
+            })
+        );
+        r.end = None;
+        r.start = Some(-1.0);
+        assert!(matches!(
+            r.validate(100),
+            Err(ValidationError::Time { field: "start", .. })
+        ));
+        r.start = Some(f64::NAN);
+        assert!(r.validate(100).is_err(), "NaN");
+        r.start = None;
+        r.end = Some(0.0);
+        assert!(matches!(
+            r.validate(100),
+            Err(ValidationError::EndBeforeStart { .. })
+        ));
+        r.end = None;
+        r.channels = Some("5.1".into());
+        assert_eq!(
+            r.validate(100),
+            Err(ValidationError::Channels("5.1".into()))
+        );
+        r.channels = None;
+        r.sample_rate = Some(44000);
+        assert_eq!(r.validate(100), Err(ValidationError::SampleRate(44000)));
+        r.sample_rate = Some(22050);
+        r.bitrate = Some(160);
+        assert!(r.validate(100).is_ok(), "MPEG-2 carries 160 kbit/s");
+        r.bitrate = Some(192);
+        assert_eq!(
+            r.validate(100),
+            Err(ValidationError::BitrateAtRate {
+                kbps: 192,
+                rate: 22050
+            })
+        );
+        let message = ValidationError::SampleRate(44000).to_string();
+        assert!(
+            message.contains("44100") && message.contains("44000"),
+            "{message}"
+        );
     }
 
     #[test]

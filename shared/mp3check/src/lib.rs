@@ -30,6 +30,8 @@ impl InfoFrame {
     }
 }
 
+pub mod ffmpeg;
+
 /// Parses the first frame after any ID3v2 tag; panics with what is wrong.
 pub fn info_frame(mp3: &[u8]) -> InfoFrame {
     let mut at = 0;

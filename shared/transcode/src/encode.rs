@@ -7,7 +7,8 @@ use mp3lame_encoder::Encoder;
 use std::io::{Seek, SeekFrom, Write};
 
 /// The sample rates an MP3 can carry.
-const MP3_RATES: [u32; 9] = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
+pub(crate) const MP3_RATES: [u32; 9] =
+    [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
 
 /// The legal MP3 rate nearest to `rate` (ties go up, so quality is not lost).
 fn nearest_mp3_rate(rate: u32) -> u32 {
@@ -47,8 +48,8 @@ pub(crate) struct EncodeState {
     pub out_channels: usize,
     /// Where the info frame goes (after the ID3 tag).
     start: u64,
-    /// For more than two channels.
-    downmix: Option<downmix::Downmix>,
+    /// From the source's channels to the MP3's.
+    remix: Remix,
     stereo: Vec<f32>,
     resampled: Vec<f32>,
 }
@@ -61,8 +62,10 @@ impl EncodeState {
         options: &Options,
         start: u64,
     ) -> Result<Self, TranscodeError> {
-        let out_rate = nearest_mp3_rate(rate);
-        let channels = source_channels.min(2);
+        let out_rate = options
+            .sample_rate
+            .unwrap_or_else(|| nearest_mp3_rate(rate));
+        let channels = options.channels.unwrap_or(source_channels.min(2));
         let settings = lame::Settings {
             in_rate: out_rate,
             out_rate,
@@ -94,8 +97,7 @@ impl EncodeState {
             source_channels,
             out_channels: channels,
             start,
-            downmix: (source_channels > 2)
-                .then(|| downmix::Downmix::new(source_channels, positions)),
+            remix: Remix::new(source_channels, positions, channels),
             stereo: Vec::new(),
             resampled: Vec::new(),
         })
@@ -107,8 +109,7 @@ impl EncodeState {
         pcm: &mut [f32],
         out: &mut W,
     ) -> Result<(), TranscodeError> {
-        let mut samples = if let Some(downmix) = &self.downmix {
-            downmix.apply(pcm, &mut self.stereo);
+        let mut samples = if self.remix.apply(pcm, &mut self.stereo) {
             &mut self.stereo[..]
         } else {
             pcm
@@ -169,9 +170,90 @@ impl EncodeState {
     }
 }
 
+/// From the source's channels to the MP3's one or two.
+enum Remix {
+    /// The channels stay as they are.
+    Keep,
+    /// More than two folded to stereo (ITU-R BS.775), then to mono if `mono`.
+    Fold {
+        downmix: downmix::Downmix,
+        mono: bool,
+        folded: Vec<f32>,
+    },
+    /// Stereo to mono: the mean of the two.
+    Mono,
+    /// Mono to stereo: the channel in both.
+    Duplicate,
+}
+
+impl Remix {
+    fn new(source: usize, positions: Option<symphonia::core::audio::Position>, out: usize) -> Self {
+        match (source, out) {
+            (s, o) if s > 2 => Self::Fold {
+                downmix: downmix::Downmix::new(s, positions),
+                mono: o == 1,
+                folded: Vec::new(),
+            },
+            (2, 1) => Self::Mono,
+            (1, 2) => Self::Duplicate,
+            _ => Self::Keep,
+        }
+    }
+
+    /// Writes the remixed `pcm` into `out`; false (and `out` untouched) when it stays as is.
+    fn apply(&mut self, pcm: &[f32], out: &mut Vec<f32>) -> bool {
+        match self {
+            Self::Keep => return false,
+            Self::Fold {
+                downmix,
+                mono: false,
+                ..
+            } => downmix.apply(pcm, out),
+            Self::Fold {
+                downmix,
+                mono: true,
+                folded,
+            } => {
+                downmix.apply(pcm, folded);
+                to_mono(folded, out);
+            }
+            Self::Mono => to_mono(pcm, out),
+            Self::Duplicate => {
+                out.clear();
+                out.extend(pcm.iter().flat_map(|&s| [s, s]));
+            }
+        }
+        true
+    }
+}
+
+/// The mean of each interleaved stereo pair.
+fn to_mono(stereo: &[f32], out: &mut Vec<f32>) {
+    out.clear();
+    out.extend(stereo.chunks_exact(2).map(|p| 0.5 * (p[0] + p[1])));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channels_are_remixed_to_what_was_asked() {
+        let stereo = [1.0, 0.0, 0.5, 0.5, -1.0, 1.0];
+        let mut out = Vec::new();
+        assert!(Remix::new(2, None, 1).apply(&stereo, &mut out));
+        assert_eq!(out, [0.5, 0.5, 0.0]);
+        assert!(Remix::new(1, None, 2).apply(&[0.25, -0.5], &mut out));
+        assert_eq!(out, [0.25, 0.25, -0.5, -0.5]);
+        assert!(!Remix::new(2, None, 2).apply(&stereo, &mut out));
+        // 5.1 with only the centre: both sides carry it, and so does the mono mean.
+        let centre = [0.0, 0.0, 0.8, 0.0, 0.0, 0.0];
+        let mut folded = Vec::new();
+        Remix::new(6, None, 2).apply(&centre, &mut folded);
+        assert!(Remix::new(6, None, 1).apply(&centre, &mut out));
+        assert_eq!(out.len(), 1);
+        assert!((out[0] - folded[0]).abs() < 1e-6 && folded[0] > 0.0);
+    }
 
     #[test]
     fn rates_map_to_the_nearest_legal_mp3_rate() {

@@ -31,6 +31,14 @@ pub enum TranscodeError {
     /// A parser panicked; the panic's text (for logs, not for people) is kept.
     #[error("the file is damaged in a way the decoder cannot get past")]
     DecoderCrashed(String),
+    #[error(
+        "the start asked for ({}) is past the end of the audio, which is {} long",
+        seconds(*.start), seconds(*.duration)
+    )]
+    StartPastTheEnd { start: f64, duration: f64 },
+    /// Settings the engine cannot honour (a caller's mistake: the API checks them first).
+    #[error("the conversion settings are not possible: {0}")]
+    Options(String),
     #[error("the MP3 encoder failed: {0}")]
     Encoder(String),
     #[error("reading or writing failed")]
@@ -41,6 +49,26 @@ impl TranscodeError {
     /// Whether the input is at fault (retrying cannot help), rather than the machinery.
     pub fn is_input_error(&self) -> bool {
         !matches!(self, Self::Io(_))
+    }
+}
+
+/// `75.5` as `1:15.5`, `3723` as `1:02:03`.
+fn seconds(s: f64) -> String {
+    let whole = s.trunc() as u64;
+    let fraction = s - s.trunc();
+    let frac = if fraction >= 0.0005 {
+        format!("{:.3}", fraction)
+            .trim_start_matches('0')
+            .trim_end_matches('0')
+            .to_owned()
+    } else {
+        String::new()
+    };
+    let (h, m, sec) = (whole / 3600, whole / 60 % 60, whole % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{sec:02}{frac}")
+    } else {
+        format!("{m}:{sec:02}{frac}")
     }
 }
 

@@ -38,6 +38,7 @@ use encode::EncodeState;
 use limits::Limits;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
+use trim::Cut;
 
 /// What the encoder should aim for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,16 @@ pub struct Options {
     /// The source's `moov`, when the caller has read it already ([`Mp4Plan::index`], from the
     /// same source): the engine then does not walk it again.
     pub mp4_index: Option<Mp4Index>,
+    /// The first second of the source kept, cut sample-exactly at the source's rate (0 keeps
+    /// everything from the start).
+    pub start: f64,
+    /// Where the part kept ends, in seconds of the source (`None`: at the end).
+    pub end: Option<f64>,
+    /// Channels of the MP3, 1 or 2 (`None`: the source's, more than two folded to stereo).
+    pub channels: Option<usize>,
+    /// The MP3's sample rate, one an MP3 can carry (`None`: the source's, or the nearest one an
+    /// MP3 can carry).
+    pub sample_rate: Option<u32>,
 }
 
 /// Receives conversion progress, in whole percent (0 to 99; the end is the call's return).
@@ -100,6 +111,10 @@ impl Default for Options {
             segment_frames: 256,
             progress: None,
             mp4_index: None,
+            start: 0.0,
+            end: None,
+            channels: None,
+            sample_rate: None,
         }
     }
 }
@@ -212,6 +227,7 @@ fn transcode_unguarded<W: Write + Seek>(
     out: &mut W,
     options: &Options,
 ) -> Result<Summary, TranscodeError> {
+    options.check()?;
     let limits = options.limits();
     let probe::Probed {
         mut format,
@@ -232,8 +248,11 @@ fn transcode_unguarded<W: Write + Seek>(
     let mut state: Option<EncodeState> = None;
     let mut pcm: Vec<f32> = Vec::new();
     let mut frames: u64 = 0;
+    // Samples decoded (after the container's trim) and the user's cut of them.
+    let mut decoded: u64 = 0;
+    let mut cut = trim::Cut::new(options.start, options.end);
     let mut progress = Progress::new(options.progress.clone(), track_frames);
-    while !trim.done() {
+    while !trim.done() && !cut.done() {
         let Some(spec) = decode.next(&mut pcm)? else {
             break;
         };
@@ -247,19 +266,32 @@ fn transcode_unguarded<W: Write + Seek>(
                 audio_start,
             )?),
         };
-        let kept = trim.apply(&mut pcm, spec.channels, spec.rate);
+        let played = trim.apply(&mut pcm, spec.channels, spec.rate);
+        decoded += played as u64;
+        // The limit is on the source decoded, the work done, whatever part of it is kept.
+        limits.duration(decoded, spec.rate)?;
+        progress.total_at_most(
+            cut.kept_at_most(spec.rate)
+                .map(|k| k + Cut::sample(options.start, spec.rate)),
+        );
+        progress.report(decoded);
+        let kept = cut.apply(&mut pcm, spec.channels, spec.rate);
         if kept == 0 {
             continue;
         }
         frames += kept as u64;
-        progress.report(frames);
-        limits.duration(frames, spec.rate)?;
         enc.encode(&mut pcm, out)?;
     }
 
     let Some(enc) = state else {
         return Err(decode.nothing_decoded());
     };
+    if frames == 0 && cut.starts_past_the_end() {
+        return Err(TranscodeError::StartPastTheEnd {
+            start: options.start,
+            duration: decoded as f64 / f64::from(enc.rate.max(1)),
+        });
+    }
     let (rate, source_channels, out_channels) = (enc.rate, enc.source_channels, enc.out_channels);
     enc.finish(out)?;
     let end = out.stream_position()?;
@@ -277,6 +309,30 @@ fn transcode_unguarded<W: Write + Seek>(
 }
 
 impl Options {
+    /// Refuses settings the engine cannot honour (the API checks them first, in words).
+    fn check(&self) -> Result<(), TranscodeError> {
+        let bad = |what: String| Err(TranscodeError::Options(what));
+        if !self.start.is_finite() || self.start < 0.0 {
+            return bad(format!("start {} is not a time in the audio", self.start));
+        }
+        if let Some(end) = self.end
+            && (!end.is_finite() || end <= self.start)
+        {
+            return bad(format!("end {end} is not after start {}", self.start));
+        }
+        if let Some(channels) = self.channels
+            && !(1..=2).contains(&channels)
+        {
+            return bad(format!("an MP3 has 1 or 2 channels, not {channels}"));
+        }
+        if let Some(rate) = self.sample_rate
+            && !encode::MP3_RATES.contains(&rate)
+        {
+            return bad(format!("an MP3 cannot carry a sample rate of {rate} Hz"));
+        }
+        Ok(())
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             max_duration: self.max_duration,
@@ -300,6 +356,13 @@ impl Progress {
             sink,
             total: total.filter(|&f| f > 0),
             reported: 0,
+        }
+    }
+
+    /// Lowers the total to `frames` when the part kept ends earlier than the track.
+    fn total_at_most(&mut self, frames: Option<u64>) {
+        if let Some(frames) = frames.filter(|&f| f > 0) {
+            self.total = Some(self.total.map_or(frames, |t| t.min(frames)));
         }
     }
 

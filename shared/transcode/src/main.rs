@@ -25,6 +25,18 @@ struct Args {
     /// MP3 frames per segment when encoding on several threads.
     #[arg(long, default_value_t = 256)]
     segment_frames: usize,
+    /// Keep the audio from this second on (sample-exact).
+    #[arg(long, default_value_t = 0.0)]
+    start: f64,
+    /// Keep the audio up to this second of the source.
+    #[arg(long)]
+    end: Option<f64>,
+    /// Channels of the MP3: 1 (mono) or 2 (stereo); default the source's.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    channels: Option<u8>,
+    /// The MP3's sample rate in Hz; default the source's (or the nearest an MP3 can carry).
+    #[arg(long)]
+    sample_rate: Option<u32>,
 }
 
 fn parse_quality(s: &str) -> Result<u8, String> {
@@ -55,6 +67,10 @@ fn main() -> ExitCode {
             .input
             .file_name()
             .map(|n| n.to_string_lossy().into_owned()),
+        start: args.start,
+        end: args.end,
+        channels: args.channels.map(usize::from),
+        sample_rate: args.sample_rate,
         ..defaults
     };
     let started = Instant::now();

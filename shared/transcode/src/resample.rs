@@ -13,7 +13,8 @@ const CHUNK: usize = 1024;
 pub(crate) struct Resampler {
     inner: Fft<f32>,
     channels: usize,
-    ratio: f64,
+    /// (input rate, output rate), for the exact output length.
+    rates: (u64, u64),
     /// Interleaved input not yet resampled (less than one chunk between calls).
     pending: Vec<f32>,
     /// One call's output.
@@ -43,7 +44,7 @@ impl Resampler {
         Ok(Self {
             inner,
             channels,
-            ratio: f64::from(out_rate) / f64::from(in_rate),
+            rates: (u64::from(in_rate), u64::from(out_rate)),
             pending: Vec::with_capacity(CHUNK * channels),
             out,
             to_trim,
@@ -71,7 +72,9 @@ impl Resampler {
 
     /// Resamples what is pending and drains the delay line; appends to `emit`.
     pub fn finish(&mut self, emit: &mut Vec<f32>) -> Result<(), TranscodeError> {
-        let expected = (self.frames_in as f64 * self.ratio).ceil() as u64;
+        // In integers: a float ratio can land a hair above a whole count and round it up.
+        let (in_rate, out_rate) = self.rates;
+        let expected = (self.frames_in * out_rate).div_ceil(in_rate);
         let partial = self.pending.len() / self.channels;
         let need = self.inner.input_frames_next() * self.channels;
         self.pending.resize(need, 0.0);

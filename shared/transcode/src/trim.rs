@@ -28,16 +28,119 @@ impl Trim {
                 (None, Some((priming, samples))) => (priming, Some(samples)),
                 (None, None) => (0, None),
             });
-        let frames = pcm.len() / channels;
-        let drop = usize::try_from(*skip).unwrap_or(usize::MAX).min(frames);
-        *skip -= drop as u64;
-        pcm.drain(..drop * channels);
-        let mut kept = frames - drop;
-        if let Some(left) = keep {
-            kept = kept.min(usize::try_from(*left).unwrap_or(usize::MAX));
-            *left -= kept as u64;
-            pcm.truncate(kept * channels);
+        cut(pcm, channels, skip, keep)
+    }
+}
+
+/// The part of the audio the user asked for (`start`/`end`, in seconds), cut sample-exactly at
+/// the source's rate after the container's own trim: `start` is the first sample kept, `end` the
+/// first one dropped.
+#[derive(Debug, Default)]
+pub(crate) struct Cut {
+    pub start: f64,
+    pub end: Option<f64>,
+    /// Set from the first buffer: frames still to drop, frames still to keep.
+    state: Option<(u64, Option<u64>)>,
+}
+
+impl Cut {
+    pub fn new(start: f64, end: Option<f64>) -> Self {
+        Self {
+            start,
+            end,
+            state: None,
         }
-        kept
+    }
+
+    /// The sample at `seconds` at `rate` (nearest; a time between two samples is rounded).
+    pub fn sample(seconds: f64, rate: u32) -> u64 {
+        (seconds * f64::from(rate)).round().max(0.0) as u64
+    }
+
+    pub fn done(&self) -> bool {
+        matches!(self.state, Some((_, Some(0))))
+    }
+
+    /// Whether samples were still to be dropped when the audio ended: `start` lies past it.
+    pub fn starts_past_the_end(&self) -> bool {
+        matches!(self.state, Some((skip, _)) if skip > 0)
+    }
+
+    /// The frames the cut will keep at most, at `rate` (for progress), if it ends.
+    pub fn kept_at_most(&self, rate: u32) -> Option<u64> {
+        self.end
+            .map(|end| Self::sample(end, rate).saturating_sub(Self::sample(self.start, rate)))
+    }
+
+    /// Drops what lies outside the cut from interleaved `pcm`; returns the frames kept.
+    pub fn apply(&mut self, pcm: &mut Vec<f32>, channels: usize, rate: u32) -> usize {
+        let (start, end) = (self.start, self.end);
+        let (skip, keep) = self.state.get_or_insert_with(|| {
+            let first = Self::sample(start, rate);
+            (
+                first,
+                end.map(|end| Self::sample(end, rate).saturating_sub(first)),
+            )
+        });
+        cut(pcm, channels, skip, keep)
+    }
+}
+
+/// Drops `skip` frames from the front of `pcm` and keeps at most `keep`, counting both down.
+fn cut(pcm: &mut Vec<f32>, channels: usize, skip: &mut u64, keep: &mut Option<u64>) -> usize {
+    let frames = pcm.len() / channels;
+    let drop = usize::try_from(*skip).unwrap_or(usize::MAX).min(frames);
+    *skip -= drop as u64;
+    pcm.drain(..drop * channels);
+    let mut kept = frames - drop;
+    if let Some(left) = keep {
+        kept = kept.min(usize::try_from(*left).unwrap_or(usize::MAX));
+        *left -= kept as u64;
+        pcm.truncate(kept * channels);
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(frames: usize, channels: usize) -> Vec<f32> {
+        (0..frames * channels).map(|i| i as f32).collect()
+    }
+
+    #[test]
+    fn a_cut_keeps_exactly_the_asked_samples_across_buffers() {
+        // 1.5 s to 3.25 s at 1000 Hz: samples 1500..3250, fed in buffers of 700 frames.
+        let mut cut = Cut::new(1.5, Some(3.25));
+        let mut kept = Vec::new();
+        for buffer in 0..10 {
+            let mut pcm: Vec<f32> = (buffer * 700..(buffer + 1) * 700)
+                .flat_map(|f| [f as f32, -(f as f32)])
+                .collect();
+            cut.apply(&mut pcm, 2, 1000);
+            kept.extend(pcm);
+            if cut.done() {
+                break;
+            }
+        }
+        assert!(cut.done());
+        assert_eq!(kept.len(), 1750 * 2);
+        assert_eq!(kept[0], 1500.0);
+        assert_eq!(kept[1], -1500.0);
+        assert_eq!(kept[kept.len() - 2], 3249.0);
+    }
+
+    #[test]
+    fn a_start_past_the_end_is_noticed() {
+        let mut cut = Cut::new(2.0, None);
+        let mut pcm = ramp(1000, 1);
+        assert_eq!(cut.apply(&mut pcm, 1, 1000), 0);
+        assert!(cut.starts_past_the_end());
+        let mut open = Cut::new(0.5, None);
+        let mut pcm = ramp(1000, 1);
+        assert_eq!(open.apply(&mut pcm, 1, 1000), 500);
+        assert!(!open.starts_past_the_end() && !open.done());
+        assert_eq!(pcm[0], 500.0);
     }
 }

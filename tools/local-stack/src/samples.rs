@@ -79,6 +79,7 @@ pub async fn seed(stack: &Stack) -> Result<String> {
             content_type: "video/mp4".into(),
             size: sample.len() as u64,
             settings: Default::default(),
+            options: Default::default(),
         },
         now,
     );

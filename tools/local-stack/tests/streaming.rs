@@ -402,6 +402,7 @@ async fn an_object_over_the_size_limit_fails_without_being_read() {
             content_type: "video/mp4".into(),
             size: bytes.len() as u64,
             settings: Default::default(),
+            options: Default::default(),
         },
         now,
     );

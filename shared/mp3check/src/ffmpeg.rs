@@ -1,0 +1,172 @@
+//! What FFmpeg's own tools say of a file: `ffprobe` for the stream's rate and channels, `ffmpeg`
+//! to decode it (its MP3 decoder honours the LAME tag's delay and padding, as gapless players do)
+//! and to measure loudness. Neither shares code with the encoder or with symphonia.
+//!
+//! The tools must be installed (`make test` installs Debian's ffmpeg); a missing one fails the
+//! test with how to install it, never skips it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A file FFmpeg reads: written to a temporary path that is removed when this is dropped.
+pub struct TempFile(PathBuf);
+
+impl TempFile {
+    pub fn new(bytes: &[u8], extension: &str) -> Self {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("mp3check-{}-{n}.{extension}", std::process::id()));
+        std::fs::write(&path, bytes).expect("writing a temporary file");
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let output = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!(
+            "{tool} could not be run ({e}): install FFmpeg (Debian: apt-get install ffmpeg; \
+             `make test` installs it)"
+        )
+    });
+    assert!(
+        output.status.success(),
+        "{tool} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The first audio stream as ffprobe and ffmpeg see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    pub codec: String,
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Samples per channel that ffmpeg decodes (after the gapless trim).
+    pub samples: u64,
+    /// Those samples, interleaved.
+    pub pcm: Vec<f32>,
+}
+
+impl Probe {
+    pub fn seconds(&self) -> f64 {
+        self.samples as f64 / f64::from(self.sample_rate)
+    }
+}
+
+/// Probes and decodes `mp3` (any file FFmpeg reads; the name's extension is `extension`).
+pub fn probe(bytes: &[u8], extension: &str) -> Probe {
+    let file = TempFile::new(bytes, extension);
+    probe_file(file.path())
+}
+
+pub fn probe_file(path: &Path) -> Probe {
+    let out = run(
+        "ffprobe",
+        &[
+            "-v".as_ref(),
+            "error".as_ref(),
+            "-select_streams".as_ref(),
+            "a:0".as_ref(),
+            "-show_entries".as_ref(),
+            "stream=codec_name,sample_rate,channels".as_ref(),
+            "-of".as_ref(),
+            "default=noprint_wrappers=1".as_ref(),
+            path.as_os_str(),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("ffprobe gave no {name}: {text}"))
+            .to_owned()
+    };
+    let channels: usize = field("channels").parse().expect("ffprobe's channels");
+    let pcm = decode(path);
+    Probe {
+        codec: field("codec_name"),
+        sample_rate: field("sample_rate").parse().expect("ffprobe's sample rate"),
+        channels,
+        samples: (pcm.len() / channels.max(1)) as u64,
+        pcm,
+    }
+}
+
+/// Decodes the first audio stream to interleaved f32 with ffmpeg, channels and rate unchanged.
+fn decode(path: &Path) -> Vec<f32> {
+    let out = run(
+        "ffmpeg",
+        &[
+            "-v".as_ref(),
+            "error".as_ref(),
+            "-i".as_ref(),
+            path.as_os_str(),
+            "-map".as_ref(),
+            "0:a:0".as_ref(),
+            "-f".as_ref(),
+            "f32le".as_ref(),
+            "-".as_ref(),
+        ],
+    );
+    out.stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// EBU R128 figures from ffmpeg's `ebur128` filter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Loudness {
+    /// Integrated loudness, LUFS.
+    pub integrated: f64,
+    /// True peak, dBTP.
+    pub true_peak: f64,
+}
+
+/// Measures `bytes` (a file FFmpeg reads) with `ebur128=peak=true`.
+pub fn loudness(bytes: &[u8], extension: &str) -> Loudness {
+    let file = TempFile::new(bytes, extension);
+    let out = run(
+        "ffmpeg",
+        &[
+            "-nostats".as_ref(),
+            "-hide_banner".as_ref(),
+            "-i".as_ref(),
+            file.path().as_os_str(),
+            "-map".as_ref(),
+            "0:a:0".as_ref(),
+            "-af".as_ref(),
+            "ebur128=peak=true".as_ref(),
+            "-f".as_ref(),
+            "null".as_ref(),
+            "-".as_ref(),
+        ],
+    );
+    // The summary comes last on stderr: "I:  -16.0 LUFS" and "Peak:  -1.2 dBFS".
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let summary = &text[text.rfind("Summary:").expect("ebur128's summary")..];
+    let value = |label: &str| -> f64 {
+        summary
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {label} in ebur128's summary: {summary}"))
+    };
+    Loudness {
+        integrated: value("I:"),
+        true_peak: value("Peak:"),
+    }
+}
