@@ -125,6 +125,58 @@ async fn the_limits_are_the_servers() {
     );
 }
 
+#[tokio::test]
+async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
+    let store = Arc::new(MemoryStore::new());
+    let deps = deps(&store);
+    let (ann, token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let with = |extra: Value| {
+        let mut body = clip(10);
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    for (extra, message) in [
+        (
+            json!({"start": 5, "end": 2}),
+            "end (2 s) must be after start (5 s)",
+        ),
+        (
+            json!({"start": -1}),
+            "start must be a number of seconds from 0 to 86400, not -1",
+        ),
+        (
+            json!({"channels": "5.1"}),
+            "channels must be \"mono\" or \"stereo\", not \"5.1\"",
+        ),
+        (json!({"sample_rate": 44000}), "not 44000"),
+        (
+            json!({"sample_rate": 22050, "bitrate": 320}),
+            "a constant bitrate of 320 kbit/s needs a sample rate of 32000 Hz or more",
+        ),
+    ] {
+        let (status, answer) = ask(&deps, Some(&token), with(extra.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{extra} -> {answer}");
+        let said = answer["error"]["message"].as_str().unwrap();
+        assert!(said.contains(message), "{extra}: {said}");
+    }
+    let asked = json!({"start": 1.5, "end": 90, "channels": "mono", "sample_rate": 16000});
+    let (status, answer) = ask(&deps, Some(&token), with(asked)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let job_id = answer["job_id"].as_str().unwrap().parse().unwrap();
+    let job = store.job(&ann.user_id, &job_id).await.unwrap().unwrap();
+    assert_eq!(
+        job.options,
+        video2mp3_domain::AudioOptions {
+            start: Some(1.5),
+            end: Some(90.0),
+            channels: Some(video2mp3_domain::Channels::Mono),
+            sample_rate: Some(16000),
+        }
+    );
+}
+
 /// A stack that takes uploads of up to 1 GiB, with its object store.
 fn big_deps(store: &Arc<MemoryStore>, objects: &MemoryObjects) -> upload_url::Deps {
     let mut deps = deps(store);

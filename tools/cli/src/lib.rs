@@ -49,12 +49,8 @@ pub enum Command {
     Convert {
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// VBR quality, V0 (best) to V9 (default V2).
-        #[arg(long, conflicts_with = "bitrate")]
-        quality: Option<String>,
-        /// Constant bitrate in kbit/s (128, 160, 192, 224, 256 or 320).
-        #[arg(long)]
-        bitrate: Option<u16>,
+        #[command(flatten)]
+        settings: Settings,
         /// Where to put the MP3s.
         #[arg(short = 'o', long = "output", default_value = ".")]
         output: PathBuf,
@@ -300,6 +296,71 @@ async fn answer(response: reqwest::Response) -> Result<Value> {
     bail!("{message} (HTTP {})", status.as_u16())
 }
 
+/// What the MP3 should be: the encoder's settings and the conversion options of `POST /uploads`.
+/// The service checks them all; the CLI only reads times as `SECONDS`, `M:SS` or `H:MM:SS`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// VBR quality, V0 (best) to V9 (default V2).
+    #[arg(long, conflicts_with = "bitrate")]
+    quality: Option<String>,
+    /// Constant bitrate in kbit/s (128, 160, 192, 224, 256 or 320).
+    #[arg(long)]
+    bitrate: Option<u16>,
+    /// Keep the audio from this time on: seconds (90.5), M:SS (1:30.5) or H:MM:SS.
+    #[arg(long, value_parser = parse_time)]
+    start: Option<f64>,
+    /// Keep the audio up to this time of the source (same forms as --start).
+    #[arg(long, value_parser = parse_time)]
+    end: Option<f64>,
+    /// mono or stereo (default: as the source, more than two channels folded to stereo).
+    #[arg(long)]
+    channels: Option<String>,
+    /// The MP3's sample rate in Hz (8000 to 48000; default: the source's).
+    #[arg(long)]
+    sample_rate: Option<u32>,
+}
+
+impl Settings {
+    fn add_to(&self, request: &mut serde_json::Value) {
+        let fields = [
+            ("quality", self.quality.as_ref().map(|q| json!(q))),
+            ("bitrate", self.bitrate.map(|b| json!(b))),
+            ("start", self.start.map(|t| json!(t))),
+            ("end", self.end.map(|t| json!(t))),
+            ("channels", self.channels.as_ref().map(|c| json!(c))),
+            ("sample_rate", self.sample_rate.map(|r| json!(r))),
+        ];
+        for (name, value) in fields {
+            if let Some(value) = value {
+                request[name] = value;
+            }
+        }
+    }
+}
+
+/// `90`, `90.5`, `1:30.5` or `1:02:03` as seconds.
+fn parse_time(text: &str) -> Result<f64, String> {
+    let bad = || format!("{text:?} is not a time: give seconds (90.5), M:SS (1:30.5) or H:MM:SS");
+    let parts: Vec<&str> = text.trim().split(':').collect();
+    if parts.len() > 3 {
+        return Err(bad());
+    }
+    let (last, whole) = parts.split_last().ok_or_else(bad)?;
+    let seconds: f64 = last.parse().map_err(|_| bad())?;
+    if !seconds.is_finite() || seconds < 0.0 || (!whole.is_empty() && seconds >= 60.0) {
+        return Err(bad());
+    }
+    let mut total = 0u64;
+    for (i, part) in whole.iter().enumerate() {
+        let n: u64 = part.parse().map_err(|_| bad())?;
+        if i > 0 && n >= 60 {
+            return Err(bad());
+        }
+        total = total * 60 + n;
+    }
+    Ok(total as f64 * 60.0 + seconds)
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Login {
@@ -309,8 +370,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => login(api, &email, password_stdin).await,
         Command::Convert {
             files,
-            quality,
-            bitrate,
+            settings,
             output,
             timeout,
             parallel,
@@ -326,8 +386,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 if let Err(err) = convert(
                     &api,
                     file,
-                    quality.as_deref(),
-                    bitrate,
+                    &settings,
                     &output,
                     Duration::from_secs(timeout),
                     &sending,
@@ -419,8 +478,7 @@ fn bar(len: u64, template: &str) -> ProgressBar {
 async fn convert(
     api: &Api,
     file: &Path,
-    quality: Option<&str>,
-    bitrate: Option<u16>,
+    settings: &Settings,
     output: &Path,
     timeout: Duration,
     sending: &transfer::Sending,
@@ -433,12 +491,7 @@ async fn convert(
         .with_context(|| format!("cannot read {}", file.display()))?
         .len();
     let mut request = json!({"filename": name, "content_type": content_type(file), "size": size});
-    if let Some(q) = quality {
-        request["quality"] = json!(q);
-    }
-    if let Some(b) = bitrate {
-        request["bitrate"] = json!(b);
-    }
+    settings.add_to(&mut request);
     let job_id = transfer::send(api, file, size, &request, sending).await?;
 
     // Follow the conversion.
@@ -539,4 +592,21 @@ async fn jobs(api: &Api, limit: u32) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times_read_as_seconds_or_clock_forms() {
+        assert_eq!(parse_time("90.5"), Ok(90.5));
+        assert_eq!(parse_time("1:30.5"), Ok(90.5));
+        assert_eq!(parse_time("1:02:03"), Ok(3723.0));
+        assert_eq!(parse_time("0:00:00.25"), Ok(0.25));
+        for bad in ["", "1:60", "1:75:00", "-3", "a:10", "1:2:3:4", "inf", "NaN"] {
+            let err = parse_time(bad).unwrap_err();
+            assert!(err.contains("M:SS"), "{bad}: {err}");
+        }
+    }
 }

@@ -90,6 +90,37 @@ try {
   await page.goto(env("APP_URL") + "/");
   await page.waitForSelector("#app-view:not([hidden])");
 
+  // More options: a time that is not one is refused on the page; then the sample cut from 1 s
+  // to 4.5 s, mono, at 22.05 kHz (the MP3 is checked by the Rust test with ffprobe).
+  await page.click("#more summary");
+  await page.fill("#start", "1:75");
+  await page.setInputFiles("#file", env("VIDEO"));
+  await page.click("#convert");
+  await page.waitForSelector("#job-error:not([hidden])");
+  const badTime = await page.textContent("#job-error");
+  check(badTime.includes('Start "1:75" is not a time'), `a bad time: ${badTime}`);
+  await page.fill("#start", "1");
+  await page.fill("#end", "0:04.5");
+  await page.selectOption("#channels", "mono");
+  await page.selectOption("#sample-rate", "22050");
+  await page.setInputFiles("#file", env("VIDEO"));
+  await page.click("#convert");
+  await page.waitForSelector("#result:not([hidden])", { timeout: 120000 });
+  await shot(page, "3c-options");
+  const [cut] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+  const withOptions = join(env("DOWNLOADS"), "with-options.mp3");
+  await cut.saveAs(withOptions);
+  const options = await page.evaluate(async (api) => {
+    const token = sessionStorage.getItem("video2mp3.token");
+    const r = await fetch(api + "/jobs?limit=1", { headers: { authorization: "Bearer " + token } });
+    return (await r.json()).jobs[0].options;
+  }, env("APP_URL"));
+  const asked = { start: 1, end: 4.5, channels: "mono", sample_rate: 22050 };
+  check(Object.keys(options).length === 4 && Object.entries(asked).every(([k, v]) => options[k] === v),
+    `the job's options: ${JSON.stringify(options)}`);
+  for (const id of ["#start", "#end"]) await page.fill(id, "");
+  for (const id of ["#channels", "#sample-rate"]) await page.selectOption(id, "");
+
   // A text file named .mp4: the converter's reason.
   await page.setInputFiles("#file", env("NOT_VIDEO"));
   await page.click("#convert");
@@ -116,7 +147,7 @@ try {
   await shot(page, "6-session-ended");
 
   check(consoleErrors.every((e) => e.includes("401") || e.includes("400")), `console errors: ${consoleErrors}`);
-  console.log(JSON.stringify({ downloaded: saved, checks }));
+  console.log(JSON.stringify({ downloaded: saved, with_options: withOptions, checks }));
 } finally {
   await browser.close();
 }

@@ -225,7 +225,7 @@ pub async fn drive_page(
     api_url: &str,
     email: &str,
     limit: &str,
-) -> Vec<u8> {
+) -> PageMp3s {
     let downloads = std::env::temp_dir().join(format!(
         "video2mp3-web-{}-{}",
         std::process::id(),
@@ -249,7 +249,34 @@ pub async fn drive_page(
     )
     .await;
     eprintln!("browser checks passed: {}", result["checks"]);
-    let mp3 = std::fs::read(result["downloaded"].as_str().unwrap()).unwrap();
+    let read = |name: &str| std::fs::read(result[name].as_str().unwrap()).unwrap();
+    let mp3s = PageMp3s {
+        plain: read("downloaded"),
+        options: read("with_options"),
+    };
     let _ = std::fs::remove_dir_all(&downloads);
-    mp3
+    mp3s
+}
+
+/// The MP3s the page downloaded: the sample as it is, and cut from 1 s to 4.5 s, mono, 22.05 kHz.
+pub struct PageMp3s {
+    pub plain: Vec<u8>,
+    pub options: Vec<u8>,
+}
+
+impl PageMp3s {
+    /// Checks both with FFmpeg: the plain one is the whole 6 s sample, the other exactly its cut.
+    pub fn check(&self) {
+        let plain = video2mp3_mp3check::ffmpeg::probe(&self.plain, "mp3");
+        assert_eq!(
+            (plain.sample_rate, plain.channels, plain.samples),
+            (44_100, 2, 6 * 44_100)
+        );
+        let cut = video2mp3_mp3check::ffmpeg::probe(&self.options, "mp3");
+        assert_eq!(
+            (cut.sample_rate, cut.channels, cut.samples),
+            (22_050, 1, 77_175),
+            "1 s to 4.5 s, mono, at 22.05 kHz"
+        );
+    }
 }
