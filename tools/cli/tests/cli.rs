@@ -166,6 +166,60 @@ async fn the_cli_converts_the_sample_video_and_says_what_went_wrong() {
     assert!(said.contains("cannot read /no/such/file.mp4"), "{said}");
     assert!(said.contains("2 of 2 files were not converted"), "{said}");
 
+    // The conversion options: 2.5 s to 5 s, mono, 16 kHz, as ffprobe and ffmpeg's decoder see it.
+    let cut_dir = scratch("cut");
+    let cut = cli(
+        &config,
+        &[
+            "convert",
+            sample,
+            "-o",
+            cut_dir.to_str().unwrap(),
+            "--start",
+            "0:02.5",
+            "--end",
+            "5",
+            "--channels",
+            "mono",
+            "--sample-rate",
+            "16000",
+        ],
+        "",
+    )
+    .await;
+    assert!(cut.status.success(), "{}", text(&cut));
+    let probe = video2mp3_mp3check::ffmpeg::probe(
+        &std::fs::read(cut_dir.join("sample.mp3")).unwrap(),
+        "mp3",
+    );
+    // 110,250 samples at 44.1 kHz are exactly 40,000 at 16 kHz.
+    assert_eq!(
+        (probe.sample_rate, probe.channels, probe.samples),
+        (16_000, 1, 40_000)
+    );
+    // Refused by the CLI (not a time), by the service (not a rate), by the converter (past the end).
+    for (args, said) in [
+        (&["--start", "1:75"][..], "\"1:75\" is not a time"),
+        (
+            &["--sample-rate", "44000"][..],
+            "sample_rate must be one of",
+        ),
+        (
+            &["--start", "10"][..],
+            "the start asked for (0:10) is past the end of the audio, which is 0:06 long",
+        ),
+    ] {
+        let mut all = vec!["convert", sample, "-o", out_dir];
+        all.extend_from_slice(args);
+        let refused = cli(&config, &all, "").await;
+        assert!(!refused.status.success(), "{args:?}");
+        assert!(
+            text(&refused).contains(said),
+            "{args:?}: {}",
+            text(&refused)
+        );
+    }
+
     // The session file is the user's alone.
     #[cfg(unix)]
     {
