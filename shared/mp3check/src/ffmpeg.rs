@@ -170,3 +170,19 @@ pub fn loudness(bytes: &[u8], extension: &str) -> Loudness {
         true_peak: value("Peak:"),
     }
 }
+
+/// The track gain ffprobe reads from the file's ReplayGain (the LAME tag's, for an MP3), dB.
+pub fn replay_gain(bytes: &[u8], extension: &str) -> Option<f64> {
+    let file = TempFile::new(bytes, extension);
+    let out = run(
+        "ffprobe",
+        &["-hide_banner".as_ref(), file.path().as_os_str()],
+    );
+    // "replaygain: track gain - 0.800000, track peak - ..."
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let at = text.find("track gain - ")?;
+    text[at + "track gain - ".len()..]
+        .split(',')
+        .next()
+        .and_then(|v| v.trim().parse().ok())
+}

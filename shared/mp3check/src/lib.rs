@@ -285,3 +285,23 @@ pub fn lame_tag_crcs(mp3: &[u8]) -> LameCrcs {
         music_length_ok: music_len == mp3.len() - frame,
     }
 }
+
+/// The LAME tag's ReplayGain, read byte by byte: the "Radio" (track) gain in dB and the peak
+/// (1.0 is full scale), if the gain field is set.
+pub fn lame_replay_gain(mp3: &[u8]) -> Option<(f64, f64)> {
+    let lame = info_frame_offset(mp3) + 120;
+    assert_eq!(
+        &mp3[lame..lame + 4],
+        b"LAME",
+        "a LAME tag after the Xing header"
+    );
+    let peak = u32::from_be_bytes(mp3[lame + 11..lame + 15].try_into().unwrap());
+    let field = u16::from_be_bytes([mp3[lame + 15], mp3[lame + 16]]);
+    // Name code 1 (radio) in the top three bits; 0 means the field is not set.
+    if field >> 13 != 1 {
+        return None;
+    }
+    let tenths = f64::from(field & 0x1ff);
+    let gain = if field & 0x200 != 0 { -tenths } else { tenths } / 10.0;
+    Some((gain, f64::from(peak) / f64::from(1u32 << 23)))
+}

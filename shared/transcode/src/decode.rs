@@ -56,6 +56,11 @@ impl Decode {
         })
     }
 
+    /// The container reader back, to read the source again.
+    pub fn into_format(self) -> Box<dyn FormatReader> {
+        self.format
+    }
+
     /// Packets that could not be decoded and were skipped.
     pub fn bad_packets(&self) -> u32 {
         self.bad_packets

@@ -2,6 +2,7 @@
 //! cannot carry, clips, and encodes on this thread or in parallel segments; at the end fills in
 //! the Xing/LAME info frame.
 
+use crate::loudness::{Leveller, Measured, Meter};
 use crate::{Options, TranscodeError, downmix, lame, parallel, resample};
 use mp3lame_encoder::Encoder;
 use std::io::{Seek, SeekFrom, Write};
@@ -50,7 +51,12 @@ pub(crate) struct EncodeState {
     start: u64,
     /// From the source's channels to the MP3's.
     remix: Remix,
+    /// The gain to the loudness asked for, if any.
+    leveller: Option<Leveller>,
+    /// Measures what is encoded, for the ReplayGain in the LAME tag.
+    meter: Meter,
     stereo: Vec<f32>,
+    levelled: Vec<f32>,
     resampled: Vec<f32>,
 }
 
@@ -61,6 +67,7 @@ impl EncodeState {
         positions: Option<symphonia::core::audio::Position>,
         options: &Options,
         start: u64,
+        normalise: Option<(Measured, f64)>,
     ) -> Result<Self, TranscodeError> {
         let out_rate = options
             .sample_rate
@@ -98,7 +105,11 @@ impl EncodeState {
             out_channels: channels,
             start,
             remix: Remix::new(source_channels, positions, channels),
+            leveller: normalise
+                .map(|(measured, target)| Leveller::new(measured, target, channels, rate)),
+            meter: Meter::new(channels, rate, false)?,
             stereo: Vec::new(),
+            levelled: Vec::new(),
             resampled: Vec::new(),
         })
     }
@@ -114,13 +125,39 @@ impl EncodeState {
         } else {
             pcm
         };
-        if let Some(resampler) = &mut self.resampler {
-            self.resampled.clear();
-            resampler.process(samples, &mut self.resampled)?;
-            samples = &mut self.resampled[..];
+        if let Some(leveller) = &mut self.leveller {
+            leveller.process(samples, &mut self.levelled);
+            samples = &mut self.levelled[..];
+        }
+        Self::measure_and_encode(
+            &mut self.meter,
+            &mut self.resampler,
+            &mut self.resampled,
+            &mut self.sink,
+            self.out_channels,
+            samples,
+            out,
+        )
+    }
+
+    /// The MP3's channels from here: measured, resampled, clipped, encoded.
+    fn measure_and_encode<'a, W: Write + Seek>(
+        meter: &mut Meter,
+        resampler: &mut Option<resample::Resampler>,
+        resampled: &'a mut Vec<f32>,
+        sink: &mut Sink,
+        channels: usize,
+        mut samples: &'a mut [f32],
+        out: &mut W,
+    ) -> Result<(), TranscodeError> {
+        meter.add(samples)?;
+        if let Some(resampler) = resampler {
+            resampled.clear();
+            resampler.process(samples, resampled)?;
+            samples = &mut resampled[..];
         }
         clip(samples);
-        Self::to_sink(&mut self.sink, samples, self.out_channels, out)
+        Self::to_sink(sink, samples, channels, out)
     }
 
     fn to_sink<W: Write + Seek>(
@@ -140,8 +177,23 @@ impl EncodeState {
         }
     }
 
-    /// Drains the resampler, flushes and fills in the info frame.
+    /// Drains the limiter and the resampler, flushes and fills in the info frame (with the
+    /// ReplayGain of what was encoded).
     pub fn finish<W: Write + Seek>(mut self, out: &mut W) -> Result<(), TranscodeError> {
+        if let Some(leveller) = &mut self.leveller {
+            let mut held = Vec::new();
+            leveller.finish(&mut held);
+            Self::measure_and_encode(
+                &mut self.meter,
+                &mut self.resampler,
+                &mut self.resampled,
+                &mut self.sink,
+                self.out_channels,
+                &mut held,
+                out,
+            )?;
+        }
+        let replay_gain = self.meter.replay_gain();
         if let Some(resampler) = &mut self.resampler {
             self.resampled.clear();
             resampler.finish(&mut self.resampled)?;
@@ -156,7 +208,10 @@ impl EncodeState {
                 mp3.clear();
                 lame::flush(&mut encoder, &mut mp3)?;
                 out.write_all(&mp3)?;
-                if let Some(info) = lame::info_frame(&encoder) {
+                if let Some(mut info) = lame::info_frame(&encoder) {
+                    if let Some(gain) = replay_gain {
+                        lame::set_replay_gain(&mut info, gain);
+                    }
                     let end = out.stream_position()?;
                     out.seek(SeekFrom::Start(self.start))?;
                     out.write_all(&info)?;
@@ -165,13 +220,13 @@ impl EncodeState {
                 out.flush()?;
                 Ok(())
             }
-            Sink::Parallel(parallel) => parallel.finish(out).map(drop),
+            Sink::Parallel(parallel) => parallel.finish(out, replay_gain).map(drop),
         }
     }
 }
 
 /// From the source's channels to the MP3's one or two.
-enum Remix {
+pub(crate) enum Remix {
     /// The channels stay as they are.
     Keep,
     /// More than two folded to stereo (ITU-R BS.775), then to mono if `mono`.
@@ -187,7 +242,11 @@ enum Remix {
 }
 
 impl Remix {
-    fn new(source: usize, positions: Option<symphonia::core::audio::Position>, out: usize) -> Self {
+    pub fn new(
+        source: usize,
+        positions: Option<symphonia::core::audio::Position>,
+        out: usize,
+    ) -> Self {
         match (source, out) {
             (s, o) if s > 2 => Self::Fold {
                 downmix: downmix::Downmix::new(s, positions),
@@ -201,7 +260,7 @@ impl Remix {
     }
 
     /// Writes the remixed `pcm` into `out`; false (and `out` untouched) when it stays as is.
-    fn apply(&mut self, pcm: &[f32], out: &mut Vec<f32>) -> bool {
+    pub fn apply(&mut self, pcm: &[f32], out: &mut Vec<f32>) -> bool {
         match self {
             Self::Keep => return false,
             Self::Fold {

@@ -128,6 +128,30 @@ pub(crate) fn info_frame(encoder: &Encoder) -> Option<Vec<u8>> {
     Some(tag)
 }
 
+/// Writes `gain` into the LAME tag of the info frame `info` (ReplayGain 2.0's figures in the
+/// tag's "Radio" field: name 1, originator 3, "determined automatically"; the peak as a
+/// fraction of full scale in 9.23 fixed point) and renews the tag's CRC. An info frame of
+/// another layout is left as it is.
+pub(crate) fn set_replay_gain(info: &mut [u8], gain: crate::loudness::ReplayGain) {
+    let Some(x) = (4..info.len().min(64).saturating_sub(4))
+        .find(|&i| &info[i..i + 4] == b"Xing" || &info[i..i + 4] == b"Info")
+    else {
+        return;
+    };
+    let lame = x + 120;
+    if info.len() < lame + 36 || &info[lame..lame + 4] != b"LAME" {
+        return;
+    }
+    let peak = (gain.peak.clamp(0.0, 255.0) * f64::from(1u32 << 23)).round() as u32;
+    info[lame + 11..lame + 15].copy_from_slice(&peak.to_be_bytes());
+    let tenths = (gain.gain_db * 10.0).round().clamp(-511.0, 511.0) as i32;
+    let field: u16 =
+        (1 << 13) | (3 << 10) | (u16::from(tenths < 0) << 9) | tenths.unsigned_abs() as u16;
+    info[lame + 15..lame + 17].copy_from_slice(&field.to_be_bytes());
+    let tag_crc = crc16(0, &info[..lame + 34]);
+    info[lame + 34..lame + 36].copy_from_slice(&tag_crc.to_be_bytes());
+}
+
 /// The length of the layer III frame whose header starts `bytes`, if it is one.
 pub(crate) fn frame_len(bytes: &[u8]) -> Option<usize> {
     let h = bytes.get(..4)?;

@@ -18,6 +18,7 @@ mod error;
 mod fdk;
 mod lame;
 mod limits;
+mod loudness;
 mod mkvtracks;
 mod mp4;
 mod names;
@@ -87,7 +88,15 @@ pub struct Options {
     /// The MP3's sample rate, one an MP3 can carry (`None`: the source's, or the nearest one an
     /// MP3 can carry).
     pub sample_rate: Option<u32>,
+    /// Normalise to this integrated loudness (LUFS, EBU R128), measured in a first,
+    /// decode-only pass; peaks over the true-peak ceiling are limited.
+    pub loudness: Option<f64>,
 }
+
+/// The true-peak ceiling of normalised output, dBTP.
+pub const TRUE_PEAK_CEILING_DB: f64 = loudness::TRUE_PEAK_CEILING_DB;
+/// The most normalising raises a recording, dB.
+pub const MAX_GAIN_DB: f64 = loudness::MAX_GAIN_DB;
 
 /// Receives conversion progress, in whole percent (0 to 99; the end is the call's return).
 #[derive(Clone)]
@@ -115,6 +124,7 @@ impl Default for Options {
             end: None,
             channels: None,
             sample_rate: None,
+            loudness: None,
         }
     }
 }
@@ -228,6 +238,15 @@ fn transcode_unguarded<W: Write + Seek>(
     options: &Options,
 ) -> Result<Summary, TranscodeError> {
     options.check()?;
+    let (source, normalise, first_half) = match options.loudness {
+        Some(target) => {
+            let (source, measured) = measure(source, extension, options, None)?;
+            let (source, target) =
+                correct_for_limiting(source, extension, options, measured, target)?;
+            (source, Some((measured, target)), false)
+        }
+        None => (source, None, true),
+    };
     let limits = options.limits();
     let probe::Probed {
         mut format,
@@ -251,7 +270,12 @@ fn transcode_unguarded<W: Write + Seek>(
     // Samples decoded (after the container's trim) and the user's cut of them.
     let mut decoded: u64 = 0;
     let mut cut = trim::Cut::new(options.start, options.end);
-    let mut progress = Progress::new(options.progress.clone(), track_frames);
+    // With a measuring pass first, this pass is the second half of the progress.
+    let mut progress = Progress::new(
+        options.progress.clone(),
+        track_frames,
+        if first_half { Half::All } else { Half::Second },
+    );
     while !trim.done() && !cut.done() {
         let Some(spec) = decode.next(&mut pcm)? else {
             break;
@@ -264,6 +288,7 @@ fn transcode_unguarded<W: Write + Seek>(
                 spec.positions,
                 options,
                 audio_start,
+                normalise,
             )?),
         };
         let played = trim.apply(&mut pcm, spec.channels, spec.rate);
@@ -308,6 +333,109 @@ fn transcode_unguarded<W: Write + Seek>(
     })
 }
 
+/// When the gain to `target` needs the limiter, the limited peaks take some loudness with them:
+/// a second decode-only pass measures the levelled audio, and the target is moved by what it
+/// fell short. Without limiting, the gain is exact and nothing is read again.
+fn correct_for_limiting(
+    source: Box<dyn MediaSource>,
+    extension: Option<&str>,
+    options: &Options,
+    measured: loudness::Measured,
+    target: f64,
+) -> Result<(Box<dyn MediaSource>, f64), TranscodeError> {
+    if !loudness::Leveller::limits(measured, target) {
+        return Ok((source, target));
+    }
+    let (source, levelled) = measure(source, extension, options, Some((measured, target)))?;
+    let corrected = match levelled.integrated {
+        Some(reached) => target + (target - reached),
+        None => target,
+    };
+    Ok((source, corrected))
+}
+
+/// A decode-only pass: decodes what will be encoded (the cut, remixed to the MP3's channels,
+/// levelled by `level` if given) and measures it; gives the source back, rewound.
+fn measure(
+    source: Box<dyn MediaSource>,
+    extension: Option<&str>,
+    options: &Options,
+    level: Option<(loudness::Measured, f64)>,
+) -> Result<(Box<dyn MediaSource>, loudness::Measured), TranscodeError> {
+    let limits = options.limits();
+    let probe::Probed {
+        format,
+        track_id,
+        params,
+        codec_name,
+        track_frames,
+        mut trim,
+        ..
+    } = probe::probe(source, extension, &limits, options.mp4_index.as_ref())?;
+    let mut decode = decode::Decode::new(format, track_id, &params, codec_name, limits)?;
+    let mut cut = Cut::new(options.start, options.end);
+    let mut progress = Progress::new(options.progress.clone(), track_frames, Half::First);
+    let (mut pcm, mut mixed, mut levelled) = (Vec::new(), Vec::new(), Vec::new());
+    let mut meter: Option<(encode::Remix, Option<loudness::Leveller>, loudness::Meter)> = None;
+    let mut decoded: u64 = 0;
+    while !trim.done() && !cut.done() {
+        let Some(spec) = decode.next(&mut pcm)? else {
+            break;
+        };
+        decoded += trim.apply(&mut pcm, spec.channels, spec.rate) as u64;
+        limits.duration(decoded, spec.rate)?;
+        progress.total_at_most(
+            cut.kept_at_most(spec.rate)
+                .map(|k| k + Cut::sample(options.start, spec.rate)),
+        );
+        progress.report(decoded);
+        if cut.apply(&mut pcm, spec.channels, spec.rate) == 0 {
+            continue;
+        }
+        let (remix, leveller, meter) = match &mut meter {
+            Some(m) => m,
+            None => {
+                let channels = options.channels.unwrap_or(spec.channels.min(2));
+                meter.insert((
+                    encode::Remix::new(spec.channels, spec.positions, channels),
+                    level
+                        .map(|(m, target)| loudness::Leveller::new(m, target, channels, spec.rate)),
+                    loudness::Meter::new(channels, spec.rate, true)?,
+                ))
+            }
+        };
+        let samples = if remix.apply(&pcm, &mut mixed) {
+            &mixed
+        } else {
+            &pcm
+        };
+        match leveller {
+            Some(leveller) => {
+                leveller.process(samples, &mut levelled);
+                meter.add(&levelled)?;
+            }
+            None => meter.add(samples)?,
+        }
+    }
+    if let Some((_, Some(leveller), meter)) = &mut meter {
+        leveller.finish(&mut levelled);
+        meter.add(&levelled)?;
+    }
+    let measured = meter.map_or(
+        loudness::Measured {
+            integrated: None,
+            true_peak: 0.0,
+        },
+        |(_, _, meter)| loudness::Measured {
+            integrated: meter.integrated(),
+            true_peak: meter.peak(),
+        },
+    );
+    let mut stream = decode.into_format().into_inner();
+    stream.seek(SeekFrom::Start(0))?;
+    Ok((Box::new(stream), measured))
+}
+
 impl Options {
     /// Refuses settings the engine cannot honour (the API checks them first, in words).
     fn check(&self) -> Result<(), TranscodeError> {
@@ -324,6 +452,11 @@ impl Options {
             && !(1..=2).contains(&channels)
         {
             return bad(format!("an MP3 has 1 or 2 channels, not {channels}"));
+        }
+        if let Some(target) = self.loudness
+            && !(-70.0..=0.0).contains(&target)
+        {
+            return bad(format!("a loudness of {target} LUFS is not a target"));
         }
         if let Some(rate) = self.sample_rate
             && !encode::MP3_RATES.contains(&rate)
@@ -348,14 +481,24 @@ struct Progress {
     sink: Option<ProgressSink>,
     total: Option<u64>,
     reported: u8,
+    half: Half,
+}
+
+/// Which part of the whole a pass is: the only one, or one of two (measuring, then encoding).
+#[derive(Clone, Copy)]
+enum Half {
+    All,
+    First,
+    Second,
 }
 
 impl Progress {
-    fn new(sink: Option<ProgressSink>, total: Option<u64>) -> Self {
+    fn new(sink: Option<ProgressSink>, total: Option<u64>, half: Half) -> Self {
         Self {
             sink,
             total: total.filter(|&f| f > 0),
             reported: 0,
+            half,
         }
     }
 
@@ -368,7 +511,13 @@ impl Progress {
 
     fn report(&mut self, frames: u64) {
         if let (Some(sink), Some(total)) = (&self.sink, self.total) {
-            let percent = u8::try_from((frames.saturating_mul(100) / total).min(99)).unwrap_or(99);
+            let done = (frames.saturating_mul(100) / total).min(99);
+            let done = match self.half {
+                Half::All => done,
+                Half::First => done / 2,
+                Half::Second => 50 + done / 2,
+            };
+            let percent = u8::try_from(done.min(99)).unwrap_or(99);
             if percent > self.reported {
                 self.reported = percent;
                 (sink.0)(percent);

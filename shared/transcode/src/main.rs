@@ -37,6 +37,9 @@ struct Args {
     /// The MP3's sample rate in Hz; default the source's (or the nearest an MP3 can carry).
     #[arg(long)]
     sample_rate: Option<u32>,
+    /// Normalise to this integrated loudness in LUFS (e.g. -16), in two passes.
+    #[arg(long, allow_hyphen_values = true)]
+    loudness: Option<f64>,
 }
 
 fn parse_quality(s: &str) -> Result<u8, String> {
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         end: args.end,
         channels: args.channels.map(usize::from),
         sample_rate: args.sample_rate,
+        loudness: args.loudness,
         ..defaults
     };
     let started = Instant::now();

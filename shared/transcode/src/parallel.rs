@@ -345,7 +345,11 @@ impl Parallel {
 
     /// Encodes what is left, waits for every segment, writes them and the info frame.
     /// Returns the samples encoded.
-    pub fn finish<W: Write + Seek>(mut self, out: &mut W) -> Result<u64, TranscodeError> {
+    pub fn finish<W: Write + Seek>(
+        mut self,
+        out: &mut W,
+        replay_gain: Option<crate::loudness::ReplayGain>,
+    ) -> Result<u64, TranscodeError> {
         let i = self.next_index;
         let from = self.segment_start(i);
         let ch = self.settings.channels;
@@ -373,7 +377,10 @@ impl Parallel {
             .info
             .take()
             .ok_or_else(|| TranscodeError::Encoder("no info frame".into()))?;
-        let info = self.rebuild_info(info)?;
+        let mut info = self.rebuild_info(info)?;
+        if let Some(gain) = replay_gain {
+            lame::set_replay_gain(&mut info, gain);
+        }
         out.seek(SeekFrom::Start(self.start))?;
         out.write_all(&info)?;
         out.seek(SeekFrom::Start(end))?;

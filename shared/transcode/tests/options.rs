@@ -274,3 +274,99 @@ fn impossible_settings_are_refused() {
         );
     }
 }
+
+fn normalised(input: Vec<u8>, ext: &str, target: f64, threads: usize) -> Vec<u8> {
+    convert(
+        input,
+        ext,
+        &Options {
+            loudness: Some(target),
+            ..options(0.0, None, threads)
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn loudness_reaches_the_target_under_the_true_peak_ceiling() {
+    for (target, threads) in [(-16.0, 1), (-23.0, 2), (-12.0, 1)] {
+        let mp3 = normalised(fixture("sample.mp4"), "mp4", target, threads);
+        let measured = ffmpeg::loudness(&mp3, "mp3");
+        assert!(
+            (measured.integrated - target).abs() <= 1.0,
+            "asked {target} LUFS, ffmpeg measures {measured:?}"
+        );
+        assert!(
+            measured.true_peak <= video2mp3_transcode::TRUE_PEAK_CEILING_DB,
+            "{measured:?}"
+        );
+        assert_eq!(ffmpeg::probe(&mp3, "mp3").samples, 6 * u64::from(RATE));
+    }
+}
+
+#[test]
+fn peaks_a_quiet_recording_would_push_over_the_ceiling_are_limited() {
+    // A 440 Hz tone at -30 dBFS with a full-scale click every half second: raising it to
+    // -16 LUFS would lift the clicks 14 dB over full scale.
+    let frames: Vec<[f32; 2]> = (0..3 * RATE as usize)
+        .map(|i| {
+            let s = if i % (RATE as usize / 2) == 1000 {
+                1.0
+            } else {
+                0.0316 * (2.0 * PI * 440.0 * i as f32 / RATE as f32).sin()
+            };
+            [s, s]
+        })
+        .collect();
+    for threads in [1, 2] {
+        let mp3 = normalised(wav(&frames, RATE), "wav", -16.0, threads);
+        let measured = ffmpeg::loudness(&mp3, "mp3");
+        eprintln!("limited, {threads} thread(s): {measured:?}");
+        assert!((measured.integrated + 16.0).abs() <= 1.0, "{measured:?}");
+        assert!(
+            measured.true_peak <= video2mp3_transcode::TRUE_PEAK_CEILING_DB,
+            "{measured:?}"
+        );
+        assert_eq!(ffmpeg::probe(&mp3, "mp3").samples, frames.len() as u64);
+    }
+}
+
+#[test]
+fn silence_is_left_as_it_is() {
+    let silence = vec![[0.0f32; 2]; RATE as usize];
+    let mp3 = normalised(wav(&silence, RATE), "wav", -16.0, 1);
+    let probe = ffmpeg::probe(&mp3, "mp3");
+    assert_eq!(probe.samples, u64::from(RATE));
+    assert!(probe.pcm.iter().all(|s| s.abs() < 1e-3));
+    assert_eq!(
+        video2mp3_mp3check::lame_replay_gain(&mp3),
+        None,
+        "no gain for silence"
+    );
+}
+
+#[test]
+fn every_mp3_carries_its_replay_gain_in_the_lame_tag() {
+    for threads in [1, 2] {
+        let mp3 = convert(fixture("sample.mp4"), "mp4", &options(0.0, None, threads)).unwrap();
+        let measured = ffmpeg::loudness(&mp3, "mp3");
+        // ReplayGain 2.0: the gain that brings the track to -18 LUFS.
+        let read_by_ffprobe = ffmpeg::replay_gain(&mp3, "mp3").expect("ffprobe finds a track gain");
+        assert!(
+            (read_by_ffprobe - (-18.0 - measured.integrated)).abs() <= 0.5,
+            "the tag says {read_by_ffprobe} dB; ffmpeg measures {measured:?}"
+        );
+        let (gain, peak) = video2mp3_mp3check::lame_replay_gain(&mp3).expect("the gain field set");
+        assert!((gain - read_by_ffprobe).abs() < 0.05);
+        // The peak is the sample peak before encoding; the MP3's own is within a dB or two.
+        let peak_db = 20.0 * peak.log10();
+        assert!(
+            (peak_db - measured.true_peak).abs() < 2.0,
+            "peak {peak_db:.1} dBFS vs {measured:?}"
+        );
+        assert!(
+            video2mp3_mp3check::lame_tag_crcs(&mp3).tag_crc_ok,
+            "the tag's CRC renewed"
+        );
+    }
+}
