@@ -302,6 +302,7 @@ async fn run_conversion(
         end: job.options.end,
         channels: job.options.channels.map(|c| c.count()),
         sample_rate: job.options.sample_rate,
+        loudness: job.options.loudness,
         ..Options::default()
     };
     let extension = job

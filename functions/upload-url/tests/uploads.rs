@@ -152,6 +152,10 @@ async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
         ),
         (json!({"sample_rate": 44000}), "not 44000"),
         (
+            json!({"loudness": -60}),
+            "a target from -50 to -5 LUFS, not -60",
+        ),
+        (
             json!({"sample_rate": 22050, "bitrate": 320}),
             "a constant bitrate of 320 kbit/s needs a sample rate of 32000 Hz or more",
         ),
@@ -161,7 +165,7 @@ async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
         let said = answer["error"]["message"].as_str().unwrap();
         assert!(said.contains(message), "{extra}: {said}");
     }
-    let asked = json!({"start": 1.5, "end": 90, "channels": "mono", "sample_rate": 16000});
+    let asked = json!({"start": 1.5, "end": 90, "channels": "mono", "sample_rate": 16000, "loudness": true});
     let (status, answer) = ask(&deps, Some(&token), with(asked)).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let job_id = answer["job_id"].as_str().unwrap().parse().unwrap();
@@ -173,6 +177,7 @@ async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
             end: Some(90.0),
             channels: Some(video2mp3_domain::Channels::Mono),
             sample_rate: Some(16000),
+            loudness: Some(-16.0),
         }
     );
 }

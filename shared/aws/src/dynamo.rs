@@ -792,6 +792,7 @@ mod tests {
                 end: None,
                 channels: Some(video2mp3_domain::Channels::Stereo),
                 sample_rate: Some(48000),
+                loudness: None,
             },
             status: JobStatus::Done,
             error: Some("x".into()),

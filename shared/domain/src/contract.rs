@@ -63,6 +63,7 @@ fn job(user: &UserId, id: JobId, status: JobStatus, lease: Option<Lease>) -> Job
             end: Some(3.25),
             channels: Some(crate::Channels::Mono),
             sample_rate: Some(22050),
+            loudness: Some(-16.0),
         },
     };
     Job {

@@ -196,12 +196,20 @@ pub struct AudioOptions {
     /// The MP3's sample rate in Hz, one of [`AudioOptions::SAMPLE_RATES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_rate: Option<u32>,
+    /// Normalise to this integrated loudness, LUFS (EBU R128).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loudness: Option<f64>,
 }
 
 impl AudioOptions {
     /// The sample rates an MP3 can carry.
     pub const SAMPLE_RATES: [u32; 9] =
         [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
+    /// The loudness `"loudness": true` asks for, LUFS (the usual target for podcasts and
+    /// spoken word).
+    pub const DEFAULT_LOUDNESS: f64 = -16.0;
+    /// The targets accepted, LUFS.
+    pub const LOUDNESS_RANGE: std::ops::RangeInclusive<f64> = -50.0..=-5.0;
 
     /// Whether nothing was asked (the job keeps no record of options then).
     pub fn is_empty(&self) -> bool {

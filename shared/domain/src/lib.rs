@@ -36,4 +36,4 @@ pub use ports::{
     Mailer, ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PendingSignup, PortError,
     PresignedUpload, User, UserCredentials, UserStore,
 };
-pub use upload::{PartPlan, PartsError, UploadRequest, ValidUpload, ValidationError};
+pub use upload::{Loudness, PartPlan, PartsError, UploadRequest, ValidUpload, ValidationError};

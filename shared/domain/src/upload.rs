@@ -29,6 +29,17 @@ pub struct UploadRequest {
     /// The MP3's sample rate in Hz.
     #[serde(default)]
     pub sample_rate: Option<u32>,
+    /// `true` (normalise to -16 LUFS), `false`, or a target in LUFS.
+    #[serde(default)]
+    pub loudness: Option<Loudness>,
+}
+
+/// `loudness` as a client may give it.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Loudness {
+    Default(bool),
+    Target(f64),
 }
 
 /// An upload request that passed every check.
@@ -76,6 +87,8 @@ pub enum ValidationError {
         "sample_rate must be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100 or 48000 Hz, not {0}"
     )]
     SampleRate(u32),
+    #[error("loudness must be true (for -16 LUFS) or a target from -50 to -5 LUFS, not {0}")]
+    Loudness(f64),
     #[error(
         "a constant bitrate of {kbps} kbit/s needs a sample rate of 32000 Hz or more; below that MP3 carries at most 160 kbit/s"
     )]
@@ -158,11 +171,18 @@ impl UploadRequest {
                 return Err(ValidationError::BitrateAtRate { kbps, rate });
             }
         }
+        let loudness = match self.loudness {
+            None | Some(Loudness::Default(false)) => None,
+            Some(Loudness::Default(true)) => Some(AudioOptions::DEFAULT_LOUDNESS),
+            Some(Loudness::Target(t)) if AudioOptions::LOUDNESS_RANGE.contains(&t) => Some(t),
+            Some(Loudness::Target(t)) => return Err(ValidationError::Loudness(t)),
+        };
         Ok(AudioOptions {
             start,
             end,
             channels,
             sample_rate: self.sample_rate,
+            loudness,
         })
     }
 }
@@ -306,6 +326,7 @@ mod tests {
             end: None,
             channels: None,
             sample_rate: None,
+            loudness: None,
         }
     }
 
@@ -423,6 +444,7 @@ mod tests {
                 end: Some(3.25),
                 channels: Some(Channels::Mono),
                 sample_rate: Some(22050),
+                loudness: None,
             })
         );
         r.end = Some(1.5);
@@ -467,6 +489,27 @@ mod tests {
                 rate: 22050
             })
         );
+        r.bitrate = None;
+        for (given, target) in [
+            ("true", Some(-16.0)),
+            ("false", None),
+            ("-23", Some(-23.0)),
+            ("-14.5", Some(-14.5)),
+        ] {
+            r.loudness = serde_json::from_str(given).unwrap();
+            assert_eq!(
+                r.validate(100).map(|v| v.options.loudness),
+                Ok(target),
+                "{given}"
+            );
+        }
+        for given in ["0", "-60", "3"] {
+            r.loudness = serde_json::from_str(given).unwrap();
+            assert!(
+                matches!(r.validate(100), Err(ValidationError::Loudness(_))),
+                "{given}"
+            );
+        }
         let message = ValidationError::SampleRate(44000).to_string();
         assert!(
             message.contains("44100") && message.contains("44000"),

@@ -318,6 +318,9 @@ pub struct Settings {
     /// The MP3's sample rate in Hz (8000 to 48000; default: the source's).
     #[arg(long)]
     sample_rate: Option<u32>,
+    /// Even out the loudness to a target in LUFS (-50 to -5; alone: -16, for speech).
+    #[arg(long, num_args = 0..=1, default_missing_value = "-16", allow_hyphen_values = true)]
+    loudness: Option<f64>,
 }
 
 impl Settings {
@@ -329,6 +332,7 @@ impl Settings {
             ("end", self.end.map(|t| json!(t))),
             ("channels", self.channels.as_ref().map(|c| json!(c))),
             ("sample_rate", self.sample_rate.map(|r| json!(r))),
+            ("loudness", self.loudness.map(|l| json!(l))),
         ];
         for (name, value) in fields {
             if let Some(value) = value {

@@ -183,6 +183,7 @@ async fn the_cli_converts_the_sample_video_and_says_what_went_wrong() {
             "mono",
             "--sample-rate",
             "16000",
+            "--loudness",
         ],
         "",
     )
@@ -196,6 +197,14 @@ async fn the_cli_converts_the_sample_video_and_says_what_went_wrong() {
     assert_eq!(
         (probe.sample_rate, probe.channels, probe.samples),
         (16_000, 1, 40_000)
+    );
+    let loudness = video2mp3_mp3check::ffmpeg::loudness(
+        &std::fs::read(cut_dir.join("sample.mp3")).unwrap(),
+        "mp3",
+    );
+    assert!(
+        (loudness.integrated + 16.0).abs() <= 1.0,
+        "--loudness alone is -16 LUFS: {loudness:?}"
     );
     // Refused by the CLI (not a time), by the service (not a rate), by the converter (past the end).
     for (args, said) in [

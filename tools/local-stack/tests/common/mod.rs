@@ -258,7 +258,8 @@ pub async fn drive_page(
     mp3s
 }
 
-/// The MP3s the page downloaded: the sample as it is, and cut from 1 s to 4.5 s, mono, 22.05 kHz.
+/// The MP3s the page downloaded: the sample as it is, and cut from 1 s to 4.5 s, mono, 22.05 kHz,
+/// evened out to -16 LUFS.
 pub struct PageMp3s {
     pub plain: Vec<u8>,
     pub options: Vec<u8>,
@@ -277,6 +278,11 @@ impl PageMp3s {
             (cut.sample_rate, cut.channels, cut.samples),
             (22_050, 1, 77_175),
             "1 s to 4.5 s, mono, at 22.05 kHz"
+        );
+        let loudness = video2mp3_mp3check::ffmpeg::loudness(&self.options, "mp3");
+        assert!(
+            (loudness.integrated + 16.0).abs() <= 1.0,
+            "-16 LUFS: {loudness:?}"
         );
     }
 }
