@@ -357,6 +357,7 @@ fn failure_reason(err: &TranscodeError) -> FailureReason {
         TranscodeError::TooLong { .. } => FailureReason::TooLong,
         TranscodeError::TooManyChannels { .. } => FailureReason::TooManyChannels,
         TranscodeError::StartPastTheEnd { .. } => FailureReason::StartPastEnd,
+        TranscodeError::NoSuchTrack { .. } => FailureReason::NoSuchTrack,
         // The API checks the settings in words first; one it let through is the encoder's to refuse.
         TranscodeError::Options(_) => FailureReason::Encoder,
         TranscodeError::DecoderCrashed(_) => FailureReason::DecoderCrashed,
@@ -432,6 +433,13 @@ mod tests {
                 "start_past_end",
             ),
             (TranscodeError::Options("x".into()), "encoder"),
+            (
+                TranscodeError::NoSuchTrack {
+                    asked: "2".into(),
+                    tracks: "0: aac".into(),
+                },
+                "no_such_track",
+            ),
             (
                 TranscodeError::DecoderCrashed("x".into()),
                 "decoder_crashed",

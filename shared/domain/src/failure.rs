@@ -28,6 +28,8 @@ pub enum FailureReason {
     TooManyChannels,
     /// The start asked for lies past the end of the audio.
     StartPastEnd,
+    /// The audio track asked for is not in the file.
+    NoSuchTrack,
     DecoderCrashed,
     Encoder,
     /// Reading the input failed inside the engine.
@@ -41,7 +43,7 @@ pub enum FailureReason {
 
 impl FailureReason {
     /// Every reason, in declaration order.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::UploadMissing,
         Self::SizeMismatch,
         Self::TooLarge,
@@ -55,6 +57,7 @@ impl FailureReason {
         Self::TooLong,
         Self::TooManyChannels,
         Self::StartPastEnd,
+        Self::NoSuchTrack,
         Self::DecoderCrashed,
         Self::Encoder,
         Self::Io,
@@ -78,6 +81,7 @@ impl FailureReason {
             Self::TooLong => "too_long",
             Self::TooManyChannels => "too_many_channels",
             Self::StartPastEnd => "start_past_end",
+            Self::NoSuchTrack => "no_such_track",
             Self::DecoderCrashed => "decoder_crashed",
             Self::Encoder => "encoder",
             Self::Io => "io",
@@ -162,11 +166,12 @@ mod tests {
             FailureReason::TooLong => 10,
             FailureReason::TooManyChannels => 11,
             FailureReason::StartPastEnd => 12,
-            FailureReason::DecoderCrashed => 13,
-            FailureReason::Encoder => 14,
-            FailureReason::Io => 15,
-            FailureReason::Store => 16,
-            FailureReason::Internal => 17,
+            FailureReason::NoSuchTrack => 13,
+            FailureReason::DecoderCrashed => 14,
+            FailureReason::Encoder => 15,
+            FailureReason::Io => 16,
+            FailureReason::Store => 17,
+            FailureReason::Internal => 18,
         };
         for (i, reason) in FailureReason::ALL.iter().enumerate() {
             assert_eq!(position(*reason), i, "{reason:?}");

@@ -39,6 +39,8 @@ pub enum TranscodeError {
     /// Settings the engine cannot honour (a caller's mistake: the API checks them first).
     #[error("the conversion settings are not possible: {0}")]
     Options(String),
+    #[error("the file has no audio track {asked}; its audio tracks are {tracks}")]
+    NoSuchTrack { asked: String, tracks: String },
     #[error("the MP3 encoder failed: {0}")]
     Encoder(String),
     #[error("reading or writing failed")]

@@ -91,6 +91,55 @@ pub struct Options {
     /// Normalise to this integrated loudness (LUFS, EBU R128), measured in a first,
     /// decode-only pass; peaks over the true-peak ceiling are limited.
     pub loudness: Option<f64>,
+    /// The audio track to convert when the file has several (`None`: the one the file marks
+    /// as default).
+    pub track: Option<TrackChoice>,
+}
+
+/// An audio track asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackChoice {
+    /// Counting the file's audio tracks from 0, in the file's order (as ffmpeg's `-map 0:a:N`).
+    Index(usize),
+    /// The language the container gives the track (ISO 639-2, such as `eng`; any case).
+    Language(String),
+}
+
+impl std::fmt::Display for TrackChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Index(i) => write!(f, "{i}"),
+            Self::Language(l) => write!(f, "in {l:?}"),
+        }
+    }
+}
+
+/// One of the source's audio tracks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioTrack {
+    /// Counting audio tracks from 0, in the file's order.
+    pub index: usize,
+    pub codec: String,
+    pub channels: Option<usize>,
+    pub sample_rate: Option<u32>,
+    /// As the container gives it; `None` when unset or `und`.
+    pub language: Option<String>,
+}
+
+impl std::fmt::Display for AudioTrack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.index, self.codec)?;
+        match self.channels {
+            Some(1) => f.write_str(", mono")?,
+            Some(2) => f.write_str(", stereo")?,
+            Some(n) => write!(f, ", {n} channels")?,
+            None => {}
+        }
+        if let Some(language) = &self.language {
+            write!(f, ", {language}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The true-peak ceiling of normalised output, dBTP.
@@ -125,6 +174,7 @@ impl Default for Options {
             channels: None,
             sample_rate: None,
             loudness: None,
+            track: None,
         }
     }
 }
@@ -148,6 +198,10 @@ pub struct Summary {
     /// Packets that could not be decoded and were skipped.
     pub bad_packets: u32,
     pub mp3_bytes: u64,
+    /// Every audio track of the source, in the file's order.
+    pub tracks: Vec<AudioTrack>,
+    /// The index (in `tracks`) of the one converted.
+    pub track: usize,
 }
 
 impl Summary {
@@ -256,7 +310,9 @@ fn transcode_unguarded<W: Write + Seek>(
         codec_name,
         track_frames,
         mut trim,
-    } = probe::probe(source, extension, &limits, options.mp4_index.as_ref())?;
+        tracks,
+        track,
+    } = probe::probe(source, extension, &limits, options)?;
     let tags = tags::Tags::from_source(&mut *format, track_id);
     let mut decode = decode::Decode::new(format, track_id, &params, codec_name.clone(), limits)?;
 
@@ -330,6 +386,8 @@ fn transcode_unguarded<W: Write + Seek>(
         frames,
         bad_packets: decode.bad_packets(),
         mp3_bytes: end - start,
+        tracks,
+        track,
     })
 }
 
@@ -371,7 +429,7 @@ fn measure(
         track_frames,
         mut trim,
         ..
-    } = probe::probe(source, extension, &limits, options.mp4_index.as_ref())?;
+    } = probe::probe(source, extension, &limits, options)?;
     let mut decode = decode::Decode::new(format, track_id, &params, codec_name, limits)?;
     let mut cut = Cut::new(options.start, options.end);
     let mut progress = Progress::new(options.progress.clone(), track_frames, Half::First);

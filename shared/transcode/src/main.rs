@@ -40,6 +40,9 @@ struct Args {
     /// Normalise to this integrated loudness in LUFS (e.g. -16), in two passes.
     #[arg(long, allow_hyphen_values = true)]
     loudness: Option<f64>,
+    /// The audio track: its index among the file's audio tracks (from 0) or its language.
+    #[arg(long)]
+    track: Option<String>,
 }
 
 fn parse_quality(s: &str) -> Result<u8, String> {
@@ -75,6 +78,10 @@ fn main() -> ExitCode {
         channels: args.channels.map(usize::from),
         sample_rate: args.sample_rate,
         loudness: args.loudness,
+        track: args.track.map(|t| match t.parse() {
+            Ok(index) => video2mp3_transcode::TrackChoice::Index(index),
+            Err(_) => video2mp3_transcode::TrackChoice::Language(t),
+        }),
         ..defaults
     };
     let started = Instant::now();

@@ -242,6 +242,8 @@ pub(crate) struct Mp4Track {
     pub edit: Option<TrackEdit>,
     /// The children of its `stbl` (the sample tables), when it has them.
     pub stbl: Option<Vec<BoxHeader>>,
+    /// The `mdhd` language (ISO 639-2), when set and not `und`.
+    pub language: Option<String>,
 }
 
 /// An MP4's `moov`, read once.
@@ -287,6 +289,14 @@ impl Movie {
         marked_default(&sound).or(sound.first().map(|s| s.0))
     }
 
+    /// The language of track `id`, if it has one.
+    pub fn language(&self, id: u32) -> Option<String> {
+        self.tracks
+            .iter()
+            .find(|t| t.id == id)
+            .and_then(|t| t.language.clone())
+    }
+
     /// The edit of track `id`, if it has one.
     pub fn edit(&self, id: u32) -> Option<TrackEdit> {
         self.tracks.iter().find(|t| t.id == id).and_then(|t| t.edit)
@@ -322,10 +332,11 @@ fn read_track<R: Read + Seek>(
     let elst = child(r, &parts, b"edts", budget)
         .and_then(|edts| body_of(r, &edts, b"elst", 64 * 1024))
         .and_then(|body| parse_elst(&body));
-    let media_timescale = mdia
+    let mdhd = mdia
         .as_ref()
-        .and_then(|mdia| body_of(r, mdia, b"mdhd", 256))
-        .and_then(|body| timescale(&body));
+        .and_then(|mdia| body_of(r, mdia, b"mdhd", 256));
+    let media_timescale = mdhd.as_deref().and_then(timescale);
+    let language = mdhd.as_deref().and_then(mdhd_language);
     let edit = match (elst, media_timescale, movie_timescale) {
         (Some((media_time, duration)), Some(media_timescale), Some(movie_timescale))
             if media_timescale > 0 =>
@@ -349,7 +360,24 @@ fn read_track<R: Read + Seek>(
         enabled,
         edit,
         stbl,
+        language,
     })
+}
+
+/// The language of an `mdhd` body: three letters of five bits each (plus 0x60), after the
+/// durations; `None` when unset or `und`.
+fn mdhd_language(body: &[u8]) -> Option<String> {
+    let at = match body.first()? {
+        0 => 20,
+        1 => 32,
+        _ => return None,
+    };
+    let packed = u16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]);
+    let letters: String = [10, 5, 0]
+        .iter()
+        .map(|shift| char::from(((packed >> shift) & 0x1f) as u8 + 0x60))
+        .collect();
+    (letters.chars().all(|c| c.is_ascii_lowercase()) && letters != "und").then_some(letters)
 }
 
 /// Of the sound tracks `(track id, tkhd enabled)` in file order: the first enabled one when the

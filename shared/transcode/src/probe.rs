@@ -26,6 +26,9 @@ pub(crate) struct Probed {
     /// The track's length in its own frames, when the container says it.
     pub track_frames: Option<u64>,
     pub trim: Trim,
+    /// Every audio track, and the index of the one chosen among them.
+    pub tracks: Vec<crate::AudioTrack>,
+    pub track: usize,
 }
 
 /// Opens `source` (`extension` is a hint, not trusted) at the audio track to convert.
@@ -33,8 +36,9 @@ pub(crate) fn probe(
     mut source: Box<dyn MediaSource>,
     extension: Option<&str>,
     limits: &Limits,
-    known: Option<&crate::Mp4Index>,
+    options: &crate::Options,
 ) -> Result<Probed, TranscodeError> {
+    let known = options.mp4_index.as_ref();
     let head = if source.is_seekable() {
         read_head(&mut source)?
     } else {
@@ -60,7 +64,23 @@ pub(crate) fn probe(
     let mut format = open_format(source, extension, &head)?;
     let format_name = format.format_info().short_name.to_owned();
 
-    let (track_id, track_frames, params) = choose_track(&*format, marked_default)?;
+    let mut tracks = audio_tracks(&*format);
+    // symphonia leaves an MP4 track's language unset; the mdhd has it.
+    if let Some(movie) = &movie {
+        for (track, id) in tracks.iter_mut().zip(audio_ids(&*format)) {
+            track.language = track.language.take().or_else(|| movie.language(id));
+        }
+    }
+    let (track, (track_id, track_frames, params)) = match &options.track {
+        Some(choice) => chosen_track(&*format, &tracks, choice)?,
+        None => {
+            let chosen = choose_track(&*format, marked_default)?;
+            let index = audio_ids(&*format)
+                .position(|id| id == chosen.0)
+                .unwrap_or(0);
+            (index, chosen)
+        }
+    };
     let mut trim = Trim::default();
     if format_name == "isomp4" {
         if let Some(edit) = movie.as_ref().and_then(|m| m.edit(track_id)) {
@@ -83,7 +103,75 @@ pub(crate) fn probe(
         params,
         track_frames,
         trim,
+        tracks,
+        track,
     })
+}
+
+fn audio_params(track: &symphonia::core::formats::Track) -> Option<&AudioCodecParameters> {
+    track.codec_params.as_ref().and_then(|p| p.audio())
+}
+
+/// The ids of the audio tracks, in the file's order.
+fn audio_ids(format: &dyn FormatReader) -> impl Iterator<Item = u32> + '_ {
+    format
+        .tracks()
+        .iter()
+        .filter(|t| audio_params(t).is_some())
+        .map(|t| t.id)
+}
+
+/// The audio tracks as people are shown them.
+fn audio_tracks(format: &dyn FormatReader) -> Vec<crate::AudioTrack> {
+    format
+        .tracks()
+        .iter()
+        .filter_map(|t| audio_params(t).map(|p| (t, p)))
+        .enumerate()
+        .map(|(index, (track, params))| crate::AudioTrack {
+            index,
+            codec: names::codec_name(params.codec),
+            channels: params.channels.as_ref().map(|c| c.count()),
+            sample_rate: params.sample_rate,
+            language: track
+                .language
+                .clone()
+                .filter(|l| !l.is_empty() && !l.eq_ignore_ascii_case("und")),
+        })
+        .collect()
+}
+
+/// The track the user asked for, or why there is none: the file's audio tracks, listed.
+fn chosen_track(
+    format: &dyn FormatReader,
+    tracks: &[crate::AudioTrack],
+    choice: &crate::TrackChoice,
+) -> Result<(usize, (u32, Option<u64>, AudioCodecParameters)), TranscodeError> {
+    let index = match choice {
+        crate::TrackChoice::Index(i) => Some(*i).filter(|&i| i < tracks.len()),
+        crate::TrackChoice::Language(language) => tracks.iter().position(|t| {
+            t.language
+                .as_deref()
+                .is_some_and(|l| l.eq_ignore_ascii_case(language))
+        }),
+    };
+    let missing = || TranscodeError::NoSuchTrack {
+        asked: choice.to_string(),
+        tracks: tracks
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    let index = index.ok_or_else(missing)?;
+    let id = audio_ids(format).nth(index).ok_or_else(missing)?;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.id == id)
+        .ok_or_else(missing)?;
+    let params = audio_params(track).ok_or_else(missing)?.clone();
+    Ok((index, (id, track.num_frames, params)))
 }
 
 /// symphonia's reader for the container (rewound first); a failure to recognise it says which

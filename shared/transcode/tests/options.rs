@@ -370,3 +370,75 @@ fn every_mp3_carries_its_replay_gain_in_the_lame_tag() {
         );
     }
 }
+
+#[test]
+fn a_track_is_chosen_by_index_or_language_and_every_track_is_listed() {
+    use video2mp3_transcode::{AudioTrack, TrackChoice};
+    for ext in ["mkv", "mp4"] {
+        let input = fixture(&format!("formats/two-languages.{ext}"));
+        let run = |track: Option<TrackChoice>| {
+            let mut out = Cursor::new(Vec::new());
+            let summary = transcode(
+                Box::new(Cursor::new(input.clone())),
+                Some(ext),
+                &mut out,
+                &Options {
+                    track,
+                    ..Options::default()
+                },
+            )?;
+            Ok::<_, TranscodeError>((summary, ffmpeg::probe(&out.into_inner(), "mp3")))
+        };
+        // The default is the first, marked so: 1 s of 440 Hz mono at 44.1 kHz.
+        let (summary, first) = run(None).unwrap();
+        assert_eq!(
+            (first.channels, first.sample_rate, first.samples),
+            (1, 44_100, 44_100),
+            "{ext}"
+        );
+        assert_eq!(summary.track, 0);
+        let codec = if ext == "mkv" { "flac" } else { "aac" };
+        let listed: Vec<(usize, Option<usize>, Option<&str>)> = summary
+            .tracks
+            .iter()
+            .map(|t: &AudioTrack| (t.index, t.channels, t.language.as_deref()))
+            .collect();
+        assert_eq!(
+            listed,
+            [(0, Some(1), Some("eng")), (1, Some(2), Some("fra"))],
+            "{ext}"
+        );
+        assert!(
+            summary.tracks.iter().all(|t| t.codec.contains(codec)),
+            "{ext}: {:?}",
+            summary.tracks
+        );
+        // The second, by index and by language (any case): 1.5 s of 1 kHz stereo at 48 kHz.
+        for choice in [TrackChoice::Index(1), TrackChoice::Language("FRA".into())] {
+            let (summary, second) = run(Some(choice.clone())).unwrap();
+            assert_eq!(summary.track, 1, "{ext} {choice:?}");
+            assert_eq!(
+                (second.channels, second.sample_rate, second.samples),
+                (2, 48_000, 72_000),
+                "{ext} {choice:?}"
+            );
+            let hz = frequency(&second.pcm, 2, 48_000);
+            assert!((hz - 1000.0).abs() < 10.0, "{ext}: {hz} Hz");
+        }
+        // One that is not there: said so, with the tracks there are.
+        for (choice, asked) in [
+            (TrackChoice::Index(2), "track 2"),
+            (TrackChoice::Language("deu".into()), "track in \"deu\""),
+        ] {
+            let err = run(Some(choice)).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "the file has no audio {asked}; its audio tracks are 0: {codec}, mono, eng; \
+                     1: {codec}, stereo, fra"
+                ),
+                "{ext}"
+            );
+        }
+    }
+}
