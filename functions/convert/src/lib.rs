@@ -28,9 +28,10 @@ use streaming::{Outcome, store_failure_reason, stream_convert};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher};
 use video2mp3_domain::{
     Claim, Clock, EncodeSettings, Ended, EventPublisher, FailureReason, Job, JobLife, JobStats,
-    JobStore, Lease, ObjectInfo, ObjectStore, PortError, SourceKey, SystemClock, mp3_key,
+    JobStore, Lease, ObjectInfo, ObjectStore, PortError, SourceKey, SourceTrack, SystemClock,
+    mp3_key,
 };
-use video2mp3_transcode::{Options, Quality, Summary, TranscodeError};
+use video2mp3_transcode::{Options, Quality, Summary, TrackChoice, TranscodeError};
 
 /// What the handler needs, built once per cold start.
 #[derive(Clone)]
@@ -218,6 +219,18 @@ async fn convert_claimed(
         audio_seconds: summary.duration().as_secs_f64(),
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         peak_rss_bytes: peak_rss_bytes(),
+        tracks: summary
+            .tracks
+            .iter()
+            .map(|t| SourceTrack {
+                index: u32::try_from(t.index).unwrap_or(u32::MAX),
+                codec: t.codec.clone(),
+                channels: t.channels.and_then(|c| u32::try_from(c).ok()),
+                sample_rate: t.sample_rate,
+                language: t.language.clone(),
+                converted: t.index == summary.track,
+            })
+            .collect(),
     };
     tracing::info!(
         format = %summary.format,
@@ -303,6 +316,12 @@ async fn run_conversion(
         channels: job.options.channels.map(|c| c.count()),
         sample_rate: job.options.sample_rate,
         loudness: job.options.loudness,
+        track: job.options.track.as_ref().map(|t| match t {
+            video2mp3_domain::TrackChoice::Index(i) => {
+                TrackChoice::Index(usize::try_from(*i).unwrap_or(usize::MAX))
+            }
+            video2mp3_domain::TrackChoice::Language(l) => TrackChoice::Language(l.clone()),
+        }),
         ..Options::default()
     };
     let extension = job
@@ -325,9 +344,11 @@ async fn run_conversion(
     .await;
     reporter.abort();
     match outcome? {
-        Outcome::Done(summary, mp3_bytes) => {
-            Ok(Ok((summary, mp3_bytes, bytes_read.load(Ordering::Relaxed))))
-        }
+        Outcome::Done(summary, mp3_bytes) => Ok(Ok((
+            *summary,
+            mp3_bytes,
+            bytes_read.load(Ordering::Relaxed),
+        ))),
         Outcome::BadInput(err) => {
             // The Debug form keeps details meant for us (a parser's panic text).
             tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");

@@ -111,6 +111,7 @@ mod tests {
                 source_bytes: 100,
                 mp3_bytes: 5,
                 peak_rss_bytes: 0,
+                tracks: Vec::new(),
             },
             1_700_000_000_000,
         );

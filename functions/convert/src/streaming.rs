@@ -10,7 +10,7 @@ use video2mp3_transcode::{Options, SeekableSource, Summary, TranscodeError};
 /// How a conversion on the blocking thread ended.
 pub(crate) enum Outcome {
     /// Converted and stored: the summary and the MP3's size.
-    Done(Summary, u64),
+    Done(Box<Summary>, u64),
     /// The input cannot be converted; the reason is for the user.
     BadInput(TranscodeError),
     /// Reading the upload or storing the MP3 failed.
@@ -29,7 +29,8 @@ pub(crate) fn stream_convert(
     options: &Options,
 ) -> Outcome {
     let mut options = options.clone();
-    if let Some(plan) = video2mp3_transcode::mp4_audio_plan(&mut reader) {
+    if let Some(plan) = video2mp3_transcode::mp4_audio_plan_for(&mut reader, options.track.as_ref())
+    {
         tracing::info!(
             ranges = plan.ranges.len(),
             bytes = plan.bytes(),
@@ -62,7 +63,7 @@ pub(crate) fn stream_convert(
             Outcome::Store(port)
         }
         (Ok(summary), None) => match writer.finish() {
-            Ok(mp3_bytes) => Outcome::Done(summary, mp3_bytes),
+            Ok(mp3_bytes) => Outcome::Done(Box::new(summary), mp3_bytes),
             Err(err) => Outcome::Store(err),
         },
         (Err(err), None) => {

@@ -156,6 +156,10 @@ async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
             "a target from -50 to -5 LUFS, not -60",
         ),
         (
+            json!({"track": 100}),
+            "track must be the index of an audio track (0 to 99)",
+        ),
+        (
             json!({"sample_rate": 22050, "bitrate": 320}),
             "a constant bitrate of 320 kbit/s needs a sample rate of 32000 Hz or more",
         ),
@@ -165,7 +169,7 @@ async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
         let said = answer["error"]["message"].as_str().unwrap();
         assert!(said.contains(message), "{extra}: {said}");
     }
-    let asked = json!({"start": 1.5, "end": 90, "channels": "mono", "sample_rate": 16000, "loudness": true});
+    let asked = json!({"start": 1.5, "end": 90, "channels": "mono", "sample_rate": 16000, "loudness": true, "track": "fra"});
     let (status, answer) = ask(&deps, Some(&token), with(asked)).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let job_id = answer["job_id"].as_str().unwrap().parse().unwrap();
@@ -178,6 +182,7 @@ async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
             channels: Some(video2mp3_domain::Channels::Mono),
             sample_rate: Some(16000),
             loudness: Some(-16.0),
+            track: Some(video2mp3_domain::TrackChoice::Language("fra".into())),
         }
     );
 }

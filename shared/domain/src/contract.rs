@@ -64,6 +64,7 @@ fn job(user: &UserId, id: JobId, status: JobStatus, lease: Option<Lease>) -> Job
             channels: Some(crate::Channels::Mono),
             sample_rate: Some(22050),
             loudness: Some(-16.0),
+            track: Some(crate::TrackChoice::Language("fra".into())),
         },
     };
     Job {

@@ -183,7 +183,7 @@ impl EncodeSettings {
 
 /// What the user asked to be done to the audio besides encoding it; everything unset keeps the
 /// source's as it is. Checked by [`crate::UploadRequest::validate`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AudioOptions {
     /// The first second of the source kept (sample-exact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -199,6 +199,9 @@ pub struct AudioOptions {
     /// Normalise to this integrated loudness, LUFS (EBU R128).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loudness: Option<f64>,
+    /// The audio track to convert (default: the one the file marks as default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track: Option<TrackChoice>,
 }
 
 impl AudioOptions {
@@ -249,6 +252,33 @@ pub struct JobStats {
     /// warm Lambda instance includes earlier jobs).
     #[serde(default)]
     pub peak_rss_bytes: u64,
+    /// The source's audio tracks; the one converted is marked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tracks: Vec<SourceTrack>,
+}
+
+/// One audio track of the source, as a job's details list it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceTrack {
+    /// Counting the file's audio tracks from 0 (what `track` takes).
+    pub index: u32,
+    pub codec: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Whether this is the track converted.
+    pub converted: bool,
+}
+
+/// The audio track asked for: its index among the file's audio tracks, or its language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TrackChoice {
+    Index(u32),
+    Language(String),
 }
 
 /// A conversion job as stored.
@@ -302,7 +332,7 @@ impl Job {
             content_type: upload.content_type.clone(),
             declared_size: upload.size,
             settings: upload.settings,
-            options: upload.options,
+            options: upload.options.clone(),
             status: JobStatus::AwaitingUpload,
             error: None,
             error_code: None,

@@ -1,7 +1,7 @@
 //! Checking what a client asks to upload. Everything here is enforced server-side: the presigned
 //! URL is signed for exactly the validated content type and length.
 
-use crate::job::{AudioOptions, Channels, EncodeSettings};
+use crate::job::{AudioOptions, Channels, EncodeSettings, TrackChoice};
 use serde::Deserialize;
 
 /// The longest file name kept, in bytes (most file systems' limit).
@@ -32,6 +32,9 @@ pub struct UploadRequest {
     /// `true` (normalise to -16 LUFS), `false`, or a target in LUFS.
     #[serde(default)]
     pub loudness: Option<Loudness>,
+    /// The audio track: its index among the file's audio tracks (from 0) or its language.
+    #[serde(default)]
+    pub track: Option<TrackChoice>,
 }
 
 /// `loudness` as a client may give it.
@@ -51,6 +54,9 @@ pub struct ValidUpload {
     pub settings: EncodeSettings,
     pub options: AudioOptions,
 }
+
+/// The highest track index taken.
+pub const MAX_TRACK: u32 = 99;
 
 /// The longest a cut may reach into the source, in seconds (a day; the converter's own duration
 /// limit is far lower).
@@ -87,6 +93,10 @@ pub enum ValidationError {
         "sample_rate must be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100 or 48000 Hz, not {0}"
     )]
     SampleRate(u32),
+    #[error(
+        "track must be the index of an audio track (0 to {MAX_TRACK}) or a language code such as \"eng\", not {0}"
+    )]
+    Track(String),
     #[error("loudness must be true (for -16 LUFS) or a target from -50 to -5 LUFS, not {0}")]
     Loudness(f64),
     #[error(
@@ -177,12 +187,25 @@ impl UploadRequest {
             Some(Loudness::Target(t)) if AudioOptions::LOUDNESS_RANGE.contains(&t) => Some(t),
             Some(Loudness::Target(t)) => return Err(ValidationError::Loudness(t)),
         };
+        let track = match &self.track {
+            Some(TrackChoice::Index(i)) if *i > MAX_TRACK => {
+                return Err(ValidationError::Track(i.to_string()));
+            }
+            Some(TrackChoice::Language(l))
+                if !(2..=8).contains(&l.len())
+                    || !l.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') =>
+            {
+                return Err(ValidationError::Track(format!("{l:?}")));
+            }
+            other => other.clone(),
+        };
         Ok(AudioOptions {
             start,
             end,
             channels,
             sample_rate: self.sample_rate,
             loudness,
+            track,
         })
     }
 }
@@ -327,6 +350,7 @@ mod tests {
             channels: None,
             sample_rate: None,
             loudness: None,
+            track: None,
         }
     }
 
@@ -445,6 +469,7 @@ mod tests {
                 channels: Some(Channels::Mono),
                 sample_rate: Some(22050),
                 loudness: None,
+                track: None,
             })
         );
         r.end = Some(1.5);
@@ -509,6 +534,17 @@ mod tests {
                 matches!(r.validate(100), Err(ValidationError::Loudness(_))),
                 "{given}"
             );
+        }
+        r.loudness = None;
+        for (given, ok) in [
+            ("1", true),
+            ("\"fra\"", true),
+            ("100", false),
+            ("\"\"", false),
+            ("\"e n\"", false),
+        ] {
+            r.track = serde_json::from_str(given).unwrap();
+            assert_eq!(r.validate(100).is_ok(), ok, "{given}");
         }
         let message = ValidationError::SampleRate(44000).to_string();
         assert!(

@@ -31,7 +31,7 @@ mod tags;
 mod trim;
 
 pub use error::TranscodeError;
-pub use plan::{Mp4Index, Mp4Plan, mp4_audio_plan};
+pub use plan::{Mp4Index, Mp4Plan, mp4_audio_plan, mp4_audio_plan_for};
 pub use symphonia::core::io::MediaSource;
 pub use tags::{ENCODER, Tags};
 

@@ -289,6 +289,21 @@ impl Movie {
         marked_default(&sound).or(sound.first().map(|s| s.0))
     }
 
+    /// The sound track `choice` names: the n-th in file order, or the first in that language.
+    pub fn chosen_audio_track(&self, choice: &crate::TrackChoice) -> Option<u32> {
+        let mut sound = self.tracks.iter().filter(|t| t.sound);
+        match choice {
+            crate::TrackChoice::Index(i) => sound.nth(*i).map(|t| t.id),
+            crate::TrackChoice::Language(language) => sound
+                .find(|t| {
+                    t.language
+                        .as_deref()
+                        .is_some_and(|l| l.eq_ignore_ascii_case(language))
+                })
+                .map(|t| t.id),
+        }
+    }
+
     /// The language of track `id`, if it has one.
     pub fn language(&self, id: u32) -> Option<String> {
         self.tracks

@@ -46,6 +46,16 @@ impl Mp4Plan {
 /// The fetch plan for an MP4/MOV/3GP source, or `None` if it is not one or cannot be read.
 /// Leaves the reader at an unspecified position.
 pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
+    mp4_audio_plan_for(r, None)
+}
+
+/// The fetch plan for the audio track `track` asks for (the one the file marks as default when
+/// `None`); `None` when there is no such track (the whole file is then read, and the engine
+/// says which tracks there are).
+pub fn mp4_audio_plan_for<R: Read + Seek>(
+    r: &mut R,
+    track: Option<&crate::TrackChoice>,
+) -> Option<Mp4Plan> {
     let len = r.seek(SeekFrom::End(0)).ok()?;
     // Not even a box walk unless the file starts like an MP4: on anything else it would read a
     // header at every offset a stray size field points to.
@@ -56,7 +66,10 @@ pub fn mp4_audio_plan<R: Read + Seek>(r: &mut R) -> Option<Mp4Plan> {
         return None;
     }
     let movie = Movie::read(r)?;
-    let track_id = movie.audio_track()?;
+    let track_id = match track {
+        None => movie.audio_track()?,
+        Some(choice) => movie.chosen_audio_track(choice)?,
+    };
     let mut ranges = Vec::new();
     let mut others = Vec::new();
     for track in &movie.tracks {

@@ -141,12 +141,15 @@ fn audio_tracks(format: &dyn FormatReader) -> Vec<crate::AudioTrack> {
         .collect()
 }
 
+/// A chosen track: its id, its length in frames when known, its codec parameters.
+type Picked = (u32, Option<u64>, AudioCodecParameters);
+
 /// The track the user asked for, or why there is none: the file's audio tracks, listed.
 fn chosen_track(
     format: &dyn FormatReader,
     tracks: &[crate::AudioTrack],
     choice: &crate::TrackChoice,
-) -> Result<(usize, (u32, Option<u64>, AudioCodecParameters)), TranscodeError> {
+) -> Result<(usize, Picked), TranscodeError> {
     let index = match choice {
         crate::TrackChoice::Index(i) => Some(*i).filter(|&i| i < tracks.len()),
         crate::TrackChoice::Language(language) => tracks.iter().position(|t| {
@@ -208,10 +211,7 @@ fn open_format(
 /// The audio track to convert: the one the container marks as default (`marked`, read here
 /// where symphonia misses it), else symphonia's default, else the first audio track. Its id,
 /// its length in frames when known, and its codec parameters.
-fn choose_track(
-    format: &dyn FormatReader,
-    marked: Option<u32>,
-) -> Result<(u32, Option<u64>, AudioCodecParameters), TranscodeError> {
+fn choose_track(format: &dyn FormatReader, marked: Option<u32>) -> Result<Picked, TranscodeError> {
     let is_audio = |t: &&symphonia::core::formats::Track| {
         t.codec_params.as_ref().and_then(|p| p.audio()).is_some()
     };

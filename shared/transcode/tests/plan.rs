@@ -7,7 +7,7 @@
 use std::io::Cursor;
 use std::ops::Range;
 use std::path::PathBuf;
-use video2mp3_transcode::{Options, mp4_audio_plan, transcode};
+use video2mp3_transcode::{Options, TrackChoice, mp4_audio_plan, mp4_audio_plan_for, transcode};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -123,6 +123,48 @@ fn the_plan_of_a_one_second_interleave_covers_its_audio() {
 #[test]
 fn the_plan_of_a_fragmented_mp4_covers_its_audio_and_its_fragment_headers() {
     check("streaming/frag.mp4", true);
+}
+
+#[test]
+fn the_plan_follows_the_track_asked_for() {
+    // eng (default, mono) and fra (stereo): asked for fra, the plan fetches fra's samples only,
+    // and the MP3 is the same with everything else blanked.
+    let file = fixture("formats/two-languages.mp4");
+    for choice in [TrackChoice::Index(1), TrackChoice::Language("fra".into())] {
+        let plan = mp4_audio_plan_for(&mut Cursor::new(&file), Some(&choice)).expect("a plan");
+        let default = mp4_audio_plan(&mut Cursor::new(&file)).expect("a plan");
+        assert_ne!(plan.ranges, default.ranges, "{choice:?}");
+        let mut blanked = file.clone();
+        for body in mdat_bodies(&file) {
+            for i in body {
+                if !plan.ranges.iter().any(|r| r.contains(&(i as u64))) {
+                    blanked[i] = 0;
+                }
+            }
+        }
+        let convert = |bytes: Vec<u8>| {
+            let mut out = Cursor::new(Vec::new());
+            let options = Options {
+                threads: 1,
+                track: Some(choice.clone()),
+                ..Options::default()
+            };
+            transcode(
+                Box::new(Cursor::new(bytes)),
+                Some("mp4"),
+                &mut out,
+                &options,
+            )
+            .unwrap();
+            out.into_inner()
+        };
+        assert_eq!(convert(blanked), convert(file.clone()), "{choice:?}");
+    }
+    // A track that is not there: no plan (the engine reads the file and names the tracks).
+    assert_eq!(
+        mp4_audio_plan_for(&mut Cursor::new(&file), Some(&TrackChoice::Index(2))),
+        None
+    );
 }
 
 #[test]

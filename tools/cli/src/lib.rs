@@ -321,6 +321,9 @@ pub struct Settings {
     /// Even out the loudness to a target in LUFS (-50 to -5; alone: -16, for speech).
     #[arg(long, num_args = 0..=1, default_missing_value = "-16", allow_hyphen_values = true)]
     loudness: Option<f64>,
+    /// The audio track of a file with several: its index (from 0) or its language (eng, fra...).
+    #[arg(long)]
+    track: Option<String>,
 }
 
 impl Settings {
@@ -333,6 +336,13 @@ impl Settings {
             ("channels", self.channels.as_ref().map(|c| json!(c))),
             ("sample_rate", self.sample_rate.map(|r| json!(r))),
             ("loudness", self.loudness.map(|l| json!(l))),
+            (
+                "track",
+                self.track.as_ref().map(|t| match t.parse::<u32>() {
+                    Ok(index) => json!(index),
+                    Err(_) => json!(t),
+                }),
+            ),
         ];
         for (name, value) in fields {
             if let Some(value) = value {
@@ -527,7 +537,42 @@ async fn convert(
     converting.finish_and_clear();
     let path = download(api, &job, output).await?;
     println!("{} -> {}", file.display(), path.display());
+    if let Some(note) = tracks_note(&job) {
+        println!("{note}");
+    }
     Ok(())
+}
+
+/// When the source had several audio tracks: which one was converted and what the others are.
+fn tracks_note(job: &Value) -> Option<String> {
+    let tracks = job["stats"]["tracks"].as_array().filter(|t| t.len() > 1)?;
+    let describe = |t: &Value| {
+        let mut words = vec![
+            t["index"].to_string(),
+            t["codec"].as_str().unwrap_or("?").to_owned(),
+        ];
+        match t["channels"].as_u64() {
+            Some(1) => words.push("mono".into()),
+            Some(2) => words.push("stereo".into()),
+            Some(n) => words.push(format!("{n} channels")),
+            None => {}
+        }
+        if let Some(language) = t["language"].as_str() {
+            words.push(language.to_owned());
+        }
+        words.join(" ")
+    };
+    let (converted, others): (Vec<&Value>, Vec<&Value>) =
+        tracks.iter().partition(|t| t["converted"] == true);
+    Some(format!(
+        "  converted audio track {}; the file also has {} (choose with --track INDEX or LANGUAGE)",
+        converted.first().map_or("?".into(), |t| describe(t)),
+        others
+            .iter()
+            .map(|t| describe(t))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 /// Saves a done job's MP3 under `output`; returns its path.

@@ -206,6 +206,51 @@ async fn the_cli_converts_the_sample_video_and_says_what_went_wrong() {
         (loudness.integrated + 16.0).abs() <= 1.0,
         "--loudness alone is -16 LUFS: {loudness:?}"
     );
+    // A file with two audio tracks: the French one by its language; the CLI says what else
+    // there is. A track that is not there: the tracks there are, named.
+    let two = root.join("fixtures/formats/two-languages.mp4");
+    let two = two.to_str().unwrap();
+    let french = cli(
+        &config,
+        &[
+            "convert",
+            two,
+            "-o",
+            cut_dir.to_str().unwrap(),
+            "--track",
+            "fra",
+        ],
+        "",
+    )
+    .await;
+    assert!(french.status.success(), "{}", text(&french));
+    assert!(
+        text(&french)
+            .contains("converted audio track 1 aac stereo fra; the file also has 0 aac mono eng"),
+        "{}",
+        text(&french)
+    );
+    let probe = video2mp3_mp3check::ffmpeg::probe(
+        &std::fs::read(cut_dir.join("two-languages.mp3")).unwrap(),
+        "mp3",
+    );
+    assert_eq!(
+        (probe.sample_rate, probe.channels, probe.samples),
+        (48_000, 2, 72_000)
+    );
+    let missing = cli(
+        &config,
+        &["convert", two, "-o", out_dir, "--track", "2"],
+        "",
+    )
+    .await;
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing).contains("the file has no audio track 2; its audio tracks are 0: aac, mono, eng; 1: aac, stereo, fra"),
+        "{}",
+        text(&missing)
+    );
+
     // Refused by the CLI (not a time), by the service (not a rate), by the converter (past the end).
     for (args, said) in [
         (&["--start", "1:75"][..], "\"1:75\" is not a time"),
