@@ -309,12 +309,15 @@ fn transcode_unguarded<W: Write + Seek>(
         params,
         codec_name,
         track_frames,
-        mut trim,
+        trim,
         tracks,
         track,
     } = probe::probe(source, extension, &limits, options)?;
     let tags = tags::Tags::from_source(&mut *format, track_id);
-    let mut decode = decode::Decode::new(format, track_id, &params, codec_name.clone(), limits)?;
+    let decode = decode::Decode::new(format, track_id, &params, codec_name.clone(), limits)?;
+    // With a measuring pass first, this pass is the second half of the progress.
+    let half = if first_half { Half::All } else { Half::Second };
+    let mut pass = Pass::new(decode, trim, options, track_frames, half);
 
     let start = out.stream_position()?;
     out.write_all(&tags.to_id3(options.fallback_title.as_deref()))?;
@@ -323,19 +326,7 @@ fn transcode_unguarded<W: Write + Seek>(
     let mut state: Option<EncodeState> = None;
     let mut pcm: Vec<f32> = Vec::new();
     let mut frames: u64 = 0;
-    // Samples decoded (after the container's trim) and the user's cut of them.
-    let mut decoded: u64 = 0;
-    let mut cut = trim::Cut::new(options.start, options.end);
-    // With a measuring pass first, this pass is the second half of the progress.
-    let mut progress = Progress::new(
-        options.progress.clone(),
-        track_frames,
-        if first_half { Half::All } else { Half::Second },
-    );
-    while !trim.done() && !cut.done() {
-        let Some(spec) = decode.next(&mut pcm)? else {
-            break;
-        };
+    while let Some(spec) = pass.next(&mut pcm)? {
         let enc = match &mut state {
             Some(s) => s,
             None => state.insert(EncodeState::new(
@@ -347,30 +338,20 @@ fn transcode_unguarded<W: Write + Seek>(
                 normalise,
             )?),
         };
-        let played = trim.apply(&mut pcm, spec.channels, spec.rate);
-        decoded += played as u64;
-        // The limit is on the source decoded, the work done, whatever part of it is kept.
-        limits.duration(decoded, spec.rate)?;
-        progress.total_at_most(
-            cut.kept_at_most(spec.rate)
-                .map(|k| k + Cut::sample(options.start, spec.rate)),
-        );
-        progress.report(decoded);
-        let kept = cut.apply(&mut pcm, spec.channels, spec.rate);
-        if kept == 0 {
+        if pcm.is_empty() {
             continue;
         }
-        frames += kept as u64;
+        frames += (pcm.len() / spec.channels) as u64;
         enc.encode(&mut pcm, out)?;
     }
 
     let Some(enc) = state else {
-        return Err(decode.nothing_decoded());
+        return Err(pass.decode.nothing_decoded());
     };
-    if frames == 0 && cut.starts_past_the_end() {
+    if frames == 0 && pass.cut.starts_past_the_end() {
         return Err(TranscodeError::StartPastTheEnd {
             start: options.start,
-            duration: decoded as f64 / f64::from(enc.rate.max(1)),
+            duration: pass.decoded as f64 / f64::from(enc.rate.max(1)),
         });
     }
     let (rate, source_channels, out_channels) = (enc.rate, enc.source_channels, enc.out_channels);
@@ -384,7 +365,7 @@ fn transcode_unguarded<W: Write + Seek>(
         source_channels,
         channels: out_channels,
         frames,
-        bad_packets: decode.bad_packets(),
+        bad_packets: pass.decode.bad_packets(),
         mp3_bytes: end - start,
         tracks,
         track,
@@ -427,27 +408,15 @@ fn measure(
         params,
         codec_name,
         track_frames,
-        mut trim,
+        trim,
         ..
     } = probe::probe(source, extension, &limits, options)?;
-    let mut decode = decode::Decode::new(format, track_id, &params, codec_name, limits)?;
-    let mut cut = Cut::new(options.start, options.end);
-    let mut progress = Progress::new(options.progress.clone(), track_frames, Half::First);
+    let decode = decode::Decode::new(format, track_id, &params, codec_name, limits)?;
+    let mut pass = Pass::new(decode, trim, options, track_frames, Half::First);
     let (mut pcm, mut mixed, mut levelled) = (Vec::new(), Vec::new(), Vec::new());
     let mut meter: Option<(encode::Remix, Option<loudness::Leveller>, loudness::Meter)> = None;
-    let mut decoded: u64 = 0;
-    while !trim.done() && !cut.done() {
-        let Some(spec) = decode.next(&mut pcm)? else {
-            break;
-        };
-        decoded += trim.apply(&mut pcm, spec.channels, spec.rate) as u64;
-        limits.duration(decoded, spec.rate)?;
-        progress.total_at_most(
-            cut.kept_at_most(spec.rate)
-                .map(|k| k + Cut::sample(options.start, spec.rate)),
-        );
-        progress.report(decoded);
-        if cut.apply(&mut pcm, spec.channels, spec.rate) == 0 {
+    while let Some(spec) = pass.next(&mut pcm)? {
+        if pcm.is_empty() {
             continue;
         }
         let (remix, leveller, meter) = match &mut meter {
@@ -489,9 +458,64 @@ fn measure(
             true_peak: meter.peak(),
         },
     );
-    let mut stream = decode.into_format().into_inner();
+    let mut stream = pass.decode.into_format().into_inner();
     stream.seek(SeekFrom::Start(0))?;
     Ok((Box::new(stream), measured))
+}
+
+/// One reading of the source: decoded, the container's trim applied, the duration limit
+/// checked, progress told, and the user's cut made; the same for the measuring and the encoding
+/// passes.
+struct Pass {
+    decode: decode::Decode,
+    trim: trim::Trim,
+    cut: Cut,
+    limits: Limits,
+    progress: Progress,
+    start: f64,
+    /// Frames decoded after the container's trim (the work done, which the limit counts).
+    decoded: u64,
+}
+
+impl Pass {
+    fn new(
+        decode: decode::Decode,
+        trim: trim::Trim,
+        options: &Options,
+        track_frames: Option<u64>,
+        half: Half,
+    ) -> Self {
+        Self {
+            decode,
+            trim,
+            cut: Cut::new(options.start, options.end),
+            limits: options.limits(),
+            progress: Progress::new(options.progress.clone(), track_frames, half),
+            start: options.start,
+            decoded: 0,
+        }
+    }
+
+    /// The next decoded block into `pcm`, holding only the frames kept (possibly none); `None`
+    /// at the end of the audio or of the cut.
+    fn next(&mut self, pcm: &mut Vec<f32>) -> Result<Option<decoders::Spec>, TranscodeError> {
+        if self.trim.done() || self.cut.done() {
+            return Ok(None);
+        }
+        let Some(spec) = self.decode.next(pcm)? else {
+            return Ok(None);
+        };
+        self.decoded += self.trim.apply(pcm, spec.channels, spec.rate) as u64;
+        self.limits.duration(self.decoded, spec.rate)?;
+        self.progress.total_at_most(
+            self.cut
+                .kept_at_most(spec.rate)
+                .map(|k| k + Cut::sample(self.start, spec.rate)),
+        );
+        self.progress.report(self.decoded);
+        self.cut.apply(pcm, spec.channels, spec.rate);
+        Ok(Some(spec))
+    }
 }
 
 impl Options {
