@@ -1,6 +1,7 @@
 //! One decoder interface over symphonia's own decoders and the ones it lacks: libopus (Opus,
-//! through `symphonia-adapter-libopus` for one or two channels and libopus's multistream decoder
-//! through `opusic-c` for more) and Fraunhofer FDK AAC for the AAC that symphonia's
+//! through libopus's multistream decoder from `opusic-c`, for any channel count: the
+//! `symphonia-adapter-libopus` decoder drops a stream's pre-skip from its first packet only, so a
+//! pre-skip longer than one packet was heard) and Fraunhofer FDK AAC for the AAC that symphonia's
 //! decoder refuses (HE-AAC with SBR/PS, more than two channels). Both C libraries are built from
 //! bundled source, so nothing has to be installed where the converter runs.
 //!
@@ -40,8 +41,8 @@ pub(crate) struct Spec {
 pub(crate) enum Decoder {
     Symphonia(Box<dyn AudioDecoder>),
     Fdk(FdkAac),
-    /// Opus in more than two channels.
-    OpusMulti(Box<OpusMulti>),
+    /// Opus, in any number of channels.
+    Opus(Box<Opus>),
     /// AAC before its first packet: FDK decodes it and tells what the stream really is.
     AacFirst(FdkAac, AudioCodecParameters),
     /// Only while `AacFirst` is being replaced.
@@ -56,9 +57,10 @@ impl Decoder {
         {
             return Some(Self::AacFirst(fdk, params.clone()));
         }
-        if params.codec == CODEC_ID_OPUS && params.channels.as_ref().is_some_and(|c| c.count() > 2)
+        if params.codec == CODEC_ID_OPUS
+            && let Some(opus) = Opus::new(params)
         {
-            return OpusMulti::new(params).map(|opus| Self::OpusMulti(Box::new(opus)));
+            return Some(Self::Opus(Box::new(opus)));
         }
         let inner = registry()
             .make_audio_decoder(params, &AudioDecoderOptions::default())
@@ -70,7 +72,7 @@ impl Decoder {
     pub fn drain(&mut self, pcm: &mut Vec<f32>) -> Option<Spec> {
         match self {
             Self::Fdk(fdk) | Self::AacFirst(fdk, _) => fdk.drain(pcm),
-            Self::Symphonia(_) | Self::OpusMulti(_) | Self::Switching => None,
+            Self::Symphonia(_) | Self::Opus(_) | Self::Switching => None,
         }
     }
 
@@ -99,7 +101,7 @@ impl Decoder {
                 Ok(Some(spec))
             }
             Self::Fdk(fdk) => fdk.decode(packet, pcm),
-            Self::OpusMulti(opus) => opus.decode(packet, pcm),
+            Self::Opus(opus) => opus.decode(packet, pcm),
             Self::Switching => Err(SymphoniaError::Unsupported("the AAC decoder is not ready")),
             Self::AacFirst(..) => {
                 let Self::AacFirst(mut fdk, params) = std::mem::replace(self, Self::Switching)
@@ -243,13 +245,14 @@ impl FdkAac {
 /// The longest Opus packet: 120 ms at 48 kHz.
 const OPUS_MAX_FRAME: usize = 5760;
 
-/// Opus in three to eight channels (channel mapping family 1, in Vorbis channel order), through
-/// libopus's multistream decoder. The channels are handed on in symphonia's plane order with
-/// their positions, so the downmix places each one as for any other codec.
-pub(crate) struct OpusMulti {
+/// Opus through libopus's multistream decoder: one or two channels (mapping family 0), or three
+/// to eight (family 1, in Vorbis channel order), handed on in symphonia's plane order with their
+/// positions, so the downmix places each one as for any other codec.
+pub(crate) struct Opus {
     decoder: opusic_c::multistream::Decoder,
     channels: usize,
-    positions: Position,
+    /// None for one or two channels: mono, or left and right.
+    positions: Option<Position>,
     /// For each decoded channel (Vorbis order), its plane in symphonia's order.
     plane: Vec<usize>,
     /// The header's output gain as a factor.
@@ -259,22 +262,33 @@ pub(crate) struct OpusMulti {
     buf: Vec<f32>,
 }
 
-impl OpusMulti {
+impl Opus {
     /// From the `OpusHead` (RFC 7845, section 5.1) in the track's extra data.
     fn new(params: &AudioCodecParameters) -> Option<Self> {
         let head = params.extra_data.as_deref()?;
-        if head.len() < 21 || !head.starts_with(b"OpusHead") {
+        if head.len() < 19 || !head.starts_with(b"OpusHead") {
             return None;
         }
         let channels = usize::from(head[9]);
         let pre_skip = usize::from(u16::from_le_bytes([head[10], head[11]]));
         let gain_db = f32::from(i16::from_le_bytes([head[16], head[17]])) / 256.0;
-        let (family, streams, coupled) = (head[18], head[19], head[20]);
-        let mapping = head.get(21..21 + channels)?;
-        let order = vorbis_order(channels).filter(|_| family == 1)?;
-        let (positions, plane) = planes(order);
+        let (decoder, positions, plane) = match (head.get(18).copied()?, channels) {
+            (0, 1) => (multistream_decoder(1, 0, &[0])?, None, vec![0]),
+            (0, 2) => (multistream_decoder(1, 1, &[0, 1])?, None, vec![0, 1]),
+            (1, 3..=8) => {
+                let (streams, coupled) = (*head.get(19)?, *head.get(20)?);
+                let mapping = head.get(21..21 + channels)?;
+                let (positions, plane) = planes(vorbis_order(channels)?);
+                (
+                    multistream_decoder(streams, coupled, mapping)?,
+                    Some(positions),
+                    plane,
+                )
+            }
+            _ => return None,
+        };
         Some(Self {
-            decoder: multistream_decoder(streams, coupled, mapping)?,
+            decoder,
             channels,
             positions,
             plane,
@@ -315,7 +329,7 @@ impl OpusMulti {
         Ok((end > start).then_some(Spec {
             rate: 48000,
             channels: ch,
-            positions: Some(self.positions),
+            positions: self.positions,
         }))
     }
 }
@@ -372,6 +386,8 @@ fn multistream_decoder(
         opusic_c::multistream::Decoder::new(config, opusic_c::SampleRate::Hz48000).ok()
     }
     match mapping.len() {
+        1 => make::<1>(streams, coupled, mapping),
+        2 => make::<2>(streams, coupled, mapping),
         3 => make::<3>(streams, coupled, mapping),
         4 => make::<4>(streams, coupled, mapping),
         5 => make::<5>(streams, coupled, mapping),

@@ -30,8 +30,34 @@ pub fn codec_name(id: AudioCodecId) -> String {
         .map_or_else(|| format!("with id {id}"), |(_, name)| (*name).to_owned())
 }
 
-/// Names the container of a file that no reader recognised, from its first bytes, so the user
-/// learns what was found ("an AVI video") rather than only that it failed.
+/// How many bytes the ID3v2 tags at the start of `head` take (0 when there are none): some
+/// files in other formats (FLAC, Monkey's Audio, AAC) carry one in front of their own header.
+pub fn id3v2_len(head: &[u8]) -> u64 {
+    let mut at = 0u64;
+    while let Some(header) = usize::try_from(at)
+        .ok()
+        .and_then(|start| head.get(start..start.checked_add(10)?))
+    {
+        if &header[0..3] != b"ID3" || header[6..10].iter().any(|b| b & 0x80 != 0) {
+            break;
+        }
+        let size = header[6..10]
+            .iter()
+            .fold(0u64, |size, &b| (size << 7) | u64::from(b));
+        let footer = if header[5] & 0x10 != 0 { 10 } else { 0 };
+        at += 10 + size + footer;
+    }
+    at
+}
+
+/// The bytes to read from the start of a file to sniff it: the ID3v2 tags' headers are followed
+/// through this many bytes at most.
+pub const SNIFF_LEN: usize = 2048;
+
+/// Names the container of a file that no reader here can read, from its first bytes (past any
+/// ID3v2 tag), so the user learns what was found ("an AVI video") rather than only that it
+/// failed. Checked before the readers try: symphonia's probe searches the whole file for a
+/// marker, and finds MP3 frame syncs inside the data of formats it does not know.
 pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
     if at(0, b"RIFF") && at(8, b"AVI ") {
@@ -50,7 +76,7 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
         return Some("an AMR voice recording");
     }
     if at(0, &[0x0b, 0x77]) {
-        return Some("a raw AC-3 (Dolby Digital) stream");
+        return Some("a raw AC-3 or E-AC-3 (Dolby Digital) stream");
     }
     if at(0, b"FLV") {
         return Some("a Flash video (FLV)");
@@ -66,6 +92,37 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     }
     if at(0, b"wvpk") {
         return Some("a WavPack file");
+    }
+    if at(0, b"MP+") || at(0, b"MPCK") {
+        return Some("a Musepack file");
+    }
+    if at(0, b"TTA1") {
+        return Some("a True Audio (TTA) file");
+    }
+    if at(0, b"tBaK") {
+        return Some("a TAK (Tom's lossless Audio Kompressor) file");
+    }
+    if at(0, b"OFR ") {
+        return Some("an OptimFROG file");
+    }
+    if at(0, b"DSD ") || (at(0, b"FRM8") && at(12, b"DSD ")) {
+        return Some("a DSD (Direct Stream Digital) file");
+    }
+    if at(0, b"OggS") && at(28, b"Speex   ") {
+        return Some("a Speex voice recording");
+    }
+    if at(0, b"IMPM")
+        || at(0, b"Extended Module: ")
+        || at(44, b"SCRM")
+        || [
+            b"M.K.", b"M!K!", b"FLT4", b"FLT8", b"4CHN", b"6CHN", b"8CHN",
+        ]
+        .iter()
+        .any(|tag| at(1080, *tag))
+    {
+        return Some(
+            "a tracker module (MOD, S3M, XM or IT), which holds notes and samples rather than sound",
+        );
     }
     if at(0, b"%PDF") || at(0, b"PK\x03\x04") || at(0, &[0xff, 0xd8, 0xff]) || at(0, b"\x89PNG") {
         return Some("a document or image, not audio or video");
@@ -91,6 +148,35 @@ mod tests {
         assert_eq!(sniff_container(b"#!AMR\n"), Some("an AMR voice recording"));
         assert_eq!(sniff_container(b"RIFF\0\0\0\0WAVEfmt "), None);
         assert_eq!(sniff_container(b""), None);
+        assert_eq!(sniff_container(b"MPCKSH"), Some("a Musepack file"));
+        assert_eq!(sniff_container(b"OFR \x0f\0"), Some("an OptimFROG file"));
+        let mut speex = b"OggS".to_vec();
+        speex.resize(28, 0);
+        speex.extend_from_slice(b"Speex   1.1.12");
+        assert_eq!(sniff_container(&speex), Some("a Speex voice recording"));
+        let mut module = vec![0u8; 1084];
+        module[1080..].copy_from_slice(b"M.K.");
+        assert!(sniff_container(&module).is_some_and(|n| n.contains("tracker module")));
+        // Ogg Vorbis and Opus are read, not refused.
+        let mut vorbis = b"OggS".to_vec();
+        vorbis.resize(28, 0);
+        vorbis.extend_from_slice(b"\x01vorbis");
+        assert_eq!(sniff_container(&vorbis), None);
+    }
+
+    #[test]
+    fn id3v2_tags_in_front_are_measured() {
+        // Two tags, one with a footer (flag 0x10): 10 + 5 + 10, then 10 + 0.
+        let mut head = b"ID3\x04\0\x10\0\0\0\x05".to_vec();
+        head.extend_from_slice(&[0; 15]);
+        head.extend_from_slice(b"ID3\x03\0\0\0\0\0\0MAC ");
+        assert_eq!(id3v2_len(&head), 35);
+        assert_eq!(&head[35..], b"MAC ");
+        // A size byte with its top bit set is not a tag header.
+        assert_eq!(id3v2_len(b"ID3\x03\0\0\x80\0\0\0"), 0);
+        assert_eq!(id3v2_len(b"fLaC"), 0);
+        // 0x01 0x00 syncsafe = 128 bytes.
+        assert_eq!(id3v2_len(b"ID3\x03\0\0\0\0\x01\0"), 138);
     }
 }
 

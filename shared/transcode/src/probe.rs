@@ -47,6 +47,17 @@ pub(crate) fn probe(
     if let Some(found) = names::declared_channels(&head) {
         limits.channels(found)?;
     }
+    // Formats no reader here decodes are refused by name before symphonia's probe, which would
+    // search on past their header and could take a stray MP3 frame sync for the start of audio.
+    let tagged = names::id3v2_len(&head);
+    let body = if tagged > 0 && source.is_seekable() {
+        read_at(&mut source, tagged)?
+    } else {
+        head.clone()
+    };
+    if let Some(name) = names::sniff_container(&body) {
+        return Err(TranscodeError::UnsupportedFormat(name));
+    }
     // symphonia reads MP4 edit lists but does not apply them: read them here, before probing.
     let movie = match known {
         _ if !looks_like_mp4(&head) => None,
@@ -61,7 +72,7 @@ pub(crate) fn probe(
     } else {
         movie.as_deref().and_then(mp4::Movie::default_audio)
     };
-    let mut format = open_format(source, extension, &head)?;
+    let mut format = open_format(source, extension)?;
     let format_name = format.format_info().short_name.to_owned();
 
     let mut tracks = audio_tracks(&*format);
@@ -177,12 +188,10 @@ fn chosen_track(
     Ok((index, (id, track.num_frames, params)))
 }
 
-/// symphonia's reader for the container (rewound first); a failure to recognise it says which
-/// format it is when the first bytes tell (`head`).
+/// symphonia's reader for the container (rewound first).
 fn open_format(
     mut source: Box<dyn MediaSource>,
     extension: Option<&str>,
-    head: &[u8],
 ) -> Result<Box<dyn FormatReader>, TranscodeError> {
     source.seek(SeekFrom::Start(0))?;
     let mut hint = Hint::new();
@@ -201,10 +210,7 @@ fn open_format(
             SymphoniaError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
                 TranscodeError::Io(e)
             }
-            _ => names::sniff_container(head).map_or(
-                TranscodeError::UnrecognisedFormat,
-                TranscodeError::UnsupportedFormat,
-            ),
+            _ => TranscodeError::UnrecognisedFormat,
         })
 }
 
@@ -229,11 +235,19 @@ fn choose_track(format: &dyn FormatReader, marked: Option<u32>) -> Result<Picked
     Ok((track.id, track.num_frames, params))
 }
 
-/// The first bytes of the source (up to 512), for sniffing; the source is rewound.
+/// The first bytes of the source (up to [`names::SNIFF_LEN`]), for sniffing; the source is
+/// rewound.
 fn read_head(source: &mut Box<dyn MediaSource>) -> Result<Vec<u8>, TranscodeError> {
-    source.seek(SeekFrom::Start(0))?;
-    let mut head = Vec::with_capacity(512);
-    source.take(512).read_to_end(&mut head)?;
+    read_at(source, 0)
+}
+
+/// Up to [`names::SNIFF_LEN`] bytes from `offset`; the source is rewound.
+fn read_at(source: &mut Box<dyn MediaSource>, offset: u64) -> Result<Vec<u8>, TranscodeError> {
+    source.seek(SeekFrom::Start(offset))?;
+    let mut head = Vec::with_capacity(names::SNIFF_LEN);
+    source
+        .take(names::SNIFF_LEN as u64)
+        .read_to_end(&mut head)?;
     source.seek(SeekFrom::Start(0))?;
     Ok(head)
 }
