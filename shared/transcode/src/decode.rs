@@ -10,6 +10,10 @@ use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::FormatReader;
 
 /// The decoding of one track.
+/// The longest damaged packet replaced by silence, in frames: longer ones (a packet whose
+/// duration is itself damaged) are skipped.
+const MAX_CONCEALED: u64 = 8192;
+
 pub(crate) struct Decode {
     format: Box<dyn FormatReader>,
     decoder: Decoder,
@@ -109,9 +113,15 @@ impl Decode {
                 }
                 Err(err) => return Err(self.corrupt(err.to_string())),
             };
+            // A damaged packet's place is kept as silence once the stream's layout is known,
+            // as FFmpeg conceals it, so the audio after it stays in time (with the video too).
+            let mut lost = 0;
             let decoded = match packet {
                 Some(packet) if packet.track_id != self.track_id => continue,
-                Some(packet) => self.decoder.decode(&packet, pcm),
+                Some(packet) => {
+                    lost = packet.dur.get();
+                    self.decoder.decode(&packet, pcm)
+                }
                 None => {
                     self.ended = true;
                     Ok(self.decoder.drain(pcm))
@@ -128,7 +138,14 @@ impl Decode {
                             self.bad_packets
                         )));
                     }
-                    continue;
+                    match self.first {
+                        Some(spec) if lost > 0 && lost <= MAX_CONCEALED => {
+                            pcm.clear();
+                            pcm.resize(lost as usize * spec.channels, 0.0);
+                            spec
+                        }
+                        _ => continue,
+                    }
                 }
                 Err(SymphoniaError::IoError(e)) => return Err(TranscodeError::Io(e)),
                 Err(SymphoniaError::Unsupported(what)) => {

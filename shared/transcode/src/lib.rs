@@ -23,6 +23,7 @@ mod mkvtracks;
 mod mp4;
 mod names;
 mod parallel;
+mod patch;
 mod plan;
 mod probe;
 mod repack;

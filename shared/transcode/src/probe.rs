@@ -5,7 +5,7 @@
 use crate::error::TranscodeError;
 use crate::limits::Limits;
 use crate::trim::Trim;
-use crate::{mkvtracks, mp4, names};
+use crate::{mkvtracks, mp4, names, patch};
 use std::io::{Read, Seek, SeekFrom};
 use symphonia::core::codecs::audio::AudioCodecParameters;
 use symphonia::core::errors::Error as SymphoniaError;
@@ -57,6 +57,16 @@ pub(crate) fn probe(
     };
     if let Some(name) = names::sniff_container(&body) {
         return Err(TranscodeError::UnsupportedFormat(name));
+    }
+    // Sizes a writer left as placeholders, read as the file's real extent.
+    if let Some(len) = source.byte_len().filter(|_| source.is_seekable()) {
+        let mut patches = patch::wav(&head, len);
+        if looks_like_mp4(&head) {
+            patches.extend(patch::mp4(&mut *source, len)?);
+        }
+        if !patches.is_empty() {
+            source = Box::new(patch::Patched::new(source, patches));
+        }
     }
     // symphonia reads MP4 edit lists but does not apply them: read them here, before probing.
     let movie = match known {
