@@ -15,12 +15,13 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv localstack checkov web-deps media-tools demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream bench-upload fuzz clean
+.PHONY: help venv localstack checkov web-deps media-tools corpus demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream bench-upload fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
 	@echo "make test      format, lint, every test (moto-backed, each AWS call judged by its role), sam validate --lint"
 	@echo "make checkov   scan template.yaml for security findings (in make test)"
+	@echo "make corpus    fetch the real-world test files (TagLib, mutagen) the engine is tested on (in make test)"
 	@echo "make iam-report  the suite, then what each function's role grants that its code never called"
 	@echo "make local     run the local stack in the foreground (API_PORT=3000, MOTO_PORT=4566)"
 	@echo "make user      EMAIL=... PASSWORD=... add a user to a running local stack"
@@ -91,13 +92,18 @@ media-tools:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; } \
 	  || { echo "error: the tests need ffprobe and ffmpeg: apt-get install ffmpeg" >&2; exit 1; }
 
+# The real-world corpus (TagLib's and mutagen's test files) that shared/transcode/tests/corpus.rs
+# converts, fetched once into .local/corpus and checked against pinned SHA-256s.
+corpus: venv
+	bash tools/fixtures/fetch-corpus.sh
+
 # SAM=1: every function as its built arm64 bootstrap under `sam local` (after make sam-setup).
 SAM_FLAG := $(if $(filter 1 yes true,$(SAM)),--sam)
 
 demo: venv
 	$(CARGO) run --quiet -p local-stack -- demo $(SAM_FLAG)
 
-test: venv localstack web-deps media-tools check-format lint checkov unit iam-check sam-validate
+test: venv localstack web-deps media-tools corpus check-format lint checkov unit iam-check sam-validate
 
 check-format:
 	$(CARGO) fmt --all -- --check

@@ -104,6 +104,56 @@ pub fn probe_file(path: &Path) -> Probe {
     }
 }
 
+/// What FFmpeg makes of any file, damaged or not: `None` when ffprobe finds no audio stream in
+/// it, else the stream's codec, rate and channels and how many samples per channel ffmpeg decodes
+/// from it (0 when it decodes none), errors on the way notwithstanding.
+pub fn lenient_probe(path: &Path) -> Option<(String, u32, usize, u64)> {
+    let tool = |name: &str, args: &[&std::ffi::OsStr]| {
+        Command::new(name).args(args).output().unwrap_or_else(|e| {
+            panic!("{name} could not be run ({e}): install FFmpeg (Debian: apt-get install ffmpeg)")
+        })
+    };
+    let out = tool(
+        "ffprobe",
+        &[
+            "-v".as_ref(),
+            "quiet".as_ref(),
+            "-select_streams".as_ref(),
+            "a:0".as_ref(),
+            "-show_entries".as_ref(),
+            "stream=codec_name,sample_rate,channels".as_ref(),
+            "-of".as_ref(),
+            "default=noprint_wrappers=1".as_ref(),
+            path.as_os_str(),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+    };
+    let codec = field("codec_name")?;
+    let rate = field("sample_rate")?.parse().ok()?;
+    let channels: usize = field("channels")?.parse().ok()?;
+    let out = tool(
+        "ffmpeg",
+        &[
+            "-v".as_ref(),
+            "quiet".as_ref(),
+            "-i".as_ref(),
+            path.as_os_str(),
+            "-map".as_ref(),
+            "0:a:0".as_ref(),
+            "-f".as_ref(),
+            "f32le".as_ref(),
+            "-".as_ref(),
+        ],
+    );
+    let samples = (out.stdout.len() / 4 / channels.max(1)) as u64;
+    Some((codec, rate, channels, samples))
+}
+
 /// Decodes the first audio stream to interleaved f32 with ffmpeg, channels and rate unchanged.
 fn decode(path: &Path) -> Vec<f32> {
     let out = run(
