@@ -154,6 +154,65 @@ pub fn lenient_probe(path: &Path) -> Option<(String, u32, usize, u64)> {
     Some((codec, rate, channels, samples))
 }
 
+/// The chapters ffprobe reads from `bytes` (a file with `extension`): start and end in
+/// milliseconds, and the title.
+pub fn chapters(bytes: &[u8], extension: &str) -> Vec<(u64, u64, Option<String>)> {
+    let file = TempFile::new(bytes, extension);
+    let out = run(
+        "ffprobe",
+        &[
+            "-v".as_ref(),
+            "error".as_ref(),
+            "-show_chapters".as_ref(),
+            "-of".as_ref(),
+            "compact=nokey=0".as_ref(),
+            file.path().as_os_str(),
+        ],
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("chapter|"))
+        .map(|line| {
+            let field = |name: &str| {
+                line.split('|')
+                    .find_map(|f| f.strip_prefix(&format!("{name}=")))
+                    .map(str::to_owned)
+            };
+            let ms = |name: &str| {
+                field(name)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .map_or(0, |s| (s * 1000.0).round() as u64)
+            };
+            (ms("start_time"), ms("end_time"), field("tag:title"))
+        })
+        .collect()
+}
+
+/// The codec of the attached picture ffprobe finds in `bytes` (`mjpeg`, `png`), if any.
+pub fn cover(bytes: &[u8], extension: &str) -> Option<String> {
+    let file = TempFile::new(bytes, extension);
+    let out = run(
+        "ffprobe",
+        &[
+            "-v".as_ref(),
+            "error".as_ref(),
+            "-show_entries".as_ref(),
+            "stream=codec_name:stream_disposition=attached_pic".as_ref(),
+            "-of".as_ref(),
+            "compact".as_ref(),
+            file.path().as_os_str(),
+        ],
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.contains("attached_pic=1"))
+        .and_then(|l| {
+            l.split('|')
+                .find_map(|f| f.strip_prefix("codec_name="))
+                .map(str::to_owned)
+        })
+}
+
 /// Decodes the first audio stream to interleaved f32 with ffmpeg, channels and rate unchanged.
 fn decode(path: &Path) -> Vec<f32> {
     let out = run(

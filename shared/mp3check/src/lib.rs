@@ -198,31 +198,139 @@ pub fn decode_pcm(mp3: Vec<u8>) -> (u32, usize, Vec<f32>) {
 /// The text frames of an ID3v2.4 tag at the start of `mp3`, read byte by byte: (frame id, text).
 /// Panics if the tag is not ID3v2.4 or a frame overruns it.
 pub fn id3v24_text_frames(mp3: &[u8]) -> Vec<(String, String)> {
+    text_frames(&id3v24_frames(mp3))
+}
+
+fn syncsafe(b: &[u8]) -> usize {
+    b.iter()
+        .fold(0usize, |acc, x| (acc << 7) | usize::from(x & 0x7f))
+}
+
+/// Every frame of the ID3v2.4 tag at the start of `mp3`, read byte by byte: (frame id, body).
+/// Panics if the tag is not ID3v2.4 or a frame overruns it.
+pub fn id3v24_frames(mp3: &[u8]) -> Vec<(String, Vec<u8>)> {
     assert!(mp3.starts_with(b"ID3"), "no ID3v2 tag at the start");
     assert_eq!(mp3[3], 4, "ID3v2.{} rather than 2.4", mp3[3]);
-    let syncsafe = |b: &[u8]| {
-        b.iter()
-            .fold(0usize, |acc, x| (acc << 7) | usize::from(x & 0x7f))
-    };
     let end = 10 + syncsafe(&mp3[6..10]);
-    let mut at = 10;
+    frames_in(&mp3[10..end])
+}
+
+/// The frames laid one after another in `bytes` (a tag's body, or a CHAP's sub-frames).
+fn frames_in(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut at = 0;
     let mut frames = Vec::new();
-    while at + 10 <= end && mp3[at] != 0 {
-        let id = String::from_utf8_lossy(&mp3[at..at + 4]).into_owned();
-        let size = syncsafe(&mp3[at + 4..at + 8]);
-        let body = &mp3[at + 10..at + 10 + size];
-        assert!(at + 10 + size <= end, "frame {id} overruns the tag");
-        if id.starts_with('T') && !body.is_empty() {
+    while at + 10 <= bytes.len() && bytes[at] != 0 {
+        let id = String::from_utf8_lossy(&bytes[at..at + 4]).into_owned();
+        let size = syncsafe(&bytes[at + 4..at + 8]);
+        assert!(at + 10 + size <= bytes.len(), "frame {id} overruns the tag");
+        frames.push((id, bytes[at + 10..at + 10 + size].to_vec()));
+        at += 10 + size;
+    }
+    frames
+}
+
+fn text_frames(frames: &[(String, Vec<u8>)]) -> Vec<(String, String)> {
+    frames
+        .iter()
+        .filter(|(id, body)| id.starts_with('T') && !body.is_empty())
+        .map(|(id, body)| {
             // Encoding 3 is UTF-8, 0 is Latin-1 (the same for ASCII); v2.4 text ends with a NUL.
             let text = match body[0] {
                 0 | 3 => String::from_utf8_lossy(&body[1..]).into_owned(),
                 other => panic!("frame {id} uses text encoding {other}"),
             };
-            frames.push((id, text.trim_end_matches('\0').to_owned()));
+            (id.clone(), text.trim_end_matches('\0').to_owned())
+        })
+        .collect()
+}
+
+/// A string ended by a NUL at `at`: (the string, where the byte after the NUL is).
+fn cstr(body: &[u8], at: usize) -> (String, usize) {
+    let len = body[at..]
+        .iter()
+        .position(|&b| b == 0)
+        .expect("a string without its NUL");
+    (
+        String::from_utf8_lossy(&body[at..at + len]).into_owned(),
+        at + len + 1,
+    )
+}
+
+/// An attached picture (APIC), read byte by byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Apic {
+    pub mime: String,
+    /// 3 is the front cover.
+    pub picture_type: u8,
+    pub data: Vec<u8>,
+}
+
+/// The APIC frames of the tag at the start of `mp3`. Panics on a description that is not
+/// Latin-1 or UTF-8 (the encoder writes an empty one).
+pub fn id3v24_pictures(mp3: &[u8]) -> Vec<Apic> {
+    id3v24_frames(mp3)
+        .into_iter()
+        .filter(|(id, _)| id == "APIC")
+        .map(|(_, body)| {
+            assert!(matches!(body[0], 0 | 3), "APIC text encoding {}", body[0]);
+            let (mime, at) = cstr(&body, 1);
+            let picture_type = body[at];
+            let (_description, at) = cstr(&body, at + 1);
+            Apic {
+                mime,
+                picture_type,
+                data: body[at..].to_vec(),
+            }
+        })
+        .collect()
+}
+
+/// A chapter (CHAP), read byte by byte: its id, start and end in ms, and its title (TIT2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chap {
+    pub id: String,
+    pub start_ms: u32,
+    pub end_ms: u32,
+    pub title: Option<String>,
+}
+
+/// The CHAP frames of the tag at the start of `mp3`, in the tag's order, and the children of
+/// its top-level CTOC (`None` when it has none). Panics on a CTOC that is not top-level and
+/// ordered.
+pub fn id3v24_chapters(mp3: &[u8]) -> (Vec<Chap>, Option<Vec<String>>) {
+    let frames = id3v24_frames(mp3);
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let chapters = frames
+        .iter()
+        .filter(|(id, _)| id == "CHAP")
+        .map(|(_, body)| {
+            let (id, at) = cstr(body, 0);
+            let sub = frames_in(&body[at + 16..]);
+            Chap {
+                id,
+                start_ms: be(&body[at..]),
+                end_ms: be(&body[at + 4..]),
+                title: text_frames(&sub)
+                    .into_iter()
+                    .find(|(id, _)| id == "TIT2")
+                    .map(|(_, t)| t),
+            }
+        })
+        .collect();
+    let toc = frames.iter().find(|(id, _)| id == "CTOC").map(|(_, body)| {
+        let (_, at) = cstr(body, 0);
+        assert_eq!(body[at] & 0x03, 0x03, "CTOC not top-level and ordered");
+        let count = usize::from(body[at + 1]);
+        let mut children = Vec::new();
+        let mut next = at + 2;
+        for _ in 0..count {
+            let (child, after) = cstr(body, next);
+            children.push(child);
+            next = after;
         }
-        at += 10 + size;
-    }
-    frames
+        children
+    });
+    (chapters, toc)
 }
 
 /// Offset of the Xing/Info header in `mp3` (after the ID3v2 tag and the frame's side info).

@@ -34,7 +34,7 @@ mod trim;
 pub use error::TranscodeError;
 pub use plan::{Mp4Index, Mp4Plan, mp4_audio_plan, mp4_audio_plan_for};
 pub use symphonia::core::io::MediaSource;
-pub use tags::{ENCODER, Tags};
+pub use tags::{Chapter, ENCODER, MAX_PICTURE, Picture, Tags};
 
 use encode::EncodeState;
 use limits::Limits;
@@ -95,6 +95,8 @@ pub struct Options {
     /// The audio track to convert when the file has several (`None`: the one the file marks
     /// as default).
     pub track: Option<TrackChoice>,
+    /// Write no ID3 tag: none of the source's tags, cover art or chapters, nor the file name.
+    pub strip_tags: bool,
 }
 
 /// An audio track asked for.
@@ -176,6 +178,7 @@ impl Default for Options {
             sample_rate: None,
             loudness: None,
             track: None,
+            strip_tags: false,
         }
     }
 }
@@ -313,15 +316,32 @@ fn transcode_unguarded<W: Write + Seek>(
         trim,
         tracks,
         track,
+        chapters,
     } = probe::probe(source, extension, &limits, options)?;
-    let tags = tags::Tags::from_source(&mut *format, track_id);
+    let tags = if options.strip_tags {
+        tags::Tags::default()
+    } else {
+        let mut tags = tags::Tags::from_source(&mut *format, track_id);
+        // The length played: an edit list's, else the track's.
+        let duration = params.sample_rate.and_then(|rate| {
+            let frames = trim
+                .edit
+                .and_then(|edit| edit.at_rate(rate).1)
+                .or(track_frames)?;
+            Some(frames as f64 / f64::from(rate))
+        });
+        tags.take_chapters(&*format, &chapters, options.start, options.end, duration);
+        tags
+    };
     let decode = decode::Decode::new(format, track_id, &params, codec_name.clone(), limits)?;
     // With a measuring pass first, this pass is the second half of the progress.
     let half = if first_half { Half::All } else { Half::Second };
     let mut pass = Pass::new(decode, trim, options, track_frames, half);
 
     let start = out.stream_position()?;
-    out.write_all(&tags.to_id3(options.fallback_title.as_deref()))?;
+    if !options.strip_tags {
+        out.write_all(&tags.to_id3(options.fallback_title.as_deref()))?;
+    }
     // The info frame LAME fills in after the flush sits right after the tag.
     let audio_start = out.stream_position()?;
     let mut state: Option<EncodeState> = None;

@@ -43,6 +43,9 @@ struct Args {
     /// The audio track: its index among the file's audio tracks (from 0) or its language.
     #[arg(long)]
     track: Option<String>,
+    /// Write no ID3 tag: none of the source's tags, cover art or chapters.
+    #[arg(long)]
+    strip_tags: bool,
 }
 
 fn parse_quality(s: &str) -> Result<u8, String> {
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
             Ok(index) => video2mp3_transcode::TrackChoice::Index(index),
             Err(_) => video2mp3_transcode::TrackChoice::Language(t),
         }),
+        strip_tags: args.strip_tags,
         ..defaults
     };
     let started = Instant::now();

@@ -244,6 +244,10 @@ pub(crate) struct Mp4Track {
     pub stbl: Option<Vec<BoxHeader>>,
     /// The `mdhd` language (ISO 639-2), when set and not `und`.
     pub language: Option<String>,
+    /// The `mdhd` timescale.
+    pub media_timescale: Option<u32>,
+    /// The first track its `tref/chap` names: a QuickTime chapter track (text samples).
+    pub chapter_track: Option<u32>,
 }
 
 /// An MP4's `moov`, read once.
@@ -254,6 +258,9 @@ pub(crate) struct Movie {
     pub moov_end: u64,
     /// The children of the `mvex` box: present in a fragmented file.
     pub mvex: Option<Vec<BoxHeader>>,
+    /// The chapters, start in 100 ns units and title, in the file's order: from the QuickTime
+    /// chapter track a sound track names (as Apple writes them), else Nero's `moov/udta/chpl`.
+    pub chapters: Vec<(u64, Option<String>)>,
 }
 
 impl Movie {
@@ -264,17 +271,26 @@ impl Movie {
         let moov = find_top_level(r, len, b"moov", &mut budget)?;
         let moov_children = children(r, moov.body, moov.end, &mut budget);
         let movie_timescale = body_of(r, &moov_children, b"mvhd", 256).and_then(|b| timescale(&b));
-        let tracks = moov_children
+        let tracks: Vec<Mp4Track> = moov_children
             .iter()
             .filter(|b| &b.kind == b"trak")
             .filter_map(|trak| read_track(r, trak, movie_timescale, &mut budget))
             .collect();
         let mvex = child(r, &moov_children, b"mvex", &mut budget);
+        let chapters = quicktime_chapters(r, &tracks)
+            .filter(|c| !c.is_empty())
+            .or_else(|| {
+                child(r, &moov_children, b"udta", &mut budget)
+                    .and_then(|udta| body_of(r, &udta, b"chpl", 1 << 20))
+                    .map(|body| parse_chpl(&body))
+            })
+            .unwrap_or_default();
         let _ = r.seek(SeekFrom::Start(0));
         Some(Self {
             tracks,
             moov_end: moov.end,
             mvex,
+            chapters,
         })
     }
 
@@ -327,6 +343,178 @@ impl Movie {
     }
 }
 
+/// Chapters read from a QuickTime chapter track at most.
+const MAX_CHAPTER_SAMPLES: usize = 1000;
+/// Sample tables of a chapter track larger than this are not read.
+const MAX_CHAPTER_TABLE: u64 = 1 << 20;
+
+/// The chapters of the QuickTime chapter track the first sound track names in its `tref/chap`:
+/// each text sample is a title (a 16-bit length, then UTF-8 or UTF-16 with its byte-order
+/// mark), starting where the sample's time (`stts`) does.
+fn quicktime_chapters<R: Read + Seek>(
+    r: &mut R,
+    tracks: &[Mp4Track],
+) -> Option<Vec<(u64, Option<String>)>> {
+    let id = tracks
+        .iter()
+        .filter(|t| t.sound)
+        .find_map(|t| t.chapter_track)?;
+    let text = tracks.iter().find(|t| t.id == id && !t.sound)?;
+    let stbl = text.stbl.as_ref()?;
+    let timescale = u64::from(text.media_timescale.filter(|&t| t > 0)?);
+    let stts = body_of(r, stbl, b"stts", MAX_CHAPTER_TABLE)?;
+    let entries = be_u32(&stts, 4)? as usize;
+    let mut starts = Vec::new();
+    let mut time = 0u64;
+    'entries: for i in 0..entries {
+        let (count, delta) = (be_u32(&stts, 8 + 8 * i)?, be_u32(&stts, 12 + 8 * i)?);
+        for _ in 0..count {
+            if starts.len() == MAX_CHAPTER_SAMPLES {
+                break 'entries;
+            }
+            starts.push(time);
+            time = time.saturating_add(u64::from(delta));
+        }
+    }
+    let mut samples = Vec::new();
+    walk_samples(r, stbl, MAX_CHAPTER_TABLE, |_, offset, size| {
+        samples.push((offset, size));
+        samples.len() < starts.len()
+    })?;
+    let chapters = starts
+        .iter()
+        .zip(samples)
+        .map(|(&start, (offset, size))| {
+            let title = read_at(r, offset, size.min(1024)).and_then(|b| chapter_title(&b));
+            let start = u128::from(start) * 10_000_000 / u128::from(timescale);
+            (u64::try_from(start).unwrap_or(u64::MAX), title)
+        })
+        .collect();
+    Some(chapters)
+}
+
+/// `len` bytes at `offset`.
+fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: u64) -> Option<Vec<u8>> {
+    r.seek(SeekFrom::Start(offset)).ok()?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    r.take(len).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// The title in a QuickTime text sample: a 16-bit length, then the text, UTF-16 when it starts
+/// with a byte-order mark, else UTF-8.
+fn chapter_title(sample: &[u8]) -> Option<String> {
+    let len = usize::from(u16::from_be_bytes([*sample.first()?, *sample.get(1)?]));
+    let text = sample.get(2..(2 + len).min(sample.len()))?;
+    let title = match text {
+        [0xFE, 0xFF, rest @ ..] => String::from_utf16_lossy(
+            &rest
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect::<Vec<_>>(),
+        ),
+        [0xFF, 0xFE, rest @ ..] => String::from_utf16_lossy(
+            &rest
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect::<Vec<_>>(),
+        ),
+        _ => String::from_utf8_lossy(text).into_owned(),
+    };
+    let title = title.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    (!title.is_empty()).then(|| title.to_owned())
+}
+
+/// Calls `f(chunk, offset, size)` for each sample of a track in order, from its `stsz`, `stsc`
+/// and `stco`/`co64` (each read only if at most `max_table` bytes); stops when `f` returns
+/// false. `None` when a table is missing or malformed.
+pub(crate) fn walk_samples<R: Read + Seek>(
+    r: &mut R,
+    stbl: &[BoxHeader],
+    max_table: u64,
+    mut f: impl FnMut(usize, u64, u64) -> bool,
+) -> Option<()> {
+    let stsz = body_of(r, stbl, b"stsz", max_table)?;
+    let fixed = be_u32(&stsz, 4)?;
+    let count = be_u32(&stsz, 8)? as usize;
+    let size = |i: usize| -> Option<u64> {
+        if fixed != 0 {
+            Some(u64::from(fixed))
+        } else {
+            be_u32(&stsz, 12 + 4 * i).map(u64::from)
+        }
+    };
+    let offsets: Vec<u64> = if let Some(co) = body_of(r, stbl, b"stco", max_table) {
+        let n = be_u32(&co, 4)? as usize;
+        (0..n)
+            .map(|i| be_u32(&co, 8 + 4 * i).map(u64::from))
+            .collect::<Option<_>>()?
+    } else {
+        let co = body_of(r, stbl, b"co64", max_table)?;
+        let n = be_u32(&co, 4)? as usize;
+        (0..n)
+            .map(|i| be_u64(&co, 8 + 8 * i))
+            .collect::<Option<_>>()?
+    };
+    let stsc = body_of(r, stbl, b"stsc", max_table)?;
+    let entries = be_u32(&stsc, 4)? as usize;
+    // (first chunk, samples per chunk), chunks numbered from 1.
+    let runs: Vec<(usize, usize)> = (0..entries)
+        .map(|i| {
+            Some((
+                be_u32(&stsc, 8 + 12 * i)? as usize,
+                be_u32(&stsc, 12 + 12 * i)? as usize,
+            ))
+        })
+        .collect::<Option<_>>()?;
+    let mut sample = 0usize;
+    let mut run = 0usize;
+    for (chunk, &offset) in offsets.iter().enumerate() {
+        let number = chunk + 1;
+        while runs.get(run + 1).is_some_and(|(first, _)| *first <= number) {
+            run += 1;
+        }
+        let per_chunk = runs.get(run).filter(|(first, _)| *first <= number)?.1;
+        let mut at = offset;
+        for _ in 0..per_chunk {
+            if sample >= count {
+                return Some(());
+            }
+            let bytes = size(sample)?;
+            if !f(chunk, at, bytes) {
+                return Some(());
+            }
+            at = at.checked_add(bytes)?;
+            sample += 1;
+        }
+    }
+    Some(())
+}
+
+/// Nero's chapter list (`chpl`, as ffmpeg reads and writes it): version and flags, 4 reserved
+/// bytes in version 1, a count, then each chapter's start (100 ns units) and a title of at most
+/// 255 bytes. What cannot be read ends the list.
+fn parse_chpl(body: &[u8]) -> Vec<(u64, Option<String>)> {
+    let mut chapters = Vec::new();
+    let mut at = if body.first() == Some(&1) { 8 } else { 4 };
+    let Some(&count) = body.get(at) else {
+        return chapters;
+    };
+    at += 1;
+    for _ in 0..count {
+        let (Some(start), Some(&len)) = (be_u64(body, at), body.get(at + 8)) else {
+            break;
+        };
+        let Some(title) = body.get(at + 9..at + 9 + usize::from(len)) else {
+            break;
+        };
+        let title = String::from_utf8_lossy(title).trim().to_owned();
+        chapters.push((start, (!title.is_empty()).then_some(title)));
+        at += 9 + usize::from(len);
+    }
+    chapters
+}
+
 /// One `trak`; `None` without a readable `tkhd`.
 fn read_track<R: Read + Seek>(
     r: &mut R,
@@ -352,6 +540,10 @@ fn read_track<R: Read + Seek>(
         .and_then(|mdia| body_of(r, mdia, b"mdhd", 256));
     let media_timescale = mdhd.as_deref().and_then(timescale);
     let language = mdhd.as_deref().and_then(mdhd_language);
+    let chapter_track = child(r, &parts, b"tref", budget)
+        .and_then(|tref| body_of(r, &tref, b"chap", 1024))
+        .and_then(|body| be_u32(&body, 0))
+        .filter(|&id| id != 0);
     let edit = match (elst, media_timescale, movie_timescale) {
         (Some((media_time, duration)), Some(media_timescale), Some(movie_timescale))
             if media_timescale > 0 =>
@@ -376,6 +568,8 @@ fn read_track<R: Read + Seek>(
         edit,
         stbl,
         language,
+        media_timescale,
+        chapter_track,
     })
 }
 
@@ -500,6 +694,67 @@ mod tests {
         let mut lying = bx(b"moov", &[]);
         lying[..4].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(Movie::read(&mut Cursor::new(lying)).is_none_or(|m| m.tracks.is_empty()));
+    }
+
+    #[test]
+    fn nero_chapters_are_read() {
+        let mut body = vec![1, 0, 0, 0, 0, 0, 0, 0, 2];
+        body.extend_from_slice(&0u64.to_be_bytes());
+        body.extend_from_slice(b"\x05Intro");
+        body.extend_from_slice(&25_000_000u64.to_be_bytes());
+        body.extend_from_slice(b"\x00");
+        assert_eq!(
+            parse_chpl(&body),
+            vec![(0, Some("Intro".to_owned())), (25_000_000, None)]
+        );
+        // Cut short: what was read is kept.
+        assert_eq!(parse_chpl(&body[..25]), vec![(0, Some("Intro".to_owned()))]);
+        assert!(parse_chpl(&[]).is_empty());
+    }
+
+    #[test]
+    fn quicktime_chapter_tracks_are_read() {
+        // Two titles in the mdat (at 24 and 31): UTF-8, then UTF-16 with its byte-order mark.
+        let mut mdat = b"\0\x05Intro".to_vec();
+        mdat.extend_from_slice(b"\0\x08\xFE\xFF\0O\0u\0t");
+        let hdlr = |kind: &[u8; 4]| {
+            let mut b = vec![0u8; 8];
+            b.extend_from_slice(kind);
+            b.extend_from_slice(&[0u8; 13]);
+            bx(b"hdlr", &b)
+        };
+        let table =
+            |words: &[u32]| -> Vec<u8> { words.iter().flat_map(|w| w.to_be_bytes()).collect() };
+        let mut sound = bx(b"tkhd", &hd(1));
+        sound.extend(bx(b"tref", &bx(b"chap", &2u32.to_be_bytes())));
+        let mut mdia = bx(b"mdhd", &hd(44100));
+        mdia.extend(hdlr(b"soun"));
+        sound.extend(bx(b"mdia", &mdia));
+        let mut stbl = bx(b"stts", &table(&[0, 2, 1, 2500, 1, 1500]));
+        stbl.extend(bx(b"stsz", &table(&[0, 0, 2, 7, 10])));
+        stbl.extend(bx(b"stsc", &table(&[0, 1, 1, 2, 1])));
+        stbl.extend(bx(b"stco", &table(&[0, 1, 24])));
+        let mut mdia = bx(b"mdhd", &hd(1000));
+        mdia.extend(hdlr(b"text"));
+        mdia.extend(bx(b"minf", &bx(b"stbl", &stbl)));
+        let mut text = bx(b"tkhd", &hd(2));
+        text.extend(bx(b"mdia", &mdia));
+        let mut moov = bx(b"mvhd", &hd(1000));
+        moov.extend(bx(b"trak", &sound));
+        moov.extend(bx(b"trak", &text));
+        let mut file = bx(b"ftyp", b"isom\0\0\0\0");
+        file.extend(bx(b"mdat", &mdat));
+        file.extend(bx(b"moov", &moov));
+        let movie = Movie::read(&mut Cursor::new(file)).unwrap();
+        assert_eq!(
+            movie.chapters,
+            vec![
+                (0, Some("Intro".to_owned())),
+                (25_000_000, Some("Out".to_owned()))
+            ]
+        );
+        assert_eq!(chapter_title(b"\0\0"), None);
+        assert_eq!(chapter_title(b"\0\x09cut"), Some("cut".to_owned()));
     }
 
     #[test]

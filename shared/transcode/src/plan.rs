@@ -6,7 +6,7 @@
 //! Only a fetch plan: a wrong or missing plan costs bytes, never correctness, because every read
 //! the demuxer makes is still served. Anything malformed gives `None`.
 
-use crate::mp4::{BoxHeader, Movie, be_u32, be_u64, body_of, read_body, read_header};
+use crate::mp4::{BoxHeader, Movie, be_u32, be_u64, read_body, read_header, walk_samples};
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 
@@ -138,60 +138,19 @@ fn subtract(ranges: Vec<Range<u64>>, keep: &[Range<u64>]) -> Vec<Range<u64>> {
 /// One range per chunk of the track (`stco`/`co64` offsets, `stsc` samples per chunk, `stsz`
 /// sizes).
 fn sample_ranges<R: Read + Seek>(r: &mut R, stbl: &[BoxHeader]) -> Option<Vec<Range<u64>>> {
-    let stsz = body_of(r, stbl, b"stsz", MAX_TABLE)?;
-    let fixed = be_u32(&stsz, 4)?;
-    let count = be_u32(&stsz, 8)? as usize;
-    let size = |i: usize| -> Option<u64> {
-        if fixed != 0 {
-            Some(u64::from(fixed))
-        } else {
-            be_u32(&stsz, 12 + 4 * i).map(u64::from)
-        }
-    };
-    let offsets: Vec<u64> = if let Some(co) = body_of(r, stbl, b"stco", MAX_TABLE) {
-        let n = be_u32(&co, 4)? as usize;
-        (0..n)
-            .map(|i| be_u32(&co, 8 + 4 * i).map(u64::from))
-            .collect::<Option<_>>()?
-    } else {
-        let co = body_of(r, stbl, b"co64", MAX_TABLE)?;
-        let n = be_u32(&co, 4)? as usize;
-        (0..n)
-            .map(|i| be_u64(&co, 8 + 8 * i))
-            .collect::<Option<_>>()?
-    };
-    let stsc = body_of(r, stbl, b"stsc", MAX_TABLE)?;
-    let entries = be_u32(&stsc, 4)? as usize;
-    // (first chunk, samples per chunk), chunks numbered from 1.
-    let runs: Vec<(usize, usize)> = (0..entries)
-        .map(|i| {
-            Some((
-                be_u32(&stsc, 8 + 12 * i)? as usize,
-                be_u32(&stsc, 12 + 12 * i)? as usize,
-            ))
-        })
-        .collect::<Option<_>>()?;
-    let mut ranges = Vec::with_capacity(offsets.len());
-    let mut sample = 0usize;
-    let mut run = 0usize;
-    for (chunk, &offset) in offsets.iter().enumerate() {
-        let number = chunk + 1;
-        while runs.get(run + 1).is_some_and(|(first, _)| *first <= number) {
-            run += 1;
-        }
-        let per_chunk = runs.get(run).filter(|(first, _)| *first <= number)?.1;
-        let mut bytes = 0u64;
-        for _ in 0..per_chunk {
-            if sample >= count {
-                break;
+    let mut ranges: Vec<Range<u64>> = Vec::new();
+    let mut last_chunk = None;
+    walk_samples(r, stbl, MAX_TABLE, |chunk, offset, size| {
+        match ranges.last_mut() {
+            Some(range) if last_chunk == Some(chunk) => range.end = offset.saturating_add(size),
+            _ if size > 0 => {
+                ranges.push(offset..offset.saturating_add(size));
+                last_chunk = Some(chunk);
             }
-            bytes += size(sample)?;
-            sample += 1;
+            _ => {}
         }
-        if bytes > 0 {
-            ranges.push(offset..offset.checked_add(bytes)?);
-        }
-    }
+        true
+    })?;
     Some(ranges)
 }
 

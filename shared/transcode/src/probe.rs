@@ -29,6 +29,8 @@ pub(crate) struct Probed {
     /// Every audio track, and the index of the one chosen among them.
     pub tracks: Vec<crate::AudioTrack>,
     pub track: usize,
+    /// Chapters symphonia does not read (an MP4's Nero `chpl`): start in seconds, title.
+    pub chapters: Vec<(f64, Option<String>)>,
 }
 
 /// Opens `source` (`extension` is a hint, not trusted) at the audio track to convert.
@@ -126,6 +128,12 @@ pub(crate) fn probe(
         trim,
         tracks,
         track,
+        chapters: movie.map_or_else(Vec::new, |m| {
+            m.chapters
+                .iter()
+                .map(|(start, title)| (*start as f64 / 1e7, title.clone()))
+                .collect()
+        }),
     })
 }
 

@@ -1857,7 +1857,10 @@ impl EbmlElement<MkvSchema> for EditionEntryElement {
         }
 
         Ok(Self {
-            uid: uid.ok_or(EbmlError::ElementError("mkv: missing edition uid"))?,
+            // video2mp3 patch: EditionUID is optional (RFC 9559, 5.1.7.1.1, minOccurs 0), and
+            // ffmpeg writes chapters without it; refusing it refused every such file. An edition
+            // without one gets an id no tag can target.
+            uid: uid.unwrap_or(NonZeroU64::MAX),
             is_hidden,
             is_default,
             is_ordered,
