@@ -322,6 +322,7 @@ async fn run_conversion(
             }
             video2mp3_domain::TrackChoice::Language(l) => TrackChoice::Language(l.clone()),
         }),
+        strip_tags: job.options.tags == Some(video2mp3_domain::TagsChoice::Strip),
         ..Options::default()
     };
     let extension = job

@@ -160,6 +160,10 @@ async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
             "track must be the index of an audio track (0 to 99)",
         ),
         (
+            json!({"tags": "remove"}),
+            "tags must be \"keep\" or \"strip\", not \"remove\"",
+        ),
+        (
             json!({"sample_rate": 22050, "bitrate": 320}),
             "a constant bitrate of 320 kbit/s needs a sample rate of 32000 Hz or more",
         ),
@@ -169,7 +173,7 @@ async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
         let said = answer["error"]["message"].as_str().unwrap();
         assert!(said.contains(message), "{extra}: {said}");
     }
-    let asked = json!({"start": 1.5, "end": 90, "channels": "mono", "sample_rate": 16000, "loudness": true, "track": "fra"});
+    let asked = json!({"start": 1.5, "end": 90, "channels": "mono", "sample_rate": 16000, "loudness": true, "track": "fra", "tags": "strip"});
     let (status, answer) = ask(&deps, Some(&token), with(asked)).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let job_id = answer["job_id"].as_str().unwrap().parse().unwrap();
@@ -183,6 +187,7 @@ async fn conversion_options_are_checked_in_words_and_kept_on_the_job() {
             sample_rate: Some(16000),
             loudness: Some(-16.0),
             track: Some(video2mp3_domain::TrackChoice::Language("fra".into())),
+            tags: Some(video2mp3_domain::TagsChoice::Strip),
         }
     );
 }

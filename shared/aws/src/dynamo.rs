@@ -794,6 +794,7 @@ mod tests {
                 sample_rate: Some(48000),
                 loudness: None,
                 track: Some(video2mp3_domain::TrackChoice::Index(1)),
+                tags: Some(video2mp3_domain::TagsChoice::Strip),
             },
             status: JobStatus::Done,
             error: Some("x".into()),

@@ -65,6 +65,7 @@ fn job(user: &UserId, id: JobId, status: JobStatus, lease: Option<Lease>) -> Job
             sample_rate: Some(22050),
             loudness: Some(-16.0),
             track: Some(crate::TrackChoice::Language("fra".into())),
+            tags: Some(crate::TagsChoice::Strip),
         },
     };
     Job {

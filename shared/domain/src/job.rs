@@ -202,6 +202,18 @@ pub struct AudioOptions {
     /// The audio track to convert (default: the one the file marks as default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track: Option<TrackChoice>,
+    /// `strip`: no ID3 tag at all (none of the source's tags, cover art or chapters). Unset
+    /// keeps them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<TagsChoice>,
+}
+
+/// What happens to the source's tags, cover art and chapters, when the user chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TagsChoice {
+    /// Drop them all.
+    Strip,
 }
 
 impl AudioOptions {

@@ -25,7 +25,7 @@ pub use erase::{Buckets, EraseError, erase_account, erase_job};
 pub use failure::FailureReason;
 pub use job::{
     AudioOptions, Channels, EncodeSettings, Job, JobEvent, JobId, JobStats, JobStatus, Lease,
-    SourceTrack, TrackChoice, UserId, active_jobs,
+    SourceTrack, TagsChoice, TrackChoice, UserId, active_jobs,
 };
 pub use keys::{SourceKey, mp3_file_name, mp3_key, upload_key};
 pub use lifecycle::{

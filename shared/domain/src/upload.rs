@@ -1,7 +1,7 @@
 //! Checking what a client asks to upload. Everything here is enforced server-side: the presigned
 //! URL is signed for exactly the validated content type and length.
 
-use crate::job::{AudioOptions, Channels, EncodeSettings, TrackChoice};
+use crate::job::{AudioOptions, Channels, EncodeSettings, TagsChoice, TrackChoice};
 use serde::Deserialize;
 
 /// The longest file name kept, in bytes (most file systems' limit).
@@ -35,6 +35,9 @@ pub struct UploadRequest {
     /// The audio track: its index among the file's audio tracks (from 0) or its language.
     #[serde(default)]
     pub track: Option<TrackChoice>,
+    /// `keep` (the default: the source's tags, cover art and chapters) or `strip` (none).
+    #[serde(default)]
+    pub tags: Option<String>,
 }
 
 /// `loudness` as a client may give it.
@@ -99,6 +102,8 @@ pub enum ValidationError {
     Track(String),
     #[error("loudness must be true (for -16 LUFS) or a target from -50 to -5 LUFS, not {0}")]
     Loudness(f64),
+    #[error("tags must be \"keep\" or \"strip\", not {0:?}")]
+    Tags(String),
     #[error(
         "a constant bitrate of {kbps} kbit/s needs a sample rate of 32000 Hz or more; below that MP3 carries at most 160 kbit/s"
     )]
@@ -199,6 +204,11 @@ impl UploadRequest {
             }
             other => other.clone(),
         };
+        let tags = match self.tags.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("keep") => None,
+            Some("strip") => Some(TagsChoice::Strip),
+            Some(_) => return Err(ValidationError::Tags(self.tags.clone().unwrap_or_default())),
+        };
         Ok(AudioOptions {
             start,
             end,
@@ -206,6 +216,7 @@ impl UploadRequest {
             sample_rate: self.sample_rate,
             loudness,
             track,
+            tags,
         })
     }
 }
@@ -351,6 +362,7 @@ mod tests {
             sample_rate: None,
             loudness: None,
             track: None,
+            tags: None,
         }
     }
 
@@ -470,6 +482,7 @@ mod tests {
                 sample_rate: Some(22050),
                 loudness: None,
                 track: None,
+                tags: None,
             })
         );
         r.end = Some(1.5);
@@ -528,6 +541,25 @@ mod tests {
                 "{given}"
             );
         }
+        for (given, expected) in [
+            ("strip", Some(TagsChoice::Strip)),
+            ("Strip", Some(TagsChoice::Strip)),
+            ("keep", None),
+        ] {
+            r.tags = Some(given.into());
+            assert_eq!(
+                r.validate(100).map(|v| v.options.tags),
+                Ok(expected),
+                "{given}"
+            );
+        }
+        r.tags = Some("remove".into());
+        assert_eq!(r.validate(100), Err(ValidationError::Tags("remove".into())));
+        assert_eq!(
+            ValidationError::Tags("remove".into()).to_string(),
+            "tags must be \"keep\" or \"strip\", not \"remove\""
+        );
+        r.tags = None;
         for given in ["0", "-60", "3"] {
             r.loudness = serde_json::from_str(given).unwrap();
             assert!(

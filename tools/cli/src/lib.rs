@@ -324,6 +324,10 @@ pub struct Settings {
     /// The audio track of a file with several: its index (from 0) or its language (eng, fra...).
     #[arg(long)]
     track: Option<String>,
+    /// keep (the default: the source's tags, cover art and chapters) or strip (an MP3 without
+    /// any tag).
+    #[arg(long, value_parser = ["keep", "strip"])]
+    tags: Option<String>,
 }
 
 impl Settings {
@@ -336,6 +340,7 @@ impl Settings {
             ("channels", self.channels.as_ref().map(|c| json!(c))),
             ("sample_rate", self.sample_rate.map(|r| json!(r))),
             ("loudness", self.loudness.map(|l| json!(l))),
+            ("tags", self.tags.as_ref().map(|t| json!(t))),
             (
                 "track",
                 self.track.as_ref().map(|t| match t.parse::<u32>() {

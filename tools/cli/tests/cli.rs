@@ -238,6 +238,30 @@ async fn the_cli_converts_the_sample_video_and_says_what_went_wrong() {
         (probe.sample_rate, probe.channels, probe.samples),
         (48_000, 2, 72_000)
     );
+    // Cover art and chapters come through the service; --tags strip leaves an MP3 without any.
+    let tagged = root.join("fixtures/tags/chapters.mkv");
+    let tagged = tagged.to_str().unwrap();
+    for (extra, chapters, cover) in [
+        (&[][..], 3, Some("mjpeg")),
+        (&["--tags", "strip"][..], 0, None),
+    ] {
+        let mut args = vec!["convert", tagged, "-o", cut_dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let run = cli(&config, &args, "").await;
+        assert!(run.status.success(), "{extra:?}: {}", text(&run));
+        let mp3 = std::fs::read(cut_dir.join("chapters.mp3")).unwrap();
+        assert_eq!(
+            video2mp3_mp3check::ffmpeg::chapters(&mp3, "mp3").len(),
+            chapters,
+            "{extra:?}"
+        );
+        assert_eq!(
+            video2mp3_mp3check::ffmpeg::cover(&mp3, "mp3").as_deref(),
+            cover,
+            "{extra:?}"
+        );
+        assert_eq!(mp3.starts_with(b"ID3"), extra.is_empty(), "{extra:?}");
+    }
     let missing = cli(
         &config,
         &["convert", two, "-o", out_dir, "--track", "2"],

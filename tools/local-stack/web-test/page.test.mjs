@@ -104,6 +104,7 @@ try {
   await page.selectOption("#channels", "mono");
   await page.selectOption("#sample-rate", "22050");
   await page.selectOption("#loudness", "-16");
+  await page.selectOption("#tags", "strip");
   await page.setInputFiles("#file", env("VIDEO"));
   await page.click("#convert");
   await page.waitForSelector("#result:not([hidden])", { timeout: 120000 });
@@ -116,11 +117,11 @@ try {
     const r = await fetch(api + "/jobs?limit=1", { headers: { authorization: "Bearer " + token } });
     return (await r.json()).jobs[0].options;
   }, env("APP_URL"));
-  const asked = { start: 1, end: 4.5, channels: "mono", sample_rate: 22050, loudness: -16 };
-  check(Object.keys(options).length === 5 && Object.entries(asked).every(([k, v]) => options[k] === v),
+  const asked = { start: 1, end: 4.5, channels: "mono", sample_rate: 22050, loudness: -16, tags: "strip" };
+  check(Object.keys(options).length === 6 && Object.entries(asked).every(([k, v]) => options[k] === v),
     `the job's options: ${JSON.stringify(options)}`);
   for (const id of ["#start", "#end"]) await page.fill(id, "");
-  for (const id of ["#channels", "#sample-rate", "#loudness"]) await page.selectOption(id, "");
+  for (const id of ["#channels", "#sample-rate", "#loudness", "#tags"]) await page.selectOption(id, "");
 
   // A text file named .mp4: the converter's reason.
   await page.setInputFiles("#file", env("NOT_VIDEO"));

@@ -284,5 +284,11 @@ impl PageMp3s {
             (loudness.integrated + 16.0).abs() <= 1.0,
             "-16 LUFS: {loudness:?}"
         );
+        // Tags kept by default (the sample's title), none at all when stripped.
+        assert!(
+            video2mp3_mp3check::id3v24_text_frames(&self.plain)
+                .contains(&("TIT2".into(), "Sample clip".into()))
+        );
+        assert!(!self.options.starts_with(b"ID3"), "tags stripped");
     }
 }
