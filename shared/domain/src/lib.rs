@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod memory;
 pub mod ports;
 pub mod upload;
+pub mod webhook;
 
 pub use account::{AccountError, SignupMode, check_password, normalise_email, valid_email};
 pub use auth::{
@@ -37,3 +38,4 @@ pub use ports::{
     PresignedUpload, User, UserCredentials, UserStore,
 };
 pub use upload::{Loudness, PartPlan, PartsError, UploadRequest, ValidUpload, ValidationError};
+pub use webhook::{CallbackError, CallbackUrl};
