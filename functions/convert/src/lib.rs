@@ -155,7 +155,7 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
     }
     let lease = JobLife::new_lease(deps.clock.now(), deps.config.lease);
     span.record("attempt", tracing::field::display(&lease.owner));
-    let job = match deps.life().claim(job, &lease).await? {
+    let job = match deps.life().claim(job, &lease, deps.clock.now()).await? {
         Claim::Held { job, took_over } => {
             if let Some(previous) = took_over {
                 tracing::warn!(%previous, "took over a job whose lease expired");

@@ -193,6 +193,10 @@ pub enum Ended {
     Refused,
 }
 
+/// How long the converter that ended a job has to publish its end before a duplicate delivery
+/// takes it to have died and publishes it instead.
+pub const PUBLISH_GRACE: Duration = Duration::from_secs(60);
+
 /// The steps of a job's life over the ports: what the converter does with a job, whoever runs
 /// it (the Lambda function, the in-memory tests).
 #[derive(Clone)]
@@ -214,13 +218,18 @@ impl JobLife {
         }
     }
 
-    /// Takes `job` (as just read) for the attempt holding `lease`: from `queued` (or
+    /// Takes `job` (as just read at `now`) for the attempt holding `lease`: from `queued` (or
     /// `awaiting_upload`, whose upload event may overtake the upload's bookkeeping), or from
-    /// `converting` under an expired lease.
-    pub async fn claim(&self, mut job: Job, lease: &Lease) -> Result<Claim, PortError> {
+    /// `converting` under an expired lease. A job that has ended is published if its
+    /// converter has not done so within [`PUBLISH_GRACE`] (it died between the two).
+    pub async fn claim(
+        &self,
+        mut job: Job,
+        lease: &Lease,
+        now: OffsetDateTime,
+    ) -> Result<Claim, PortError> {
         if job.status.is_final() {
-            self.publish_once(&job).await?;
-            return Ok(Claim::Ended { status: job.status });
+            return self.ended(&job, now).await;
         }
         if job.status == JobStatus::AwaitingUpload {
             match self
@@ -246,14 +255,13 @@ impl JobLife {
                 took_over: previous,
             }),
             Err(PortError::ConditionFailed) => {
-                let Some(now) = self.jobs.job(&job.user_id, &job.job_id).await? else {
+                let Some(stored) = self.jobs.job(&job.user_id, &job.job_id).await? else {
                     return Ok(Claim::Gone);
                 };
-                if now.status.is_final() {
-                    self.publish_once(&now).await?;
-                    return Ok(Claim::Ended { status: now.status });
+                if stored.status.is_final() {
+                    return self.ended(&stored, now).await;
                 }
-                let until = now.lease.map_or(now.updated_at, |l| l.expires_at);
+                let until = stored.lease.map_or(stored.updated_at, |l| l.expires_at);
                 Ok(Claim::Busy { until })
             }
             Err(err) => Err(err),
@@ -310,6 +318,21 @@ impl JobLife {
             Err(PortError::ConditionFailed) => Ok(Ended::Refused),
             Err(err) => Err(err),
         }
+    }
+
+    /// A duplicate delivery's answer for a job that has ended: its event is published by the
+    /// converter that ended it, right after; only once that converter has had
+    /// [`PUBLISH_GRACE`] is it taken to have died and the event published here (at least once,
+    /// and not twice in the common race of a duplicate arriving during the publish).
+    async fn ended(&self, job: &Job, now: OffsetDateTime) -> Result<Claim, PortError> {
+        if !job.notified {
+            let due = job.updated_at + PUBLISH_GRACE;
+            if now < due {
+                return Ok(Claim::Busy { until: due });
+            }
+            self.publish_once(job).await?;
+        }
+        Ok(Claim::Ended { status: job.status })
     }
 
     /// Publishes a finished job's event unless that was already done. (A crash between the
@@ -389,6 +412,60 @@ impl EmailError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_duplicate_leaves_the_publish_to_the_converter_unless_it_died() {
+        use crate::clock::Clock;
+        use crate::memory::{ManualClock, MemoryEvents, MemoryStore};
+        let clock = Arc::new(ManualClock::new());
+        let store = Arc::new(MemoryStore::with_clock(clock.clone()));
+        let events = Arc::new(MemoryEvents::new());
+        let life = JobLife::new(store.clone(), events.clone());
+        let queued = Job {
+            status: JobStatus::Queued,
+            ..crate::job::sample_job()
+        };
+        store.create_job(&queued).await.unwrap();
+        let lease = JobLife::new_lease(clock.now(), Duration::from_secs(900));
+        let held = match life.claim(queued, &lease, clock.now()).await.unwrap() {
+            Claim::Held { job, .. } => job,
+            other => panic!("{other:?}"),
+        };
+        // The converter ends the job and dies before publishing.
+        let done = store
+            .transition(
+                &held.user_id,
+                &held.job_id,
+                Transition::to(JobStatus::Done).held(&lease),
+            )
+            .await
+            .unwrap();
+        let again = JobLife::new_lease(clock.now(), Duration::from_secs(900));
+        let claim = life.claim(done.clone(), &again, clock.now()).await.unwrap();
+        assert!(matches!(claim, Claim::Busy { .. }), "{claim:?}");
+        assert!(events.published().is_empty());
+        clock.advance(PUBLISH_GRACE + Duration::from_secs(1));
+        let claim = life.claim(done.clone(), &again, clock.now()).await.unwrap();
+        assert!(
+            matches!(
+                claim,
+                Claim::Ended {
+                    status: JobStatus::Done
+                }
+            ),
+            "{claim:?}"
+        );
+        assert_eq!(events.published().len(), 1);
+        let stored = store
+            .job(&done.user_id, &done.job_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored.notified);
+        let claim = life.claim(stored, &again, clock.now()).await.unwrap();
+        assert!(matches!(claim, Claim::Ended { .. }));
+        assert_eq!(events.published().len(), 1);
+    }
 
     fn job(status: JobStatus, lease: Option<Lease>) -> Job {
         Job {
