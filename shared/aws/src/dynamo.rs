@@ -214,6 +214,21 @@ fn job_to_item(job: &Job) -> Result<Item, PortError> {
     if let Some(upload_id) = &job.upload_id {
         item.insert("upload_id".into(), s(upload_id));
     }
+    if let Some(url) = &job.callback_url {
+        item.insert("callback_url".into(), s(url));
+    }
+    if !job.webhook_attempts.is_empty() {
+        let attempts = job
+            .webhook_attempts
+            .iter()
+            .map(|a| serde_json::to_string(a).map(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| PortError::backend("encode job", false, e))?;
+        item.insert("webhook_attempts".into(), AttributeValue::L(attempts));
+        if job.webhook_attempts.iter().any(|a| a.delivered) {
+            item.insert("webhook_delivered".into(), AttributeValue::Bool(true));
+        }
+    }
     if !job.options.is_empty() {
         item.insert(
             "options".into(),
@@ -280,6 +295,19 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse().ok()),
         upload_id: opt_s(item, "upload_id"),
+        callback_url: opt_s(item, "callback_url"),
+        webhook_attempts: match item.get("webhook_attempts") {
+            Some(AttributeValue::L(list)) => list
+                .iter()
+                .map(|v| {
+                    v.as_s()
+                        .ok()
+                        .and_then(|text| serde_json::from_str(text).ok())
+                        .ok_or_else(|| corrupt("webhook_attempts"))
+                })
+                .collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        },
     })
 }
 
@@ -410,6 +438,27 @@ impl UserStore for DynamoTable {
             email: get_s(&item, "email")?.to_owned(),
             token_version: token_version(&item),
         }))
+    }
+
+    async fn webhook_key(&self, user_id: &UserId) -> Result<Option<String>, PortError> {
+        Ok(self
+            .get(user_pk(user_id), s("PROFILE"))
+            .await?
+            .and_then(|item| opt_s(&item, "webhook_key")))
+    }
+
+    async fn set_webhook_key(&self, user_id: &UserId, key: &str) -> Result<(), PortError> {
+        let result = self
+            .update(user_pk(user_id), s("PROFILE"))
+            .update_expression("SET webhook_key = :k")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":k", s(key))
+            .send()
+            .await;
+        match applied(result)? {
+            true => Ok(()),
+            false => Err(PortError::ConditionFailed),
+        }
     }
 
     async fn delete_user(&self, user: &User) -> Result<(), PortError> {
@@ -760,6 +809,39 @@ impl JobStore for DynamoTable {
         }
     }
 
+    async fn record_webhook_attempt(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        attempt: &video2mp3_domain::webhook::WebhookAttempt,
+    ) -> Result<bool, PortError> {
+        let text = serde_json::to_string(attempt)
+            .map_err(|e| PortError::backend("encode job", false, e))?;
+        let update = if attempt.delivered {
+            "SET webhook_attempts = list_append(if_not_exists(webhook_attempts, :empty), :a), \
+             webhook_delivered = :t"
+        } else {
+            "SET webhook_attempts = list_append(if_not_exists(webhook_attempts, :empty), :a)"
+        };
+        let mut request = self
+            .update(user_pk(user), job_sk(job))
+            .update_expression(update)
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(webhook_delivered) \
+                 AND (attribute_not_exists(webhook_attempts) OR size(webhook_attempts) < :max)",
+            )
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":a", AttributeValue::L(vec![s(text)]))
+            .expression_attribute_values(
+                ":max",
+                AttributeValue::N(video2mp3_domain::webhook::MAX_ATTEMPTS.to_string()),
+            );
+        if attempt.delivered {
+            request = request.expression_attribute_values(":t", AttributeValue::Bool(true));
+        }
+        applied(request.send().await)
+    }
+
     async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError> {
         self.update(user_pk(user), job_sk(job))
             .update_expression("SET emailed = :t REMOVE email_claim_until")
@@ -827,7 +909,24 @@ mod tests {
             emailed: true,
             progress: Some(42),
             upload_id: Some("upload-1".into()),
+            callback_url: Some("https://hooks.example.com/in".into()),
+            webhook_attempts: vec![
+                video2mp3_domain::WebhookAttempt {
+                    at: now,
+                    status: None,
+                    error: Some("connection refused".into()),
+                    delivered: false,
+                },
+                video2mp3_domain::WebhookAttempt {
+                    at: now,
+                    status: Some(204),
+                    error: None,
+                    delivered: true,
+                },
+            ],
         };
-        assert_eq!(job_from_item(&job_to_item(&job).unwrap()).unwrap(), job);
+        let item = job_to_item(&job).unwrap();
+        assert_eq!(item.get("webhook_delivered"), Some(&AttributeValue::Bool(true)));
+        assert_eq!(job_from_item(&item).unwrap(), job);
     }
 }

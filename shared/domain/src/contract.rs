@@ -27,6 +27,7 @@ pub async fn job_store(store: &dyn JobStore) {
     one_email_claim_holds_at_a_time(store).await;
     a_users_jobs_are_listed_newest_first_in_pages(store).await;
     jobs_are_deleted_unless_converting(store).await;
+    webhook_attempts_are_kept_until_delivered_or_the_limit(store).await;
 }
 
 /// Every check of an account store (over the same items as its user store).
@@ -42,6 +43,7 @@ pub async fn account_store<S: AccountStore + UserStore>(store: &S) {
 pub async fn user_store(store: &dyn UserStore) {
     users_are_created_once_per_address_and_deleted_whole(store).await;
     login_attempts_are_counted_up_to_the_limit_then_locked(store).await;
+    a_webhook_key_is_kept_on_the_users_profile(store).await;
 }
 
 /// The present, to the whole second (times stored as text keep their fraction; leases do not).
@@ -208,6 +210,72 @@ async fn a_jobs_end_is_marked_published_once(store: &dyn JobStore) {
     );
 }
 
+async fn webhook_attempts_are_kept_until_delivered_or_the_limit(store: &dyn JobStore) {
+    use crate::webhook::{MAX_ATTEMPTS, WebhookAttempt};
+    let user = UserId::generate();
+    let attempt = |n: u16, delivered: bool| WebhookAttempt {
+        at: now(),
+        status: Some(n),
+        error: (!delivered).then(|| format!("answered {n}")),
+        delivered,
+    };
+    // Failures up to the limit, then no more.
+    let j = job(&user, JobId::generate(), JobStatus::Done, None);
+    store.create_job(&j).await.unwrap();
+    for n in 0..MAX_ATTEMPTS {
+        let a = attempt(500 + n as u16, false);
+        assert!(
+            store
+                .record_webhook_attempt(&user, &j.job_id, &a)
+                .await
+                .unwrap(),
+            "try {n}"
+        );
+    }
+    assert!(
+        !store
+            .record_webhook_attempt(&user, &j.job_id, &attempt(599, false))
+            .await
+            .unwrap()
+    );
+    let stored = store.job(&user, &j.job_id).await.unwrap().unwrap();
+    assert_eq!(stored.webhook_attempts.len(), MAX_ATTEMPTS as usize);
+    assert_eq!(stored.webhook_attempts[1], attempt(501, false));
+    // A delivery ends them.
+    let k = job(&user, JobId::generate(), JobStatus::Failed, None);
+    store.create_job(&k).await.unwrap();
+    assert!(
+        store
+            .record_webhook_attempt(&user, &k.job_id, &attempt(503, false))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .record_webhook_attempt(&user, &k.job_id, &attempt(204, true))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_webhook_attempt(&user, &k.job_id, &attempt(204, true))
+            .await
+            .unwrap()
+    );
+    let stored = store.job(&user, &k.job_id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.webhook_attempts,
+        vec![attempt(503, false), attempt(204, true)]
+    );
+    // No job, no record.
+    assert!(
+        !store
+            .record_webhook_attempt(&user, &JobId::generate(), &attempt(200, true))
+            .await
+            .unwrap()
+    );
+}
+
 async fn progress_is_written_only_under_the_holders_lease(store: &dyn JobStore) {
     let user = UserId::generate();
     let holder = lease("holder", now() + time::Duration::minutes(5));
@@ -363,6 +431,31 @@ async fn users_are_created_once_per_address_and_deleted_whole(store: &dyn UserSt
     store.delete_user(&user).await.unwrap();
     assert!(store.credentials(&user.email).await.unwrap().is_none());
     assert_eq!(store.user(&user.user_id).await.unwrap(), None);
+}
+
+async fn a_webhook_key_is_kept_on_the_users_profile(store: &dyn UserStore) {
+    let user = User::new(UserId::generate(), fresh_address());
+    assert!(matches!(
+        store.set_webhook_key(&user.user_id, "whsec_x").await,
+        Err(PortError::ConditionFailed)
+    ));
+    store.create_user(&user, "hash").await.unwrap();
+    assert_eq!(store.webhook_key(&user.user_id).await.unwrap(), None);
+    store
+        .set_webhook_key(&user.user_id, "whsec_one")
+        .await
+        .unwrap();
+    store
+        .set_webhook_key(&user.user_id, "whsec_two")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.webhook_key(&user.user_id).await.unwrap().as_deref(),
+        Some("whsec_two")
+    );
+    assert_eq!(store.user(&user.user_id).await.unwrap(), Some(user.clone()));
+    store.delete_user(&user).await.unwrap();
+    assert_eq!(store.webhook_key(&user.user_id).await.unwrap(), None);
 }
 
 async fn login_attempts_are_counted_up_to_the_limit_then_locked(store: &dyn UserStore) {

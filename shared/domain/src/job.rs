@@ -326,6 +326,10 @@ pub struct Job {
     pub progress: Option<u8>,
     /// The S3 multipart upload the file comes in, for uploads larger than one part.
     pub upload_id: Option<String>,
+    /// Where the job's end is POSTed, checked when the job was made (and again at delivery).
+    pub callback_url: Option<String>,
+    /// Each try at POSTing the job's end, oldest first (at most [`crate::webhook::MAX_ATTEMPTS`]).
+    pub webhook_attempts: Vec<crate::webhook::WebhookAttempt>,
 }
 
 impl Job {
@@ -357,6 +361,8 @@ impl Job {
             emailed: false,
             progress: None,
             upload_id: None,
+            callback_url: None,
+            webhook_attempts: Vec::new(),
         }
     }
 }

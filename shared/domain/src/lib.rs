@@ -38,4 +38,4 @@ pub use ports::{
     PresignedUpload, User, UserCredentials, UserStore,
 };
 pub use upload::{Loudness, PartPlan, PartsError, UploadRequest, ValidUpload, ValidationError};
-pub use webhook::{CallbackError, CallbackUrl};
+pub use webhook::{CallbackError, CallbackUrl, WebhookAttempt};

@@ -106,6 +106,8 @@ struct Tables {
     credentials: HashMap<String, UserCredentials>,
     /// Profiles by user id.
     users: HashMap<String, User>,
+    /// Webhook keys by user id (on the profile, in the table).
+    webhook_keys: HashMap<String, String>,
     logins: HashMap<String, LoginState>,
     /// Sign-ups waiting, by token hash, with when they expire (epoch seconds).
     signups: HashMap<String, (PendingSignup, i64)>,
@@ -331,6 +333,27 @@ impl JobStore for MemoryStore {
             .unwrap_or(EmailClaim::NoJob))
     }
 
+    async fn record_webhook_attempt(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        attempt: &crate::webhook::WebhookAttempt,
+    ) -> Result<bool, PortError> {
+        self.faults.check("UpdateItem")?;
+        Ok(self
+            .stored(user, job, |s| {
+                let attempts = &mut s.job.webhook_attempts;
+                if attempts.len() >= crate::webhook::MAX_ATTEMPTS as usize
+                    || attempts.iter().any(|a| a.delivered)
+                {
+                    return false;
+                }
+                attempts.push(attempt.clone());
+                true
+            })
+            .unwrap_or(false))
+    }
+
     async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError> {
         self.faults.check("UpdateItem")?;
         self.stored(user, job, |s| {
@@ -392,9 +415,30 @@ impl UserStore for MemoryStore {
         Ok(lock(&self.tables).users.get(user_id.as_str()).cloned())
     }
 
+    async fn webhook_key(&self, user_id: &UserId) -> Result<Option<String>, PortError> {
+        self.faults.check("GetItem")?;
+        Ok(lock(&self.tables)
+            .webhook_keys
+            .get(user_id.as_str())
+            .cloned())
+    }
+
+    async fn set_webhook_key(&self, user_id: &UserId, key: &str) -> Result<(), PortError> {
+        self.faults.check("UpdateItem")?;
+        let mut tables = lock(&self.tables);
+        if !tables.users.contains_key(user_id.as_str()) {
+            return Err(PortError::ConditionFailed);
+        }
+        tables
+            .webhook_keys
+            .insert(user_id.as_str().to_owned(), key.to_owned());
+        Ok(())
+    }
+
     async fn delete_user(&self, user: &User) -> Result<(), PortError> {
         self.faults.check("TransactWriteItems")?;
         let mut tables = lock(&self.tables);
+        tables.webhook_keys.remove(user.user_id.as_str());
         tables.credentials.remove(&user.email);
         tables.users.remove(user.user_id.as_str());
         tables.logins.remove(&user.email);

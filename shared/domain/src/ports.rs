@@ -108,6 +108,11 @@ pub trait UserStore: Send + Sync {
     async fn credentials(&self, email: &str) -> Result<Option<UserCredentials>, PortError>;
     /// The user with this id, if they exist.
     async fn user(&self, user_id: &UserId) -> Result<Option<User>, PortError>;
+    /// The user's webhook key, if they made one.
+    async fn webhook_key(&self, user_id: &UserId) -> Result<Option<String>, PortError>;
+    /// Sets (or replaces) the user's webhook key; [`PortError::ConditionFailed`] if there is no
+    /// such user.
+    async fn set_webhook_key(&self, user_id: &UserId, key: &str) -> Result<(), PortError>;
     /// Deletes the user's login and profile (their tokens stop working: every request checks
     /// that its user exists), and every other item kept about them or their address: the login
     /// and e-mail counters and unused reset tokens. Their jobs are the [`JobStore`]'s.
@@ -258,6 +263,14 @@ pub trait JobStore: Send + Sync {
         now: time::OffsetDateTime,
         hold: Duration,
     ) -> Result<EmailClaim, PortError>;
+    /// Appends a try at POSTing the job's end to its callback URL, unless the job is gone,
+    /// already delivered or has [`crate::webhook::MAX_ATTEMPTS`] tries (`Ok(false)` then).
+    async fn record_webhook_attempt(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        attempt: &crate::webhook::WebhookAttempt,
+    ) -> Result<bool, PortError>;
     /// Records that the email was sent.
     async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError>;
     /// Gives back a claim made at `now` for `hold` whose email could not be sent, so the next

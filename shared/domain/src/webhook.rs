@@ -229,6 +229,56 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_secs(secs.min(3600))
 }
 
+/// A new webhook key: 256 random bits as URL-safe text after `whsec_`. The user is shown it
+/// once; the store keeps it (the signer needs it whole).
+pub fn new_key() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// One try at delivering a job's end, as recorded on the job.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WebhookAttempt {
+    /// When the POST was made (or found impossible).
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+    /// The receiver's HTTP status, if it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Why the try failed, in words, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Whether this try delivered the call (a 2xx answer).
+    pub delivered: bool,
+}
+
+/// The JSON body POSTed for a job's end: the job event, with its type and the time of sending.
+pub fn payload(event: &crate::JobEvent, job_url: &str, sent_at: time::OffsetDateTime) -> String {
+    let kind = match event.status {
+        crate::JobStatus::Done => "job.done",
+        _ => "job.failed",
+    };
+    let mut body = serde_json::to_value(event).unwrap_or_default();
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("type".into(), kind.into());
+        obj.insert("job_url".into(), job_url.into());
+        obj.insert(
+            "sent_at".into(),
+            sent_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+                .into(),
+        );
+    }
+    body.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +417,13 @@ mod tests {
             sign(b"key", 0, b"hello"),
             "v1=552b25b10c33de2db9fe7fa273d44ab105d596c023fa954d01444d4642487149"
         );
+    }
+
+    #[test]
+    fn keys_are_new_each_time_and_long() {
+        let (a, b) = (new_key(), new_key());
+        assert_ne!(a, b);
+        assert!(a.starts_with("whsec_") && a.len() == 6 + 43, "{a}");
     }
 
     #[test]
