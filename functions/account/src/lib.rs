@@ -94,6 +94,7 @@ pub async fn handle(req: Request, deps: &Deps) -> Response<Body> {
         (Method::POST, "/password/forgot") => forgot(&req, deps).await,
         (Method::POST, "/password/reset") => reset(&req, deps).await,
         (Method::DELETE, "/account") => delete_account(&req, deps).await,
+        (Method::POST, "/account/webhook-key") => webhook_key(&req, deps).await,
         _ => Err(ApiError::not_found(format!("no route {route}"))),
     })
 }
@@ -332,6 +333,29 @@ async fn reset(req: &Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
         .map_err(store_failed)?;
     tracing::info!(user_id = %user.user_id, "password reset");
     password::token_answer(&deps.keys, &user.user_id, &user.email, new_version)
+}
+
+/// Makes the user a new webhook key (the old one stops signing), shown this once.
+async fn webhook_key(req: &Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
+    use video2mp3_domain::webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, new_key};
+    let user = authenticate(req, &deps.keys, deps.users.as_ref()).await?;
+    let key = new_key();
+    deps.users
+        .set_webhook_key(&user.user_id, &key)
+        .await
+        .map_err(store_failed)?;
+    tracing::info!(user_id = %user.user_id, "webhook key made");
+    Ok(json(
+        StatusCode::CREATED,
+        &serde_json::json!({
+            "webhook_key": key,
+            "algorithm": "HMAC-SHA256",
+            "signed": format!("{TIMESTAMP_HEADER} + \".\" + body"),
+            "signature_header": SIGNATURE_HEADER,
+            "timestamp_header": TIMESTAMP_HEADER,
+            "note": "shown once: keep it now; a new key replaces it",
+        }),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -392,3 +392,44 @@ impl World {
         self.clock.now()
     }
 }
+
+#[tokio::test]
+async fn a_webhook_key_is_shown_once_and_a_new_one_replaces_it() {
+    let w = world(SignupMode::Open);
+    let token = w.signed_up("hal@example.com").await;
+    let user = w.deps.keys.verify(&token).unwrap().user;
+    let (status, _) = w
+        .call(Method::POST, "/account/webhook-key", None, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = w
+        .call(
+            Method::POST,
+            "/account/webhook-key",
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let first = body["webhook_key"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("whsec_"), "{first}");
+    assert_eq!(body["signature_header"], "Webhook-Signature");
+    assert_eq!(
+        w.store.webhook_key(&user).await.unwrap().as_deref(),
+        Some(first.as_str())
+    );
+    let (_, body) = w
+        .call(
+            Method::POST,
+            "/account/webhook-key",
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    let second = body["webhook_key"].as_str().unwrap();
+    assert_ne!(second, first);
+    assert_eq!(
+        w.store.webhook_key(&user).await.unwrap().as_deref(),
+        Some(second)
+    );
+}

@@ -84,6 +84,12 @@ pub struct JobView {
     pub download_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<JobStats>,
+    /// Where the job's end is POSTed, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// Each try at POSTing the job's end, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhook_attempts: Vec<video2mp3_domain::WebhookAttempt>,
 }
 
 /// Handles one request; every outcome is a JSON response.
@@ -211,5 +217,7 @@ async fn view(job: Job, deps: &Deps) -> Result<JobView, ApiError> {
         updated_at: job.updated_at.format(&Rfc3339).unwrap_or_default(),
         download_url,
         stats: job.stats,
+        callback_url: job.callback_url,
+        webhook_attempts: job.webhook_attempts,
     })
 }

@@ -233,3 +233,40 @@ async fn a_job_is_deleted_with_its_objects_by_its_owner_only() {
     let (status, _) = delete(&ann_token, done.job_id).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "gone");
 }
+
+#[tokio::test]
+async fn a_jobs_callback_url_and_its_tries_are_shown_to_its_owner() {
+    let store = Arc::new(MemoryStore::new());
+    let deps = deps(&store);
+    let (ann, token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let mut job = Job {
+        callback_url: Some("https://hooks.example.com/in".into()),
+        ..job_of(&store, &ann.user_id, "x.mp4").await
+    };
+    job.job_id = JobId::generate();
+    store.create_job(&job).await.unwrap();
+    let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let tried = video2mp3_domain::WebhookAttempt {
+        at,
+        status: Some(503),
+        error: Some("the receiver answered HTTP 503".into()),
+        delivered: false,
+    };
+    assert!(
+        store
+            .record_webhook_attempt(&ann.user_id, &job.job_id, &tried)
+            .await
+            .unwrap()
+    );
+    let (_, body) = get(&deps, &format!("/jobs/{}", job.job_id), &token).await;
+    assert_eq!(body["callback_url"], "https://hooks.example.com/in");
+    assert_eq!(
+        body["webhook_attempts"],
+        serde_json::json!([{
+            "at": "2027-01-15T08:00:00Z",
+            "status": 503,
+            "error": "the receiver answered HTTP 503",
+            "delivered": false
+        }])
+    );
+}

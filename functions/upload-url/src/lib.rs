@@ -12,7 +12,8 @@ use std::{sync::Arc, time::Duration};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use video2mp3_api::{ApiError, authenticate, json, json_body, respond};
-use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects};
+use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SystemResolver};
+use video2mp3_domain::webhook::{AddressRule, CallbackUrl, Resolver, resolve_checked};
 use video2mp3_domain::{
     Job, JobId, JobStore, JwtKeys, ObjectStore, PartPlan, UploadRequest, UserId, UserStore,
     active_jobs,
@@ -47,6 +48,10 @@ pub struct Deps {
     pub users: Arc<dyn UserStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub keys: JwtKeys,
+    /// Resolves a `callback_url`'s host, whose addresses must pass `addresses`.
+    pub resolver: Arc<dyn Resolver>,
+    /// [`AddressRule::PublicOnly`] but in the local stack.
+    pub addresses: AddressRule,
     pub config: Config,
 }
 
@@ -69,6 +74,8 @@ impl Deps {
             users: table,
             objects: Arc::new(S3Objects::new(video2mp3_aws::s3_client(sdk))),
             keys: video2mp3_aws::secrets::jwt_keys(sdk, env).await?,
+            resolver: Arc::new(SystemResolver),
+            addresses: AddressRule::PublicOnly,
             config,
         })
     }
@@ -131,6 +138,19 @@ async fn route(req: Request, deps: &Deps) -> Result<Response<Body>, ApiError> {
     }
 }
 
+/// `callback_url` once it is an `https` URL whose host resolves, now, to allowed addresses only
+/// (checked again at each delivery).
+async fn checked_callback(text: &str, deps: &Deps) -> Result<String, ApiError> {
+    let invalid = |err: video2mp3_domain::CallbackError| {
+        ApiError::bad_request("invalid_callback_url", err.to_string())
+    };
+    let url = CallbackUrl::parse(text).map_err(invalid)?;
+    resolve_checked(&url, deps.resolver.as_ref(), deps.addresses)
+        .await
+        .map_err(invalid)?;
+    Ok(url.as_str().to_owned())
+}
+
 /// Logs a store failure and answers an opaque 500.
 pub(crate) fn internal(what: &'static str) -> impl Fn(video2mp3_domain::PortError) -> ApiError {
     move |err| {
@@ -149,12 +169,18 @@ async fn create_upload(
         .validate(deps.config.max_upload_bytes)
         .map_err(|err| ApiError::bad_request("invalid_upload", err.to_string()))?;
 
+    let callback_url = match request.callback_url.as_deref() {
+        Some(text) => Some(checked_callback(text, deps).await?),
+        None => None,
+    };
+
     let now = OffsetDateTime::now_utc();
     check_active_jobs(user, now, deps).await?;
 
     let job_id = JobId::generate();
     tracing::Span::current().record("job_id", tracing::field::display(&job_id));
     let mut job = Job::awaiting_upload(user.clone(), job_id, &upload, now);
+    job.callback_url = callback_url;
     if let Some(plan) = PartPlan::for_size(upload.size) {
         let answer = parts::start(&mut job, plan, deps).await?;
         deps.jobs

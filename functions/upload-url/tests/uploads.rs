@@ -12,12 +12,30 @@ use video2mp3_api::testing::{keys, read, request, signed_up};
 use video2mp3_domain::memory::{MemoryObjects, MemoryStore};
 use video2mp3_domain::{JobStatus, JobStore, UserStore};
 
+/// `public.example` resolves to a public address, `intranet.example` to a private one among
+/// public ones; nothing else resolves.
+struct Names;
+
+#[async_trait::async_trait]
+impl video2mp3_domain::webhook::Resolver for Names {
+    async fn resolve(&self, host: &str, _port: u16) -> Result<Vec<std::net::IpAddr>, String> {
+        let ips: &[&str] = match host {
+            "public.example" => &["93.184.215.14"],
+            "intranet.example" => &["93.184.215.14", "10.1.2.3"],
+            _ => return Err("no such host".into()),
+        };
+        Ok(ips.iter().map(|ip| ip.parse().unwrap()).collect())
+    }
+}
+
 fn deps(store: &Arc<MemoryStore>) -> upload_url::Deps {
     upload_url::Deps {
         jobs: store.clone(),
         users: store.clone(),
         objects: Arc::new(MemoryObjects::new()),
         keys: keys(),
+        resolver: Arc::new(Names),
+        addresses: video2mp3_domain::webhook::AddressRule::PublicOnly,
         config: upload_url::Config {
             uploads_bucket: "uploads".into(),
             max_upload_bytes: 1000,
@@ -322,4 +340,50 @@ async fn an_upload_in_parts_can_be_given_up() {
     let (_, small) = ask(&deps, Some(&token), clip(1000)).await;
     assert_eq!(small["method"], "PUT", "{small}");
     assert!(small.get("upload").is_none());
+}
+
+#[tokio::test]
+async fn a_callback_url_is_kept_only_if_https_and_public_when_asked() {
+    let store = Arc::new(MemoryStore::new());
+    let deps = deps(&store);
+    let (ann, token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let with = |url: &str| {
+        let mut body = clip(5);
+        body["callback_url"] = json!(url);
+        body
+    };
+    let (status, body) = ask(&deps, Some(&token), with("https://public.example/hook?a=1")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let job_id = body["job_id"].as_str().unwrap().parse().unwrap();
+    let job = store.job(&ann.user_id, &job_id).await.unwrap().unwrap();
+    assert_eq!(
+        job.callback_url.as_deref(),
+        Some("https://public.example/hook?a=1")
+    );
+    for (url, words) in [
+        ("http://public.example/hook", "https"),
+        (
+            "https://user:pw@public.example/hook",
+            "user name or password",
+        ),
+        ("https://intranet.example/hook", "10.1.2.3"),
+        ("https://127.0.0.1/hook", "loopback"),
+        ("https://[fe80::1]/hook", "link-local"),
+        (
+            "https://169.254.169.254/latest/meta-data",
+            "169.254.169.254",
+        ),
+        ("https://nowhere.example/hook", "could not be resolved"),
+        ("not a url", "not a URL"),
+    ] {
+        let (status, body) = ask(&deps, Some(&token), with(url)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_callback_url", "{url}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{url}: {message}");
+    }
+    assert_eq!(
+        store.jobs(&ann.user_id, 10, None).await.unwrap().jobs.len(),
+        1
+    );
 }

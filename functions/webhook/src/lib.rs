@@ -15,10 +15,11 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use video2mp3_aws::{ConfigError, DynamoTable, Env};
+use video2mp3_aws::{ConfigError, DynamoTable, Env, SystemResolver};
 use video2mp3_domain::webhook::{
     self, CallbackUrl, MAX_ATTEMPTS, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookAttempt, backoff,
 };
+pub use video2mp3_domain::webhook::{AddressRule, Resolver};
 use video2mp3_domain::{Clock, JobEvent, JobStore, PortError, SystemClock, UserStore};
 
 /// The header with the job's id: the same for every try, so a receiver can drop a repeat.
@@ -31,30 +32,6 @@ pub struct Config {
     pub app_url: String,
     /// How long one POST may take, connection included (`WEBHOOK_TIMEOUT_SECONDS`, 10).
     pub timeout: Duration,
-}
-
-/// Finds the addresses of a host.
-#[async_trait]
-pub trait Resolver: Send + Sync {
-    /// Every address of `host`, or why there are none.
-    async fn resolve(&self, host: &str, port: u16) -> Result<Vec<IpAddr>, String>;
-}
-
-/// The system's resolver.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemResolver;
-
-#[async_trait]
-impl Resolver for SystemResolver {
-    async fn resolve(&self, host: &str, port: u16) -> Result<Vec<IpAddr>, String> {
-        let addresses = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|e| format!("could not resolve {host}: {e}"))?;
-        let mut ips: Vec<IpAddr> = addresses.map(|a| a.ip()).collect();
-        ips.sort();
-        ips.dedup();
-        Ok(ips)
-    }
 }
 
 /// One POST, ready to send.
@@ -194,6 +171,8 @@ pub struct Deps {
     pub users: Arc<dyn UserStore>,
     pub jobs: Arc<dyn JobStore>,
     pub resolver: Arc<dyn Resolver>,
+    /// Which addresses a callback may go to: [`AddressRule::PublicOnly`] but in the local stack.
+    pub addresses: AddressRule,
     pub poster: Arc<dyn Poster>,
     pub requeue: Arc<dyn Requeue>,
     pub clock: Arc<dyn Clock>,
@@ -220,6 +199,7 @@ impl Deps {
             users: table.clone(),
             jobs: table,
             resolver: Arc::new(SystemResolver),
+            addresses: AddressRule::PublicOnly,
             poster: Arc::new(HttpsPoster::new(timeout)),
             requeue: Arc::new(SqsRequeue::new(
                 aws_sdk_sqs::Client::new(sdk),
@@ -312,17 +292,11 @@ async fn try_once(
     let Some(key) = deps.users.webhook_key(&event.user_id).await? else {
         return Ok(Err(NO_KEY.into()));
     };
-    let host = url.host();
-    let addresses = match url.literal_address() {
-        Some(ip) => vec![ip],
-        None => match deps.resolver.resolve(&host, url.port()).await {
+    let addresses =
+        match webhook::resolve_checked(&url, deps.resolver.as_ref(), deps.addresses).await {
             Ok(addresses) => addresses,
-            Err(why) => return Ok(Err(why)),
-        },
-    };
-    if let Err(err) = webhook::check_addresses(&host, &addresses) {
-        return Ok(Err(err.to_string()));
-    }
+            Err(err) => return Ok(Err(err.to_string())),
+        };
     let job_url = format!("{}/?job={}", deps.config.app_url, event.job_id);
     let body = webhook::payload(event, &job_url, now);
     let timestamp = now.unix_timestamp();

@@ -83,6 +83,7 @@ async fn world(answers: Vec<Result<u16, String>>, key: Option<&str>) -> World {
         users: store.clone(),
         jobs: store.clone(),
         resolver: resolver.clone(),
+        addresses: AddressRule::PublicOnly,
         poster: receiver.clone(),
         requeue: delays.clone(),
         clock,

@@ -926,7 +926,10 @@ mod tests {
             ],
         };
         let item = job_to_item(&job).unwrap();
-        assert_eq!(item.get("webhook_delivered"), Some(&AttributeValue::Bool(true)));
+        assert_eq!(
+            item.get("webhook_delivered"),
+            Some(&AttributeValue::Bool(true))
+        );
         assert_eq!(job_from_item(&item).unwrap(), job);
     }
 }

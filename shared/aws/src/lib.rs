@@ -4,6 +4,7 @@
 //! against the local stand-in; with an endpoint override S3 uses path-style addressing.
 
 pub mod accounts;
+pub mod dns;
 pub mod dynamo;
 pub mod env;
 mod errors;
@@ -15,6 +16,7 @@ pub mod secrets;
 pub mod ses;
 pub mod sns;
 
+pub use dns::SystemResolver;
 pub use dynamo::DynamoTable;
 pub use env::{ConfigError, Env};
 pub use s3::S3Objects;

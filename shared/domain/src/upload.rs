@@ -38,6 +38,10 @@ pub struct UploadRequest {
     /// `keep` (the default: the source's tags, cover art and chapters) or `strip` (none).
     #[serde(default)]
     pub tags: Option<String>,
+    /// Where to POST the job's end (`https`, public addresses only), signed with the user's
+    /// webhook key.
+    #[serde(default)]
+    pub callback_url: Option<String>,
 }
 
 /// `loudness` as a client may give it.
@@ -363,6 +367,7 @@ mod tests {
             loudness: None,
             track: None,
             tags: None,
+            callback_url: None,
         }
     }
 

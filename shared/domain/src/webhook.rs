@@ -41,6 +41,8 @@ pub enum CallbackError {
     NoHost,
     #[error("callback_url's host {host} did not resolve to any address")]
     Unresolved { host: String },
+    #[error("callback_url's host {host} could not be resolved ({why})")]
+    Lookup { host: String, why: String },
     #[error(
         "callback_url's host {host} resolves to {address}, a private, loopback, link-local or reserved address"
     )]
@@ -100,6 +102,61 @@ impl CallbackUrl {
     pub fn as_str(&self) -> &str {
         self.url.as_str()
     }
+}
+
+/// Finds the addresses of a host.
+#[async_trait::async_trait]
+pub trait Resolver: Send + Sync {
+    /// Every address of `host`, or why there are none.
+    async fn resolve(&self, host: &str, port: u16) -> Result<Vec<IpAddr>, String>;
+}
+
+/// Which addresses a callback may go to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AddressRule {
+    /// Public addresses only: what every deployed function uses.
+    #[default]
+    PublicOnly,
+    /// Loopback too: set in code by the local stack alone, whose test receivers listen on
+    /// this machine. No configuration variable selects it.
+    AlsoLoopback,
+}
+
+/// The addresses of `url`'s host (its literal address, or what `resolver` finds), once each
+/// has passed `rule`.
+pub async fn resolve_checked(
+    url: &CallbackUrl,
+    resolver: &dyn Resolver,
+    rule: AddressRule,
+) -> Result<Vec<IpAddr>, CallbackError> {
+    let host = url.host();
+    let addresses = match url.literal_address() {
+        Some(ip) => vec![ip],
+        None => resolver
+            .resolve(&host, url.port())
+            .await
+            .map_err(|why| CallbackError::Lookup {
+                host: host.clone(),
+                why,
+            })?,
+    };
+    match rule {
+        AddressRule::PublicOnly => check_addresses(&host, &addresses)?,
+        AddressRule::AlsoLoopback => {
+            let others: Vec<IpAddr> = addresses
+                .iter()
+                .copied()
+                .filter(|a| !a.is_loopback())
+                .collect();
+            if addresses.is_empty() {
+                return Err(CallbackError::Unresolved { host });
+            }
+            if !others.is_empty() {
+                check_addresses(&host, &others)?;
+            }
+        }
+    }
+    Ok(addresses)
 }
 
 /// Checks that `host` resolved to at least one address and that every one is public.
@@ -416,6 +473,44 @@ mod tests {
         assert_eq!(
             sign(b"key", 0, b"hello"),
             "v1=552b25b10c33de2db9fe7fa273d44ab105d596c023fa954d01444d4642487149"
+        );
+    }
+
+    struct Answer(Result<Vec<IpAddr>, String>);
+
+    #[async_trait::async_trait]
+    impl Resolver for Answer {
+        async fn resolve(&self, _host: &str, _port: u16) -> Result<Vec<IpAddr>, String> {
+            self.0.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn loopback_passes_only_under_the_local_rule_and_private_never() {
+        let url = CallbackUrl::parse("https://hooks.example.com/in").unwrap();
+        let check = |answer: Vec<&'static str>, rule| {
+            let url = url.clone();
+            let answer = Answer(Ok(answer.into_iter().map(ip).collect()));
+            async move { resolve_checked(&url, &answer, rule).await }
+        };
+        use AddressRule::*;
+        assert!(check(vec!["127.0.0.1"], PublicOnly).await.is_err());
+        assert_eq!(
+            check(vec!["127.0.0.1"], AlsoLoopback).await.unwrap(),
+            vec![ip("127.0.0.1")]
+        );
+        assert!(
+            check(vec!["127.0.0.1", "10.0.0.1"], AlsoLoopback)
+                .await
+                .is_err()
+        );
+        assert!(check(vec!["192.168.1.2"], AlsoLoopback).await.is_err());
+        assert!(check(vec![], AlsoLoopback).await.is_err());
+        assert!(check(vec!["93.184.215.14"], PublicOnly).await.is_ok());
+        let failed = resolve_checked(&url, &Answer(Err("NXDOMAIN".into())), PublicOnly).await;
+        assert_eq!(
+            failed.unwrap_err().to_string(),
+            "callback_url's host hooks.example.com could not be resolved (NXDOMAIN)"
         );
     }
 
