@@ -357,5 +357,8 @@ pub async fn handle(event: SqsEvent, deps: &Deps) -> SqsBatchResponse {
     response
 }
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 #[cfg(test)]
 mod tests;

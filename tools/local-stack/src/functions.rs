@@ -1,5 +1,7 @@
-//! The seven functions, built exactly as their Lambda `main.rs` builds them, from the
-//! environment the template gives each.
+//! The functions, built exactly as their Lambda `main.rs` builds them, from the environment
+//! the template gives each. Then one local difference, made in code: callbacks may go to this
+//! machine's loopback address (the test receivers listen there), and the webhook sender also
+//! trusts the local receivers' certificate authority, when one is given.
 
 use anyhow::{Result, bail};
 use aws_config::SdkConfig;
@@ -14,6 +16,7 @@ pub enum Handler {
     Jobs(jobs::Deps),
     Convert(convert::Deps),
     Notify(notify::Deps),
+    Webhook(webhook::Deps),
     Web(web::Page),
 }
 
@@ -27,6 +30,7 @@ impl Handler {
             "jobs" => Self::Jobs(jobs::Deps::from_env(sdk, env).await?),
             "convert" => Self::Convert(convert::Deps::from_env(sdk, env)?),
             "notify" => Self::Notify(notify::Deps::from_env(sdk, env)?),
+            "webhook" => Self::Webhook(webhook::Deps::from_env(sdk, env)?),
             // In-process, the page's uploads go to the local gate on 127.0.0.1, which its
             // policy allows already.
             "web" => Self::Web(web::Page::new(None)?),
@@ -47,8 +51,28 @@ impl Handler {
             Self::UploadUrl(d) => upload_url::handle(req, d).await,
             Self::Jobs(d) => jobs::handle(req, d).await,
             Self::Web(page) => web::handle(req, page).await,
-            Self::Convert(_) | Self::Notify(_) => return None,
+            Self::Convert(_) | Self::Notify(_) | Self::Webhook(_) => return None,
         })
+    }
+
+    /// Lets callbacks go to loopback addresses, and the sender trust `webhook_ca` (PEM), for
+    /// receivers on this machine. Never done on AWS: no variable selects it.
+    pub fn localise(&mut self, webhook_ca: Option<&str>) -> Result<()> {
+        use video2mp3_domain::webhook::AddressRule;
+        match self {
+            Self::UploadUrl(deps) => deps.addresses = AddressRule::AlsoLoopback,
+            Self::Webhook(deps) => {
+                deps.addresses = AddressRule::AlsoLoopback;
+                if let Some(pem) = webhook_ca {
+                    let poster = webhook::HttpsPoster::new(deps.config.timeout)
+                        .trusting(pem.as_bytes())
+                        .map_err(|e| anyhow::anyhow!("the local webhook CA: {e}"))?;
+                    deps.poster = std::sync::Arc::new(poster);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 

@@ -401,10 +401,6 @@ async fn invoke_sqs(
     let payload = sqs_event(arn, messages);
     let response: aws_lambda_events::event::sqs::SqsBatchResponse = match invoker {
         Invoker::InProcess => {
-            let Handler::Convert(deps) = &function.handler else {
-                tracing::error!(function = %function.logical_id, "has an SQS event but is not an SQS function");
-                return all();
-            };
             let event = match serde_json::from_value(payload) {
                 Ok(e) => e,
                 Err(err) => {
@@ -412,7 +408,14 @@ async fn invoke_sqs(
                     return all();
                 }
             };
-            convert::handle(event, deps).await
+            match &function.handler {
+                Handler::Convert(deps) => convert::handle(event, deps).await,
+                Handler::Webhook(deps) => webhook::handle(event, deps).await,
+                _ => {
+                    tracing::error!(function = %function.logical_id, "has an SQS event but is not an SQS function");
+                    return all();
+                }
+            }
         }
         Invoker::Lambda { endpoint, client } => {
             match Invoker::remote(client, endpoint, &function.logical_id, &payload).await {

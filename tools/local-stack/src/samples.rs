@@ -42,6 +42,8 @@ pub fn event_files(repo_root: &Path) -> Result<Vec<(PathBuf, &'static str)>> {
                 "jobs",
                 "convert",
                 "notify",
+                // Before "web", which its name starts with.
+                "webhook",
                 "web",
             ]
             .into_iter()

@@ -62,6 +62,9 @@ pub struct StackOptions {
     /// Where the pollers invoke the queue functions: `None` in-process, else the base URL of a
     /// Lambda Invoke API (`sam local start-lambda`).
     pub lambda_endpoint: Option<String>,
+    /// A certificate authority (PEM) the webhook sender trusts besides the platform's, for
+    /// receivers on this machine.
+    pub webhook_ca: Option<String>,
 }
 
 impl StackOptions {
@@ -78,6 +81,7 @@ impl StackOptions {
             gate_port: 0,
             serve_api: true,
             lambda_endpoint: None,
+            webhook_ca: None,
         }
     }
 }
@@ -149,10 +153,6 @@ const NOT_CREATED: &[(&str, &str)] = &[
         "alarms need CloudWatch metrics, which exist only on AWS",
     ),
     (
-        "AWS::SNS::Subscription",
-        "the alarm e-mail subscription exists only on AWS",
-    ),
-    (
         "AWS::Serverless::HttpApi",
         "the local stack serves the routes itself",
     ),
@@ -163,7 +163,7 @@ const NOT_CREATED: &[(&str, &str)] = &[
     ),
     (
         "AWS::SQS::QueuePolicy",
-        "moto delivers S3 notifications without one",
+        "moto delivers S3 notifications and SNS messages without one",
     ),
 ];
 
@@ -201,8 +201,15 @@ impl Stack {
 
         register_outputs(&template, &sdk, &resolver, &local_api_url).await?;
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (functions, environments) =
-            build_functions(&template, &resolver, &roles, &gate.url, &local_api_url).await?;
+        let (functions, environments) = build_functions(
+            &template,
+            &resolver,
+            &roles,
+            &gate.url,
+            &local_api_url,
+            options.webhook_ca.as_deref(),
+        )
+        .await?;
         let mut tasks = Vec::new();
         let api_url = if options.serve_api {
             let (url, server) =
@@ -381,6 +388,7 @@ async fn build_functions(
     roles: &Roles,
     gate_url: &str,
     local_api_url: &str,
+    webhook_ca: Option<&str>,
 ) -> Result<(Vec<Arc<Function>>, HashMap<String, HashMap<String, String>>)> {
     let mut functions = Vec::new();
     let mut environments = HashMap::new();
@@ -395,9 +403,10 @@ async fn build_functions(
             .get(logical_id)
             .ok_or_else(|| anyhow!("sam-expand gave {logical_id} no role"))?;
         let function_sdk = function_sdk_config(gate_url, role).await;
-        let handler = Handler::build(&binary, &function_sdk, &Env::from_map(env))
+        let mut handler = Handler::build(&binary, &function_sdk, &Env::from_map(env))
             .await
             .with_context(|| format!("configuring {logical_id} ({binary})"))?;
+        handler.localise(webhook_ca)?;
         functions.push(Arc::new(Function {
             logical_id: logical_id.clone(),
             binary,
@@ -420,6 +429,7 @@ async fn create_resources(
         "AWS::SecretsManager::Secret",
         "AWS::DynamoDB::Table",
         "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
         "AWS::SQS::Queue",
         "AWS::S3::Bucket",
     ];
@@ -439,6 +449,7 @@ async fn create_resources(
     create_tables(template, sdk, resolver).await?;
     create_topics(template, sdk, resolver).await?;
     create_queues(template, sdk, resolver).await?;
+    create_subscriptions(template, sdk, resolver).await?;
     create_buckets(template, sdk, resolver).await?;
     // The sender must be a verified identity before SES sends anything.
     if let Some(sender) = resolver.parameters.get("SenderEmail") {
@@ -587,6 +598,37 @@ async fn create_topics(
         resolver
             .physical
             .insert(id.clone(), Physical::Topic { arn, name });
+    }
+    Ok(())
+}
+
+/// The template's subscriptions of queues to topics (with raw delivery when asked). An e-mail
+/// subscription (the alarms') exists only on AWS: nothing here sends alarms.
+async fn create_subscriptions(
+    template: &Template,
+    sdk: &SdkConfig,
+    resolver: &mut Resolver,
+) -> Result<()> {
+    let sns = aws_sdk_sns::Client::new(sdk);
+    for (id, r) in template.resources_of("AWS::SNS::Subscription") {
+        let props = &r["Properties"];
+        match props["Protocol"].as_str() {
+            Some("sqs") => {}
+            Some("email") => continue,
+            other => bail!("subscription {id}: protocol {other:?} is not played locally"),
+        }
+        let mut subscribe = sns
+            .subscribe()
+            .topic_arn(resolver.string(&props["TopicArn"])?)
+            .protocol("sqs")
+            .endpoint(resolver.string(&props["Endpoint"])?);
+        if scalar(&props["RawMessageDelivery"]).as_deref() == Some("true") {
+            subscribe = subscribe.attributes("RawMessageDelivery", "true");
+        }
+        subscribe
+            .send()
+            .await
+            .with_context(|| format!("creating subscription {id}"))?;
     }
     Ok(())
 }

@@ -508,7 +508,7 @@ async fn every_sample_event_drives_its_handler() {
 
     let files = samples::event_files(&app.root).unwrap();
     assert!(
-        files.len() >= 7,
+        files.len() >= 8,
         "one event per function at least: {files:?}"
     );
     let mut driven = Vec::new();
@@ -563,6 +563,12 @@ async fn every_sample_event_drives_its_handler() {
                 let response = handler.http(http_event(&text, None)).await.unwrap();
                 assert_eq!(response.status(), 200, "{name}");
             }
+            H::Webhook(deps) => {
+                // The sample job asked for no callback: the event is consumed, nothing sent.
+                let event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let response = webhook::handle(event, deps).await;
+                assert!(response.batch_item_failures.is_empty(), "{name}");
+            }
         }
         driven.push(binary);
     }
@@ -573,6 +579,7 @@ async fn every_sample_event_drives_its_handler() {
         "jobs",
         "convert",
         "notify",
+        "webhook",
         "web",
     ] {
         assert!(driven.contains(&binary), "no event in events/ for {binary}");

@@ -232,6 +232,10 @@ mod sam {
                         "{context}\n{mails:?}"
                     );
                 }
+                "webhook" => {
+                    // The sample job asked for no callback: consumed, nothing sent.
+                    assert_eq!(payload["batchItemFailures"], json!([]), "{context}");
+                }
                 "web" => {
                     let (status, body) = http_answer(payload);
                     assert_eq!(status, 200, "{context}");
@@ -252,6 +256,7 @@ mod sam {
             "jobs",
             "convert",
             "notify",
+            "webhook",
             "web",
         ] {
             assert!(driven.contains(&binary), "no event in events/ for {binary}");

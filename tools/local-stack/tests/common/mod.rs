@@ -38,6 +38,20 @@ pub async fn spawn_with_concurrency(
     pollers: bool,
     concurrency: usize,
 ) -> App {
+    spawn_configured(parameters, pollers, concurrency, None).await
+}
+
+/// A stack whose webhook sender also trusts `ca_pem` (a test receiver's authority).
+pub async fn spawn_trusting(ca_pem: &str) -> App {
+    spawn_configured(&[], true, 1, Some(ca_pem.to_owned())).await
+}
+
+async fn spawn_configured(
+    parameters: &[(&str, &str)],
+    pollers: bool,
+    concurrency: usize,
+    webhook_ca: Option<String>,
+) -> App {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("info,aws_config=warn")
@@ -52,6 +66,7 @@ pub async fn spawn_with_concurrency(
     options.retry_delay = Duration::from_secs(1);
     options.pollers = pollers;
     options.concurrency = concurrency;
+    options.webhook_ca = webhook_ca;
     options.parameters = parameters
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
