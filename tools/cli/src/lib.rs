@@ -328,6 +328,9 @@ pub struct Settings {
     /// any tag).
     #[arg(long, value_parser = ["keep", "strip"])]
     tags: Option<String>,
+    /// Also POST each job's end, signed with your webhook key, to this https URL.
+    #[arg(long)]
+    callback_url: Option<String>,
 }
 
 impl Settings {
@@ -341,6 +344,7 @@ impl Settings {
             ("sample_rate", self.sample_rate.map(|r| json!(r))),
             ("loudness", self.loudness.map(|l| json!(l))),
             ("tags", self.tags.as_ref().map(|t| json!(t))),
+            ("callback_url", self.callback_url.as_ref().map(|u| json!(u))),
             (
                 "track",
                 self.track.as_ref().map(|t| match t.parse::<u32>() {

@@ -286,6 +286,10 @@ async fn the_cli_converts_the_sample_video_and_says_what_went_wrong() {
             &["--start", "10"][..],
             "the start asked for (0:10) is past the end of the audio, which is 0:06 long",
         ),
+        (
+            &["--callback-url", "https://192.168.0.10/hook"][..],
+            "callback_url's host 192.168.0.10 resolves to 192.168.0.10, a private",
+        ),
     ] {
         let mut all = vec!["convert", sample, "-o", out_dir];
         all.extend_from_slice(args);
