@@ -290,11 +290,15 @@ async fn sam_invoke(root: &Path, function: &str, event: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `dlq`: what waits in both failure queues of a running local stack.
+/// `dlq`: what waits in the failure queues of a running local stack.
 async fn list_dead_letters(moto_port: u16) -> Result<()> {
     let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    for queue in ["ConvertDeadLetterQueue", "NotifyFailureQueue"] {
+    for queue in [
+        "ConvertDeadLetterQueue",
+        "NotifyFailureQueue",
+        "WebhookDeadLetterQueue",
+    ] {
         let url = dlq::local_queue_url(&sqs, queue).await?;
         let letters = dlq::peek(&sqs, &url, 100).await?;
         println!("{queue}: {} message(s) in {url}", letters.len());
@@ -308,7 +312,7 @@ async fn list_dead_letters(moto_port: u16) -> Result<()> {
     Ok(())
 }
 
-/// `redrive`: both failure queues replayed.
+/// `redrive`: the failure queues replayed.
 async fn redrive(moto_port: u16) -> Result<()> {
     let sdk = local_sdk_config(&format!("http://127.0.0.1:{moto_port}")).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -320,6 +324,11 @@ async fn redrive(moto_port: u16) -> Result<()> {
     let sns = aws_sdk_sns::Client::new(&sdk);
     let replayed = dlq::replay_failed_events(&sqs, &sns, &failed).await?;
     println!("published {replayed} failed job event(s) again for notify");
+    // A job whose eight tries are spent stays as it is: the sender finds nothing to do.
+    let from = dlq::local_queue_url(&sqs, "WebhookDeadLetterQueue").await?;
+    let to = dlq::local_queue_url(&sqs, "WebhookQueue").await?;
+    let moved = dlq::redrive(&sqs, &from, &to).await?;
+    println!("moved {moved} webhook message(s) back to {to}");
     Ok(())
 }
 
