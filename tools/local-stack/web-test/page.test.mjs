@@ -99,6 +99,15 @@ try {
   await page.waitForSelector("#job-error:not([hidden])");
   const badTime = await page.textContent("#job-error");
   check(badTime.includes('Start "1:75" is not a time'), `a bad time: ${badTime}`);
+  await page.fill("#start", "");
+  // A callback into a private network: the service's reason, before any upload.
+  await page.fill("#callback-url", "https://10.0.0.1/hook");
+  await page.setInputFiles("#file", env("VIDEO"));
+  await page.click("#convert");
+  await page.waitForFunction(() => document.querySelector("#job-error").textContent.includes("10.0.0.1"));
+  const badCallback = await page.textContent("#job-error");
+  check(badCallback.includes("a private, loopback, link-local or reserved address"), `a private callback: ${badCallback}`);
+  await page.fill("#callback-url", "");
   await page.fill("#start", "1");
   await page.fill("#end", "0:04.5");
   await page.selectOption("#channels", "mono");
