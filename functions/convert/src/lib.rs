@@ -64,7 +64,7 @@ impl Deps {
     }
 
     fn life(&self) -> JobLife {
-        JobLife::new(self.jobs.clone(), self.events.clone())
+        JobLife::new(self.jobs.clone(), self.events.clone(), self.clock.clone())
     }
 }
 
@@ -155,7 +155,7 @@ async fn convert_object(key: &str, deps: &Deps) -> Result<(), ConvertError> {
     }
     let lease = JobLife::new_lease(deps.clock.now(), deps.config.lease);
     span.record("attempt", tracing::field::display(&lease.owner));
-    let job = match deps.life().claim(job, &lease, deps.clock.now()).await? {
+    let job = match deps.life().claim(job, &lease).await? {
         Claim::Held { job, took_over } => {
             if let Some(previous) = took_over {
                 tracing::warn!(%previous, "took over a job whose lease expired");

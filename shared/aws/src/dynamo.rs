@@ -727,12 +727,59 @@ impl JobStore for DynamoTable {
     async fn mark_notified(&self, user: &UserId, job: &JobId) -> Result<bool, PortError> {
         let result = self
             .update(user_pk(user), job_sk(job))
-            .update_expression("SET notified = :t")
+            .update_expression("SET notified = :t REMOVE publish_claim_until")
             .condition_expression("attribute_exists(pk) AND notified <> :t")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .send()
             .await;
         applied(result)
+    }
+
+    async fn claim_publish(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: std::time::Duration,
+    ) -> Result<EmailClaim, PortError> {
+        let result = self
+            .update(user_pk(user), job_sk(job))
+            .update_expression("SET publish_claim_until = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND notified <> :t \
+                 AND (attribute_not_exists(publish_claim_until) OR publish_claim_until < :now)",
+            )
+            .expression_attribute_values(":until", epoch(now + hold))
+            .expression_attribute_values(":now", epoch(now))
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(EmailClaim::Claimed),
+            Err(err) if is_condition_failure(&err) => match self.job(user, job).await? {
+                None => Ok(EmailClaim::NoJob),
+                Some(job) if job.notified => Ok(EmailClaim::AlreadySent),
+                Some(_) => Ok(EmailClaim::Busy),
+            },
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+
+    async fn release_publish_claim(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: std::time::Duration,
+    ) -> Result<(), PortError> {
+        let result = self
+            .update(user_pk(user), job_sk(job))
+            .update_expression("REMOVE publish_claim_until")
+            .condition_expression("publish_claim_until = :until")
+            .expression_attribute_values(":until", epoch(now + hold))
+            .send()
+            .await;
+        applied(result).map(|_| ())
     }
 
     async fn set_progress(

@@ -25,6 +25,7 @@ pub async fn job_store(store: &dyn JobStore) {
     a_jobs_end_is_marked_published_once(store).await;
     progress_is_written_only_under_the_holders_lease(store).await;
     one_email_claim_holds_at_a_time(store).await;
+    one_publish_claim_holds_at_a_time(store).await;
     a_users_jobs_are_listed_newest_first_in_pages(store).await;
     jobs_are_deleted_unless_converting(store).await;
     webhook_attempts_are_kept_until_delivered_or_the_limit(store).await;
@@ -357,6 +358,45 @@ async fn one_email_claim_holds_at_a_time(store: &dyn JobStore) {
     assert_eq!(
         store
             .claim_email(&user, &JobId::generate(), t0, hold)
+            .await
+            .unwrap(),
+        EmailClaim::NoJob
+    );
+}
+
+async fn one_publish_claim_holds_at_a_time(store: &dyn JobStore) {
+    let user = UserId::generate();
+    let j = job(&user, JobId::generate(), JobStatus::Done, None);
+    let id = j.job_id;
+    store.create_job(&j).await.unwrap();
+    let hold = Duration::from_secs(30);
+    let t0 = now();
+    let claim = |at| store.claim_publish(&user, &id, at, hold);
+    assert_eq!(claim(t0).await.unwrap(), EmailClaim::Claimed);
+    assert_eq!(
+        claim(t0 + time::Duration::seconds(29)).await.unwrap(),
+        EmailClaim::Busy
+    );
+    // A claim whose holder died runs out.
+    let t1 = t0 + time::Duration::seconds(32);
+    assert_eq!(claim(t1).await.unwrap(), EmailClaim::Claimed);
+    // Giving back another's claim leaves it; giving back ours frees it.
+    store
+        .release_publish_claim(&user, &id, t0, hold)
+        .await
+        .unwrap();
+    assert_eq!(claim(t1).await.unwrap(), EmailClaim::Busy);
+    store
+        .release_publish_claim(&user, &id, t1, hold)
+        .await
+        .unwrap();
+    assert_eq!(claim(t1).await.unwrap(), EmailClaim::Claimed);
+    assert!(store.mark_notified(&user, &id).await.unwrap());
+    let later = t1 + time::Duration::hours(1);
+    assert_eq!(claim(later).await.unwrap(), EmailClaim::AlreadySent);
+    assert_eq!(
+        store
+            .claim_publish(&user, &JobId::generate(), t0, hold)
             .await
             .unwrap(),
         EmailClaim::NoJob

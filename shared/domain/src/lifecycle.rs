@@ -10,6 +10,7 @@
 //! Lease times are kept to the whole second (the table stores epoch seconds), so a lease has
 //! expired once the second it names is over.
 
+use crate::clock::Clock;
 use crate::failure::FailureReason;
 use crate::job::{Job, JobEvent, JobStats, JobStatus, Lease};
 use crate::ports::{EmailClaim, EventPublisher, JobStore, PortError};
@@ -193,9 +194,9 @@ pub enum Ended {
     Refused,
 }
 
-/// How long the converter that ended a job has to publish its end before a duplicate delivery
-/// takes it to have died and publishes it instead.
-pub const PUBLISH_GRACE: Duration = Duration::from_secs(60);
+/// How long a claim to publish a job's end holds: long enough for one SNS call and its
+/// retries; after it, a duplicate delivery publishes if the claimer died.
+pub const PUBLISH_HOLD: Duration = Duration::from_secs(30);
 
 /// The steps of a job's life over the ports: what the converter does with a job, whoever runs
 /// it (the Lambda function, the in-memory tests).
@@ -203,11 +204,29 @@ pub const PUBLISH_GRACE: Duration = Duration::from_secs(60);
 pub struct JobLife {
     pub jobs: Arc<dyn JobStore>,
     pub events: Arc<dyn EventPublisher>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// How [`JobLife::publish_once`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// Published now, or before.
+    Done,
+    /// Another delivery is publishing it now (until then at the latest).
+    Busy { until: OffsetDateTime },
 }
 
 impl JobLife {
-    pub fn new(jobs: Arc<dyn JobStore>, events: Arc<dyn EventPublisher>) -> Self {
-        Self { jobs, events }
+    pub fn new(
+        jobs: Arc<dyn JobStore>,
+        events: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            jobs,
+            events,
+            clock,
+        }
     }
 
     /// A lease for a new conversion attempt, held for `hold` from `now`.
@@ -218,18 +237,13 @@ impl JobLife {
         }
     }
 
-    /// Takes `job` (as just read at `now`) for the attempt holding `lease`: from `queued` (or
+    /// Takes `job` (as just read) for the attempt holding `lease`: from `queued` (or
     /// `awaiting_upload`, whose upload event may overtake the upload's bookkeeping), or from
-    /// `converting` under an expired lease. A job that has ended is published if its
-    /// converter has not done so within [`PUBLISH_GRACE`] (it died between the two).
-    pub async fn claim(
-        &self,
-        mut job: Job,
-        lease: &Lease,
-        now: OffsetDateTime,
-    ) -> Result<Claim, PortError> {
+    /// `converting` under an expired lease. A job that has ended is published if nobody has
+    /// (its converter died between the two, or its publish failed).
+    pub async fn claim(&self, mut job: Job, lease: &Lease) -> Result<Claim, PortError> {
         if job.status.is_final() {
-            return self.ended(&job, now).await;
+            return self.ended(&job).await;
         }
         if job.status == JobStatus::AwaitingUpload {
             match self
@@ -259,7 +273,7 @@ impl JobLife {
                     return Ok(Claim::Gone);
                 };
                 if stored.status.is_final() {
-                    return self.ended(&stored, now).await;
+                    return self.ended(&stored).await;
                 }
                 let until = stored.lease.map_or(stored.updated_at, |l| l.expires_at);
                 Ok(Claim::Busy { until })
@@ -320,30 +334,43 @@ impl JobLife {
         }
     }
 
-    /// A duplicate delivery's answer for a job that has ended: its event is published by the
-    /// converter that ended it, right after; only once that converter has had
-    /// [`PUBLISH_GRACE`] is it taken to have died and the event published here (at least once,
-    /// and not twice in the common race of a duplicate arriving during the publish).
-    async fn ended(&self, job: &Job, now: OffsetDateTime) -> Result<Claim, PortError> {
-        if !job.notified {
-            let due = job.updated_at + PUBLISH_GRACE;
-            if now < due {
-                return Ok(Claim::Busy { until: due });
-            }
-            self.publish_once(job).await?;
+    /// A later delivery's answer for a job that has ended: published unless it was, or
+    /// another delivery is publishing it right now (then try again later).
+    async fn ended(&self, job: &Job) -> Result<Claim, PortError> {
+        match self.publish_once(job).await? {
+            Published::Done => Ok(Claim::Ended { status: job.status }),
+            Published::Busy { until } => Ok(Claim::Busy { until }),
         }
-        Ok(Claim::Ended { status: job.status })
     }
 
-    /// Publishes a finished job's event unless that was already done. (A crash between the
-    /// publish and its record publishes again on the next delivery: at least once.)
-    pub async fn publish_once(&self, job: &Job) -> Result<(), PortError> {
+    /// Publishes a finished job's event unless that was already done, under a claim held for
+    /// [`PUBLISH_HOLD`]: two deliveries racing publish once; a publish that fails gives the
+    /// claim back; a claimer that dies lets it run out. (A crash between the publish and its
+    /// record publishes again on the next delivery: at least once.)
+    pub async fn publish_once(&self, job: &Job) -> Result<Published, PortError> {
         if job.notified {
-            return Ok(());
+            return Ok(Published::Done);
         }
-        self.events.publish(&JobEvent::for_job(job)).await?;
-        self.jobs.mark_notified(&job.user_id, &job.job_id).await?;
-        Ok(())
+        let (user, id) = (&job.user_id, &job.job_id);
+        let now = self.clock.now();
+        match self.jobs.claim_publish(user, id, now, PUBLISH_HOLD).await? {
+            EmailClaim::Claimed => {}
+            EmailClaim::AlreadySent | EmailClaim::NoJob => return Ok(Published::Done),
+            EmailClaim::Busy => {
+                return Ok(Published::Busy {
+                    until: now + PUBLISH_HOLD,
+                });
+            }
+        }
+        if let Err(err) = self.events.publish(&JobEvent::for_job(job)).await {
+            let _ = self
+                .jobs
+                .release_publish_claim(user, id, now, PUBLISH_HOLD)
+                .await;
+            return Err(err);
+        }
+        self.jobs.mark_notified(user, id).await?;
+        Ok(Published::Done)
     }
 }
 
@@ -414,38 +441,30 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_duplicate_leaves_the_publish_to_the_converter_unless_it_died() {
-        use crate::clock::Clock;
+    async fn an_end_is_published_once_by_whoever_claims_it_and_again_if_the_claimer_died() {
         use crate::memory::{ManualClock, MemoryEvents, MemoryStore};
         let clock = Arc::new(ManualClock::new());
         let store = Arc::new(MemoryStore::with_clock(clock.clone()));
         let events = Arc::new(MemoryEvents::new());
-        let life = JobLife::new(store.clone(), events.clone());
-        let queued = Job {
-            status: JobStatus::Queued,
+        let life = JobLife::new(store.clone(), events.clone(), clock.clone());
+        let done = Job {
+            status: JobStatus::Done,
             ..crate::job::sample_job()
         };
-        store.create_job(&queued).await.unwrap();
-        let lease = JobLife::new_lease(clock.now(), Duration::from_secs(900));
-        let held = match life.claim(queued, &lease, clock.now()).await.unwrap() {
-            Claim::Held { job, .. } => job,
-            other => panic!("{other:?}"),
-        };
-        // The converter ends the job and dies before publishing.
-        let done = store
-            .transition(
-                &held.user_id,
-                &held.job_id,
-                Transition::to(JobStatus::Done).held(&lease),
-            )
+        store.create_job(&done).await.unwrap();
+        // A converter claimed the publish and died before publishing.
+        let claimed = store
+            .claim_publish(&done.user_id, &done.job_id, clock.now(), PUBLISH_HOLD)
             .await
             .unwrap();
-        let again = JobLife::new_lease(clock.now(), Duration::from_secs(900));
-        let claim = life.claim(done.clone(), &again, clock.now()).await.unwrap();
+        assert_eq!(claimed, EmailClaim::Claimed);
+        let lease = JobLife::new_lease(clock.now(), Duration::from_secs(900));
+        let claim = life.claim(done.clone(), &lease).await.unwrap();
         assert!(matches!(claim, Claim::Busy { .. }), "{claim:?}");
         assert!(events.published().is_empty());
-        clock.advance(PUBLISH_GRACE + Duration::from_secs(1));
-        let claim = life.claim(done.clone(), &again, clock.now()).await.unwrap();
+        // Its claim runs out: the next delivery publishes, once.
+        clock.advance(PUBLISH_HOLD + Duration::from_secs(1));
+        let claim = life.claim(done.clone(), &lease).await.unwrap();
         assert!(
             matches!(
                 claim,
@@ -462,8 +481,31 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(stored.notified);
-        let claim = life.claim(stored, &again, clock.now()).await.unwrap();
-        assert!(matches!(claim, Claim::Ended { .. }));
+        assert!(matches!(
+            life.claim(stored, &lease).await.unwrap(),
+            Claim::Ended { .. }
+        ));
+        assert_eq!(events.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_gives_its_claim_back_for_the_next_delivery() {
+        use crate::memory::{MemoryEvents, MemoryStore};
+        let store = Arc::new(MemoryStore::new());
+        let events = Arc::new(MemoryEvents::new());
+        let life = JobLife::new(
+            store.clone(),
+            events.clone(),
+            Arc::new(crate::clock::SystemClock),
+        );
+        let done = Job {
+            status: JobStatus::Done,
+            ..crate::job::sample_job()
+        };
+        store.create_job(&done).await.unwrap();
+        events.faults.fail_first(1);
+        assert!(life.publish_once(&done).await.is_err());
+        assert_eq!(life.publish_once(&done).await.unwrap(), Published::Done);
         assert_eq!(events.published().len(), 1);
     }
 

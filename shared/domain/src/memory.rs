@@ -90,6 +90,8 @@ struct StoredJob {
     job: Job,
     /// Until when (epoch seconds) an e-mail claim holds.
     email_claim_until: Option<i64>,
+    /// Until when (epoch seconds) a claim to publish the job's end holds.
+    publish_claim_until: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -209,6 +211,7 @@ impl JobStore for MemoryStore {
             StoredJob {
                 job: as_stored(job),
                 email_claim_until: None,
+                publish_claim_until: None,
             },
         );
         Ok(())
@@ -286,8 +289,51 @@ impl JobStore for MemoryStore {
     async fn mark_notified(&self, user: &UserId, job: &JobId) -> Result<bool, PortError> {
         self.faults.check("UpdateItem")?;
         Ok(self
-            .stored(user, job, |s| !std::mem::replace(&mut s.job.notified, true))
+            .stored(user, job, |s| {
+                s.publish_claim_until = None;
+                !std::mem::replace(&mut s.job.notified, true)
+            })
             .unwrap_or(false))
+    }
+
+    async fn claim_publish(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: Duration,
+    ) -> Result<EmailClaim, PortError> {
+        self.faults.check("UpdateItem")?;
+        let now_s = now.unix_timestamp();
+        Ok(self
+            .stored(user, job, |s| {
+                if s.job.notified {
+                    EmailClaim::AlreadySent
+                } else if s.publish_claim_until.is_some_and(|until| until >= now_s) {
+                    EmailClaim::Busy
+                } else {
+                    s.publish_claim_until = Some((now + hold).unix_timestamp());
+                    EmailClaim::Claimed
+                }
+            })
+            .unwrap_or(EmailClaim::NoJob))
+    }
+
+    async fn release_publish_claim(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: Duration,
+    ) -> Result<(), PortError> {
+        self.faults.check("UpdateItem")?;
+        let mine = (now + hold).unix_timestamp();
+        self.stored(user, job, |s| {
+            if s.publish_claim_until == Some(mine) {
+                s.publish_claim_until = None;
+            }
+        });
+        Ok(())
     }
 
     async fn set_progress(

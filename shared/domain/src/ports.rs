@@ -243,7 +243,26 @@ pub trait JobStore: Send + Sync {
         job: &JobId,
         deletion: Deletion,
     ) -> Result<(), PortError>;
-    /// Records that the job's end was published; `false` if it already was.
+    /// Claims the right to publish the job's end, for `hold` from `now` (so a converter that
+    /// dies while publishing does not block it for ever): the same answers as
+    /// [`JobStore::claim_email`], `AlreadySent` once it is published.
+    async fn claim_publish(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: time::OffsetDateTime,
+        hold: Duration,
+    ) -> Result<EmailClaim, PortError>;
+    /// Gives back a publish claim made at `now` for `hold` whose publish failed.
+    async fn release_publish_claim(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: time::OffsetDateTime,
+        hold: Duration,
+    ) -> Result<(), PortError>;
+    /// Records that the job's end was published (ending any publish claim); `false` if it
+    /// already was.
     async fn mark_notified(&self, user: &UserId, job: &JobId) -> Result<bool, PortError>;
     /// Records how far the conversion holding `lease` has got; ignored (`Ok(false)`) when the
     /// job is no longer converting under that lease.
