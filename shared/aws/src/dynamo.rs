@@ -71,6 +71,63 @@ impl DynamoTable {
             .expression_attribute_values(":expires", epoch(until + time::Duration::days(1)))
     }
 
+    /// Claims a job's e-mail or publish in attribute `claim` (epoch seconds) for `hold` from
+    /// `now`, unless `not_done` (a condition; `:t` is `true`) fails or a claim holds; `done`
+    /// tells the two apart afterwards.
+    #[allow(clippy::too_many_arguments)]
+    async fn claim(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        claim: &str,
+        not_done: &str,
+        now: OffsetDateTime,
+        hold: std::time::Duration,
+        done: fn(&Job) -> bool,
+    ) -> Result<EmailClaim, PortError> {
+        let result = self
+            .update(user_pk(user), job_sk(job))
+            .update_expression(format!("SET {claim} = :until"))
+            .condition_expression(format!(
+                "attribute_exists(pk) AND {not_done} \
+                 AND (attribute_not_exists({claim}) OR {claim} < :now)"
+            ))
+            .expression_attribute_values(":until", epoch(now + hold))
+            .expression_attribute_values(":now", epoch(now))
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(EmailClaim::Claimed),
+            // Why it failed: read the item as it is now.
+            Err(err) if is_condition_failure(&err) => match self.job(user, job).await? {
+                None => Ok(EmailClaim::NoJob),
+                Some(job) if done(&job) => Ok(EmailClaim::AlreadySent),
+                Some(_) => Ok(EmailClaim::Busy),
+            },
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+
+    /// Gives back the claim in attribute `claim` if it is the one made at `now` for `hold`.
+    async fn release(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        claim: &str,
+        now: OffsetDateTime,
+        hold: std::time::Duration,
+    ) -> Result<(), PortError> {
+        let result = self
+            .update(user_pk(user), job_sk(job))
+            .update_expression(format!("REMOVE {claim}"))
+            .condition_expression(format!("{claim} = :until"))
+            .expression_attribute_values(":until", epoch(now + hold))
+            .send()
+            .await;
+        applied(result).map(|_| ())
+    }
+
     /// The item at (`pk`, `sk`), read consistently (a write just made is seen).
     pub(crate) async fn get(
         &self,
@@ -742,27 +799,11 @@ impl JobStore for DynamoTable {
         now: OffsetDateTime,
         hold: std::time::Duration,
     ) -> Result<EmailClaim, PortError> {
-        let result = self
-            .update(user_pk(user), job_sk(job))
-            .update_expression("SET publish_claim_until = :until")
-            .condition_expression(
-                "attribute_exists(pk) AND notified <> :t \
-                 AND (attribute_not_exists(publish_claim_until) OR publish_claim_until < :now)",
-            )
-            .expression_attribute_values(":until", epoch(now + hold))
-            .expression_attribute_values(":now", epoch(now))
-            .expression_attribute_values(":t", AttributeValue::Bool(true))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(EmailClaim::Claimed),
-            Err(err) if is_condition_failure(&err) => match self.job(user, job).await? {
-                None => Ok(EmailClaim::NoJob),
-                Some(job) if job.notified => Ok(EmailClaim::AlreadySent),
-                Some(_) => Ok(EmailClaim::Busy),
-            },
-            Err(err) => Err(port_error("UpdateItem", err)),
-        }
+        let not_done = "notified <> :t";
+        self.claim(user, job, "publish_claim_until", not_done, now, hold, |j| {
+            j.notified
+        })
+        .await
     }
 
     async fn release_publish_claim(
@@ -772,14 +813,8 @@ impl JobStore for DynamoTable {
         now: OffsetDateTime,
         hold: std::time::Duration,
     ) -> Result<(), PortError> {
-        let result = self
-            .update(user_pk(user), job_sk(job))
-            .update_expression("REMOVE publish_claim_until")
-            .condition_expression("publish_claim_until = :until")
-            .expression_attribute_values(":until", epoch(now + hold))
-            .send()
-            .await;
-        applied(result).map(|_| ())
+        self.release(user, job, "publish_claim_until", now, hold)
+            .await
     }
 
     async fn set_progress(
@@ -809,30 +844,12 @@ impl JobStore for DynamoTable {
         now: OffsetDateTime,
         hold: std::time::Duration,
     ) -> Result<EmailClaim, PortError> {
-        let until = now + hold;
-        let result = self
-            .update(user_pk(user), job_sk(job))
-            .update_expression("SET email_claim_until = :until")
-            .condition_expression(
-                "attribute_exists(pk) AND attribute_not_exists(emailed) \
-                 AND (attribute_not_exists(email_claim_until) OR email_claim_until < :now)",
-            )
-            .expression_attribute_values(":until", epoch(until))
-            .expression_attribute_values(":now", epoch(now))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(EmailClaim::Claimed),
-            Err(err) if is_condition_failure(&err) => {
-                // Why it failed: read the item as it is now.
-                match self.job(user, job).await? {
-                    None => Ok(EmailClaim::NoJob),
-                    Some(job) if job.emailed => Ok(EmailClaim::AlreadySent),
-                    Some(_) => Ok(EmailClaim::Busy),
-                }
-            }
-            Err(err) => Err(port_error("UpdateItem", err)),
-        }
+        // `:t` must appear: DynamoDB refuses a value the expressions do not use.
+        let not_done = "(attribute_not_exists(emailed) OR emailed <> :t)";
+        self.claim(user, job, "email_claim_until", not_done, now, hold, |j| {
+            j.emailed
+        })
+        .await
     }
 
     async fn release_email_claim(
@@ -842,18 +859,8 @@ impl JobStore for DynamoTable {
         now: OffsetDateTime,
         hold: std::time::Duration,
     ) -> Result<(), PortError> {
-        let result = self
-            .update(user_pk(user), job_sk(job))
-            .update_expression("REMOVE email_claim_until")
-            .condition_expression("email_claim_until = :until")
-            .expression_attribute_values(":until", epoch(now + hold))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Ok(()),
-            Err(err) => Err(port_error("UpdateItem", err)),
-        }
+        self.release(user, job, "email_claim_until", now, hold)
+            .await
     }
 
     async fn record_webhook_attempt(

@@ -184,6 +184,50 @@ impl MemoryStore {
             .and_then(|jobs| jobs.get_mut(job))
             .map(f)
     }
+
+    /// Claims a job's e-mail or publish for `hold` from `now`: `slot` gives whether it is done
+    /// and its claim's expiry (epoch seconds), as the table keeps them.
+    fn claim(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: Duration,
+        slot: impl FnOnce(&mut StoredJob) -> (bool, &mut Option<i64>),
+    ) -> Result<EmailClaim, PortError> {
+        self.faults.check("UpdateItem")?;
+        let now_s = now.unix_timestamp();
+        Ok(self
+            .stored(user, job, |s| match slot(s) {
+                (true, _) => EmailClaim::AlreadySent,
+                (false, until) if until.is_some_and(|u| u >= now_s) => EmailClaim::Busy,
+                (false, until) => {
+                    *until = Some((now + hold).unix_timestamp());
+                    EmailClaim::Claimed
+                }
+            })
+            .unwrap_or(EmailClaim::NoJob))
+    }
+
+    /// Gives back the claim in `slot` if it is the one made at `now` for `hold`.
+    fn release(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: Duration,
+        slot: impl FnOnce(&mut StoredJob) -> &mut Option<i64>,
+    ) -> Result<(), PortError> {
+        self.faults.check("UpdateItem")?;
+        let mine = Some((now + hold).unix_timestamp());
+        self.stored(user, job, |s| {
+            let until = slot(s);
+            if *until == mine {
+                *until = None;
+            }
+        });
+        Ok(())
+    }
 }
 
 /// A job as the table keeps it: its lease to the whole second.
@@ -303,20 +347,9 @@ impl JobStore for MemoryStore {
         now: OffsetDateTime,
         hold: Duration,
     ) -> Result<EmailClaim, PortError> {
-        self.faults.check("UpdateItem")?;
-        let now_s = now.unix_timestamp();
-        Ok(self
-            .stored(user, job, |s| {
-                if s.job.notified {
-                    EmailClaim::AlreadySent
-                } else if s.publish_claim_until.is_some_and(|until| until >= now_s) {
-                    EmailClaim::Busy
-                } else {
-                    s.publish_claim_until = Some((now + hold).unix_timestamp());
-                    EmailClaim::Claimed
-                }
-            })
-            .unwrap_or(EmailClaim::NoJob))
+        self.claim(user, job, now, hold, |s| {
+            (s.job.notified, &mut s.publish_claim_until)
+        })
     }
 
     async fn release_publish_claim(
@@ -326,14 +359,7 @@ impl JobStore for MemoryStore {
         now: OffsetDateTime,
         hold: Duration,
     ) -> Result<(), PortError> {
-        self.faults.check("UpdateItem")?;
-        let mine = (now + hold).unix_timestamp();
-        self.stored(user, job, |s| {
-            if s.publish_claim_until == Some(mine) {
-                s.publish_claim_until = None;
-            }
-        });
-        Ok(())
+        self.release(user, job, now, hold, |s| &mut s.publish_claim_until)
     }
 
     async fn set_progress(
@@ -363,20 +389,9 @@ impl JobStore for MemoryStore {
         now: OffsetDateTime,
         hold: Duration,
     ) -> Result<EmailClaim, PortError> {
-        self.faults.check("UpdateItem")?;
-        let now_s = now.unix_timestamp();
-        Ok(self
-            .stored(user, job, |s| {
-                if s.job.emailed {
-                    EmailClaim::AlreadySent
-                } else if s.email_claim_until.is_some_and(|until| until >= now_s) {
-                    EmailClaim::Busy
-                } else {
-                    s.email_claim_until = Some((now + hold).unix_timestamp());
-                    EmailClaim::Claimed
-                }
-            })
-            .unwrap_or(EmailClaim::NoJob))
+        self.claim(user, job, now, hold, |s| {
+            (s.job.emailed, &mut s.email_claim_until)
+        })
     }
 
     async fn record_webhook_attempt(
@@ -416,14 +431,7 @@ impl JobStore for MemoryStore {
         now: OffsetDateTime,
         hold: Duration,
     ) -> Result<(), PortError> {
-        self.faults.check("UpdateItem")?;
-        let until = (now + hold).unix_timestamp();
-        self.stored(user, job, |s| {
-            if s.email_claim_until == Some(until) {
-                s.email_claim_until = None;
-            }
-        });
-        Ok(())
+        self.release(user, job, now, hold, |s| &mut s.email_claim_until)
     }
 }
 
