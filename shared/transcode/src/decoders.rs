@@ -1,4 +1,5 @@
-//! One decoder interface over symphonia's own decoders and the ones it lacks: libopus (Opus,
+//! One decoder interface over symphonia's own decoders and the ones it lacks: AC-3 and E-AC-3
+//! (`crate::ac3`), libopus (Opus,
 //! through libopus's multistream decoder from `opusic-c`, for any channel count: the
 //! `symphonia-adapter-libopus` decoder drops a stream's pre-skip from its first packet only, so a
 //! pre-skip longer than one packet was heard) and Fraunhofer FDK AAC for the AAC that symphonia's
@@ -43,6 +44,8 @@ pub(crate) enum Decoder {
     Fdk(FdkAac),
     /// Opus, in any number of channels.
     Opus(Box<Opus>),
+    /// AC-3 and E-AC-3.
+    Ac3(Box<crate::ac3::Ac3>),
     /// AAC before its first packet: FDK decodes it and tells what the stream really is.
     AacFirst(FdkAac, AudioCodecParameters),
     /// Only while `AacFirst` is being replaced.
@@ -62,6 +65,9 @@ impl Decoder {
         {
             return Some(Self::Opus(Box::new(opus)));
         }
+        if let Some(ac3) = crate::ac3::Ac3::new(params) {
+            return Some(Self::Ac3(Box::new(ac3)));
+        }
         let inner = registry()
             .make_audio_decoder(params, &AudioDecoderOptions::default())
             .ok()?;
@@ -72,7 +78,7 @@ impl Decoder {
     pub fn drain(&mut self, pcm: &mut Vec<f32>) -> Option<Spec> {
         match self {
             Self::Fdk(fdk) | Self::AacFirst(fdk, _) => fdk.drain(pcm),
-            Self::Symphonia(_) | Self::Opus(_) | Self::Switching => None,
+            Self::Symphonia(_) | Self::Opus(_) | Self::Ac3(_) | Self::Switching => None,
         }
     }
 
@@ -102,6 +108,7 @@ impl Decoder {
             }
             Self::Fdk(fdk) => fdk.decode(packet, pcm),
             Self::Opus(opus) => opus.decode(packet, pcm),
+            Self::Ac3(ac3) => ac3.decode(packet, pcm),
             Self::Switching => Err(SymphoniaError::Unsupported("the AAC decoder is not ready")),
             Self::AacFirst(..) => {
                 let Self::AacFirst(mut fdk, params) = std::mem::replace(self, Self::Switching)
@@ -358,7 +365,7 @@ fn vorbis_order(channels: usize) -> Option<&'static [Position]> {
 
 /// The positions of channels sent in `order`, and each one's plane in symphonia's order (the
 /// order of the positions' bits).
-fn planes(order: &[Position]) -> (Position, Vec<usize>) {
+pub(crate) fn planes(order: &[Position]) -> (Position, Vec<usize>) {
     let positions = order.iter().fold(Position::empty(), |all, &p| all | p);
     let plane = order
         .iter()

@@ -10,6 +10,7 @@
 //! Three stages, each in its module: [`probe`] (what the source holds, which track, its trim,
 //! the early limits), [`decode`] (packets to PCM) and [`encode`] (PCM to MP3), joined here.
 
+mod ac3;
 mod decode;
 mod decoders;
 mod downmix;

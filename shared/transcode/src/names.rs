@@ -75,9 +75,6 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     if at(0, b"#!AMR") {
         return Some("an AMR voice recording");
     }
-    if at(0, &[0x0b, 0x77]) {
-        return Some("a raw AC-3 or E-AC-3 (Dolby Digital) stream");
-    }
     if at(0, b"FLV") {
         return Some("a Flash video (FLV)");
     }

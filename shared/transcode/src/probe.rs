@@ -84,7 +84,14 @@ pub(crate) fn probe(
     } else {
         movie.as_deref().and_then(mp4::Movie::default_audio)
     };
-    let mut format = open_format(source, extension)?;
+    let mut format = if crate::ac3::header(&body).is_some() {
+        // A raw AC-3 or E-AC-3 stream, which symphonia has no reader for.
+        let reader =
+            crate::ac3::Reader::open(source, tagged).ok_or(TranscodeError::UnrecognisedFormat)?;
+        Box::new(reader)
+    } else {
+        open_format(source, extension)?
+    };
     let format_name = format.format_info().short_name.to_owned();
 
     let mut tracks = audio_tracks(&*format);

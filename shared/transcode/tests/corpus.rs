@@ -28,7 +28,6 @@ const REFUSED_BY_NAME: &[(&[&str], &str)] = &[
     (&["ofr", "ofs"], "OptimFROG"),
     (&["dsf", "dff"], "DSD"),
     (&["wma"], "Windows Media"),
-    (&["ac3", "eac3"], "AC-3"),
     (&["mod", "s3m", "xm", "it"], "tracker module"),
 ];
 
