@@ -46,6 +46,8 @@ pub(crate) enum Decoder {
     Opus(Box<Opus>),
     /// AC-3 and E-AC-3.
     Ac3(Box<crate::ac3::Ac3>),
+    /// Packets a reader here has decoded already (`crate::lossless`): interleaved `f32`.
+    Decoded(Spec),
     /// AAC before its first packet: FDK decodes it and tells what the stream really is.
     AacFirst(FdkAac, AudioCodecParameters),
     /// Only while `AacFirst` is being replaced.
@@ -65,6 +67,17 @@ impl Decoder {
         {
             return Some(Self::Opus(Box::new(opus)));
         }
+        if crate::lossless::decoded_here(params.codec) {
+            let channels = params.channels.as_ref()?;
+            return Some(Self::Decoded(Spec {
+                rate: params.sample_rate?,
+                channels: channels.count(),
+                positions: match channels {
+                    Channels::Positioned(positions) if channels.count() > 2 => Some(*positions),
+                    _ => None,
+                },
+            }));
+        }
         if let Some(ac3) = crate::ac3::Ac3::new(params) {
             return Some(Self::Ac3(Box::new(ac3)));
         }
@@ -78,7 +91,11 @@ impl Decoder {
     pub fn drain(&mut self, pcm: &mut Vec<f32>) -> Option<Spec> {
         match self {
             Self::Fdk(fdk) | Self::AacFirst(fdk, _) => fdk.drain(pcm),
-            Self::Symphonia(_) | Self::Opus(_) | Self::Ac3(_) | Self::Switching => None,
+            Self::Symphonia(_)
+            | Self::Opus(_)
+            | Self::Ac3(_)
+            | Self::Decoded(_)
+            | Self::Switching => None,
         }
     }
 
@@ -109,6 +126,19 @@ impl Decoder {
             Self::Fdk(fdk) => fdk.decode(packet, pcm),
             Self::Opus(opus) => opus.decode(packet, pcm),
             Self::Ac3(ac3) => ac3.decode(packet, pcm),
+            Self::Decoded(spec) => {
+                if packet.data.is_empty() {
+                    return Err(SymphoniaError::DecodeError("a frame is damaged"));
+                }
+                pcm.clear();
+                pcm.extend(
+                    packet
+                        .data
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                );
+                Ok(Some(*spec))
+            }
             Self::Switching => Err(SymphoniaError::Unsupported("the AAC decoder is not ready")),
             Self::AacFirst(..) => {
                 let Self::AacFirst(mut fdk, params) = std::mem::replace(self, Self::Switching)

@@ -19,6 +19,7 @@ mod error;
 mod fdk;
 mod lame;
 mod limits;
+mod lossless;
 mod loudness;
 mod mkvtracks;
 mod mp4;

@@ -84,17 +84,8 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     if at(0, b"MThd") {
         return Some("a MIDI file, which holds notes rather than sound");
     }
-    if at(0, b"MAC ") {
-        return Some("a Monkey's Audio file");
-    }
-    if at(0, b"wvpk") {
-        return Some("a WavPack file");
-    }
     if at(0, b"MP+") || at(0, b"MPCK") {
         return Some("a Musepack file");
-    }
-    if at(0, b"TTA1") {
-        return Some("a True Audio (TTA) file");
     }
     if at(0, b"tBaK") {
         return Some("a TAK (Tom's lossless Audio Kompressor) file");

@@ -84,7 +84,9 @@ pub(crate) fn probe(
     } else {
         movie.as_deref().and_then(mp4::Movie::default_audio)
     };
-    let mut format = if crate::ac3::header(&body).is_some() {
+    let mut format: Box<dyn FormatReader> = if crate::lossless::sniff(&body).is_some() {
+        Box::new(crate::lossless::Reader::open(source, tagged, &body)?)
+    } else if crate::ac3::header(&body).is_some() {
         // A raw AC-3 or E-AC-3 stream, which symphonia has no reader for.
         let reader =
             crate::ac3::Reader::open(source, tagged).ok_or(TranscodeError::UnrecognisedFormat)?;

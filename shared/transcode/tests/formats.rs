@@ -57,6 +57,10 @@ const CASES: &[Case] = &[
     case("eac3.mkv", 48000, 1536),
     case("eac3.mp4", 48000, 1536),
     case("eac3.eac3", 32000, 1536),
+    case("wavpack.wv", 44100, 0),
+    case("wavpack-float.wv", 22050, 0),
+    case("ape.ape", 44100, 0),
+    case("tta.tta", 44100, 0),
 ];
 
 fn path(name: &str) -> PathBuf {
@@ -174,6 +178,7 @@ fn five_one_is_downmixed_with_every_channel_on_its_side() {
         "opus-5.1.webm",
         "ac3-5.1.mkv",
         "eac3-5.1.eac3",
+        "wavpack-5.1.wv",
     ];
     let mut failures = Vec::new();
     for file in files {
@@ -241,10 +246,7 @@ fn formats_that_cannot_be_read_are_named() {
             "refuse-opus-family255.mkv",
             "the audio codec opus in 6 channels is not supported",
         ),
-        (
-            "refuse-dts.mkv",
-            "the audio codec DTS is not supported",
-        ),
+        ("refuse-dts.mkv", "the audio codec DTS is not supported"),
     ];
     for (file, message) in cases {
         let err = convert(file).expect_err(file);
@@ -302,4 +304,31 @@ fn a_cut_short_mp4_is_called_incomplete() {
         &Options::default(),
     )
     .unwrap();
+}
+
+#[test]
+fn formats_with_readers_of_their_own_are_read_twice_when_levelled() {
+    // Loudness is measured in a first pass, then the source is read again from its start: a
+    // reader that could not hand the source back, or gave it back where it stopped, would make
+    // the second pass short or empty.
+    for file in ["wavpack.wv", "ape.ape", "tta.tta", "ac3.ac3", "eac3.eac3"] {
+        let plain = mp3check::analyse(convert(file).unwrap());
+        let path = path(file);
+        let source = std::fs::File::open(&path).unwrap();
+        let mut out = Cursor::new(Vec::new());
+        let levelled = Options {
+            loudness: Some(-16.0),
+            ..Options::default()
+        };
+        transcode(
+            Box::new(source),
+            path.extension().and_then(|e| e.to_str()),
+            &mut out,
+            &levelled,
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let a = mp3check::analyse(out.into_inner());
+        assert_eq!(a.frames, plain.frames, "{file}");
+        assert!(a.frames >= u64::from(a.sample_rate), "{file}: {a:?}");
+    }
 }

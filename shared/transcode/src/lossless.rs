@@ -1,0 +1,558 @@
+//! Lossless formats symphonia has no reader for: WavPack (`oxideav-wavpack`), Monkey's Audio
+//! (`ape-decoder`) and True Audio (`oxideav-tta`), all pure Rust. Each decodes bit-exactly what
+//! ffmpeg decodes from the real-world corpus (docs/testing.md).
+//!
+//! Their decoders work on whole frames they find themselves, so [`Reader`] decodes one frame
+//! per packet and hands on the samples as interleaved `f32`: the packet's codec is the source's
+//! (so the codec is named right wherever tracks are listed), and `crate::decoders` takes such a
+//! packet as it is. One frame is held at a time: memory stays flat whatever the file's length.
+
+use crate::error::TranscodeError;
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::{Arc, Mutex};
+use symphonia::core::audio::{Channels, Position};
+use symphonia::core::codecs::CodecParameters;
+use symphonia::core::codecs::audio::AudioCodecParameters;
+use symphonia::core::codecs::audio::well_known::{
+    CODEC_ID_MONKEYS_AUDIO, CODEC_ID_TTA, CODEC_ID_WAVPACK,
+};
+use symphonia::core::common::FourCc;
+use symphonia::core::errors::{Error as SymphoniaError, Result as SymphoniaResult};
+use symphonia::core::formats::prelude::*;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::{Metadata, MetadataLog};
+use symphonia::core::packet::Packet;
+
+/// The codecs whose packets a [`Reader`] has already decoded.
+pub(crate) fn decoded_here(codec: symphonia::core::codecs::audio::AudioCodecId) -> bool {
+    [CODEC_ID_WAVPACK, CODEC_ID_MONKEYS_AUDIO, CODEC_ID_TTA].contains(&codec)
+}
+
+/// The speakers of `channels` channels in the WAV order these formats use.
+pub(crate) fn wav_positions(channels: usize) -> Option<Position> {
+    const ORDER: [Position; 8] = [
+        Position::FRONT_LEFT,
+        Position::FRONT_RIGHT,
+        Position::FRONT_CENTER,
+        Position::LFE1,
+        Position::REAR_LEFT,
+        Position::REAR_RIGHT,
+        Position::SIDE_LEFT,
+        Position::SIDE_RIGHT,
+    ];
+    match channels {
+        3..=8 => Some(
+            ORDER[..channels]
+                .iter()
+                .fold(Position::empty(), |a, &p| a | p),
+        ),
+        _ => None,
+    }
+}
+
+/// The source, shared between the frame decoder (which reads it) and the reader (which hands it
+/// back when the engine reads the file a second time).
+#[derive(Clone)]
+struct Shared(Arc<Mutex<MediaSourceStream<'static>>>);
+
+impl Shared {
+    fn with<T>(&self, f: impl FnOnce(&mut MediaSourceStream<'static>) -> T) -> T {
+        let mut guard = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
+    }
+}
+
+impl Read for Shared {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.with(|s| s.read(buf))
+    }
+}
+
+impl Seek for Shared {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.with(|s| s.seek(pos))
+    }
+}
+
+/// Which format, and where its decoding is.
+enum Frames {
+    WavPack,
+    Ape {
+        decoder: Box<ape_decoder::ApeDecoder<Shared>>,
+        next: u32,
+        bytes_per_sample: usize,
+    },
+    Tta {
+        header: oxideav_tta::StreamHeader,
+        frames: std::vec::IntoIter<oxideav_tta::FrameDescriptor>,
+    },
+}
+
+/// What the first bytes (past any ID3v2 tag) say the format is.
+pub(crate) fn sniff(body: &[u8]) -> Option<&'static str> {
+    match body.get(..4)? {
+        b"wvpk" => Some("WavPack"),
+        b"MAC " => Some("Monkey's Audio"),
+        b"TTA1" => Some("True Audio"),
+        _ => None,
+    }
+}
+
+/// A lossless file, one decoded frame per packet.
+pub(crate) struct Reader {
+    source: Shared,
+    frames: Frames,
+    tracks: Vec<Track>,
+    media_info: MediaInfo,
+    metadata: MetadataLog,
+    info: FormatInfo,
+    channels: usize,
+    /// The next packet's timestamp, in samples.
+    ts: u64,
+}
+
+/// Why a file's header cannot be read.
+fn damaged(what: &str, err: impl std::fmt::Display) -> TranscodeError {
+    TranscodeError::Corrupt {
+        at: 0.0,
+        detail: format!("its {what} header cannot be read ({err})"),
+    }
+}
+
+/// A frame that could not be decoded: how long it was meant to be, in samples.
+struct Damaged(u64);
+
+impl Reader {
+    /// Opens the file whose stream starts `skip` bytes in (past an ID3v2 tag).
+    pub fn open(
+        source: Box<dyn MediaSource>,
+        skip: u64,
+        body: &[u8],
+    ) -> Result<Self, TranscodeError> {
+        let format = sniff(body).ok_or(TranscodeError::UnrecognisedFormat)?;
+        let total_len = source.byte_len();
+        let stream = MediaSourceStream::new(source, Default::default());
+        let source = Shared(Arc::new(Mutex::new(stream)));
+        let mut shared = source.clone();
+        shared.seek(SeekFrom::Start(skip))?;
+        let mut mask = None;
+        let (frames, codec, rate, channels, total, cc) = match format {
+            "WavPack" => {
+                let (block, first) = loop {
+                    let (block, header) = next_block(&mut shared)
+                        .map_err(io_error)?
+                        .ok_or_else(|| damaged("WavPack", "no audio block"))?;
+                    if header.block_samples > 0 {
+                        break (block, header);
+                    }
+                };
+                if first.flags.raw & DSD_FLAG != 0 {
+                    return Err(TranscodeError::UnsupportedCodec(
+                        "WavPack DSD (1-bit audio)".into(),
+                    ));
+                }
+                let (parsed, _) =
+                    oxideav_wavpack::parse_block(&block).map_err(|e| damaged("WavPack", e))?;
+                let rate = parsed
+                    .sample_rate()
+                    .map_err(|e| damaged("WavPack", e))?
+                    .ok_or_else(|| damaged("WavPack", "no sample rate"))?;
+                let header = parsed.header();
+                let info = oxideav_wavpack::stream_channel_info(&block).ok().flatten();
+                let channels = info.map_or(usize::from(header.flags.channels_in_block()), |c| {
+                    usize::from(c.count)
+                });
+                // The speakers, when the file names one for each channel (a WAV channel mask,
+                // whose 18 standard bits are symphonia's positions).
+                mask = info
+                    .filter(|c| c.mask < 1 << 18)
+                    .and_then(|c| Position::from_bits(u64::from(c.mask)))
+                    .filter(|m| m.bits().count_ones() as usize == channels);
+                let total = (header.total_samples != oxideav_wavpack::TOTAL_SAMPLES_UNKNOWN)
+                    .then_some(u64::from(header.total_samples));
+                shared.seek(SeekFrom::Start(skip))?;
+                (
+                    Frames::WavPack,
+                    CODEC_ID_WAVPACK,
+                    rate,
+                    channels,
+                    total,
+                    *b"wvpk",
+                )
+            }
+            "Monkey's Audio" => {
+                shared.seek(SeekFrom::Start(0))?;
+                let decoder = ape_decoder::ApeDecoder::new(shared.clone())
+                    .map_err(|e| damaged("Monkey's Audio", e))?;
+                let info = decoder.info().clone();
+                (
+                    Frames::Ape {
+                        decoder: Box::new(decoder),
+                        next: 0,
+                        bytes_per_sample: usize::from(info.bits_per_sample).div_ceil(8),
+                    },
+                    CODEC_ID_MONKEYS_AUDIO,
+                    info.sample_rate,
+                    usize::from(info.channels),
+                    Some(info.total_samples),
+                    *b"MAC ",
+                )
+            }
+            _ => {
+                let (header, frames) = tta_frames(&mut shared, skip, total_len)?;
+                if header.format != 1 {
+                    return Err(TranscodeError::UnsupportedCodec(
+                        "True Audio, encrypted".into(),
+                    ));
+                }
+                (
+                    Frames::Tta {
+                        frames: frames.into_iter(),
+                        header,
+                    },
+                    CODEC_ID_TTA,
+                    header.sample_rate,
+                    usize::from(header.channels),
+                    Some(u64::from(header.total_samples)),
+                    *b"TTA1",
+                )
+            }
+        };
+        if rate == 0 || channels == 0 {
+            return Err(damaged(format, "no channels or no sample rate"));
+        }
+        let mut params = AudioCodecParameters::new();
+        params.for_codec(codec).with_sample_rate(rate);
+        params.with_channels(match mask.or_else(|| wav_positions(channels)) {
+            Some(positions) => Channels::Positioned(positions),
+            None => Channels::Discrete(u16::try_from(channels).unwrap_or(u16::MAX)),
+        });
+        let mut track = Track::new(0);
+        track.with_codec_params(CodecParameters::Audio(params));
+        if let Some(time_base) = TimeBase::try_new(1, rate) {
+            track.with_time_base(time_base);
+        }
+        if let Some(total) = total.filter(|&t| t > 0) {
+            track.with_num_frames(total);
+        }
+        Ok(Self {
+            source,
+            frames,
+            media_info: MediaInfo::from_track(&track),
+            tracks: vec![track],
+            metadata: MetadataLog::default(),
+            info: FormatInfo {
+                format: FormatId::new(FourCc::new(cc)),
+                short_name: match format {
+                    "WavPack" => "wavpack",
+                    "Monkey's Audio" => "ape",
+                    _ => "tta",
+                },
+                long_name: format,
+            },
+            channels,
+            ts: 0,
+        })
+    }
+
+    /// The next frame's samples, interleaved, as `f32` (or how long the frame was, when it
+    /// cannot be decoded); `None` at the end.
+    fn next_frame(&mut self) -> SymphoniaResult<Option<Result<Vec<f32>, Damaged>>> {
+        match &mut self.frames {
+            Frames::WavPack => {
+                let mut shared = self.source.clone();
+                loop {
+                    // One frame: the blocks from an initial block to a final one (one block
+                    // unless there are more than two channels).
+                    let Some((mut frame, header)) = next_block(&mut shared)? else {
+                        return Ok(None);
+                    };
+                    let mut last = header;
+                    while !last.flags.is_final_block() {
+                        let Some((more, h)) = next_block(&mut shared)? else {
+                            break;
+                        };
+                        frame.extend_from_slice(&more);
+                        last = h;
+                    }
+                    if header.block_samples == 0 {
+                        continue;
+                    }
+                    return Ok(Some(
+                        wavpack_frame(&frame, header.flags.bytes_per_sample())
+                            .ok_or(Damaged(u64::from(header.block_samples))),
+                    ));
+                }
+            }
+            Frames::Ape {
+                decoder,
+                next,
+                bytes_per_sample,
+            } => {
+                if *next >= decoder.total_frames() {
+                    return Ok(None);
+                }
+                let info = decoder.info();
+                let length = if *next + 1 == info.total_frames {
+                    info.final_frame_blocks
+                } else {
+                    info.blocks_per_frame
+                };
+                let pcm = decoder.decode_frame(*next);
+                *next += 1;
+                Ok(Some(
+                    pcm.map(|pcm| pcm_to_f32(&pcm, *bytes_per_sample))
+                        .map_err(|_| Damaged(u64::from(length))),
+                ))
+            }
+            Frames::Tta { header, frames } => {
+                let Some(frame) = frames.next() else {
+                    return Ok(None);
+                };
+                let mut shared = self.source.clone();
+                shared.seek(SeekFrom::Start(frame.file_offset))?;
+                let mut bytes = vec![0; frame.disk_size as usize];
+                // A file cut short ends where it was cut.
+                if !fill(&mut shared, &mut bytes)? {
+                    return Ok(None);
+                }
+                let scale = 1.0 / f32::powi(2.0, i32::from(header.bits_per_sample) - 1);
+                Ok(Some(
+                    oxideav_tta::decode_frame(header, &frame, &bytes)
+                        .map(|samples| samples.iter().map(|&s| s as f32 * scale).collect())
+                        .map_err(|_| Damaged(u64::from(frame.sample_count))),
+                ))
+            }
+        }
+    }
+}
+
+/// Little-endian PCM of 1 (unsigned) to 4 bytes a sample, as `f32`.
+fn pcm_to_f32(pcm: &[u8], bytes: usize) -> Vec<f32> {
+    match bytes {
+        1 => pcm
+            .iter()
+            .map(|&b| (f32::from(b) - 128.0) / 128.0)
+            .collect(),
+        2 => pcm
+            .chunks_exact(2)
+            .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+            .collect(),
+        3 => pcm
+            .chunks_exact(3)
+            .map(|b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / 8_388_608.0)
+            .collect(),
+        _ => pcm
+            .chunks_exact(4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0)
+            .collect(),
+    }
+}
+
+/// Decodes one WavPack frame (its blocks) to `f32`; `None` when it is damaged.
+fn wavpack_frame(frame: &[u8], bytes_per_sample: u8) -> Option<Vec<f32>> {
+    let first = oxideav_wavpack::parse_block(frame).ok()?.0;
+    if first.is_float() {
+        return oxideav_wavpack::decode_multichannel_stream_f32(frame)
+            .ok()
+            .map(|s| s.samples);
+    }
+    let stream = oxideav_wavpack::decode_multichannel_stream(frame).ok()?;
+    let scale = 1.0 / f32::powi(2.0, 8 * i32::from(bytes_per_sample) - 1);
+    Some(stream.samples.iter().map(|&s| s as f32 * scale).collect())
+}
+
+/// WavPack's flag for 1-bit (DSD) audio.
+const DSD_FLAG: u32 = 0x8000_0000;
+
+/// A read that failed, as the engine reports it.
+fn io_error(err: SymphoniaError) -> TranscodeError {
+    match err {
+        SymphoniaError::IoError(e) => TranscodeError::Io(e),
+        other => damaged("WavPack", other),
+    }
+}
+
+/// The longest WavPack block taken (the format's own limit is 16 MiB; real blocks are well
+/// under 1 MiB).
+const MAX_BLOCK: u32 = 16 << 20;
+
+/// How far past damage or a tag the reader looks for the next WavPack block.
+const RESYNC_WINDOW: usize = 1 << 20;
+
+/// The next WavPack block from `source` and its header, skipping what is not one (an APEv2 or
+/// ID3v1 tag at the end); `None` at the end.
+fn next_block(
+    source: &mut Shared,
+) -> SymphoniaResult<Option<(Vec<u8>, oxideav_wavpack::WavPackBlockHeader)>> {
+    let mut head = [0u8; 32];
+    if !fill(source, &mut head)? {
+        return Ok(None);
+    }
+    let mut skipped = 0;
+    loop {
+        if &head[..4] == b"wvpk"
+            && let Ok((header, _)) = oxideav_wavpack::parse_block_header(&head)
+            && header.ck_size <= MAX_BLOCK
+        {
+            let mut block = head.to_vec();
+            block.resize(header.ck_size as usize + 8, 0);
+            if !fill(source, &mut block[32..])? {
+                return Ok(None);
+            }
+            return Ok(Some((block, header)));
+        }
+        skipped += 1;
+        if skipped > RESYNC_WINDOW {
+            return Ok(None);
+        }
+        head.copy_within(1.., 0);
+        if !fill(source, &mut head[31..])? {
+            return Ok(None);
+        }
+    }
+}
+
+/// Fills `buf`; false when the source ends first.
+fn fill(source: &mut Shared, buf: &mut [u8]) -> SymphoniaResult<bool> {
+    match source.read_exact(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A TTA file's header and its frames, from the seek table.
+fn tta_frames(
+    source: &mut Shared,
+    skip: u64,
+    file_len: Option<u64>,
+) -> Result<(oxideav_tta::StreamHeader, Vec<oxideav_tta::FrameDescriptor>), TranscodeError> {
+    let mut raw = [0u8; 22];
+    source.seek(SeekFrom::Start(skip))?;
+    source
+        .read_exact(&mut raw)
+        .map_err(|_| damaged("True Audio", "it is cut short"))?;
+    let u16_at = |i: usize| u16::from_le_bytes([raw[i], raw[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes([raw[i], raw[i + 1], raw[i + 2], raw[i + 3]]);
+    let header = oxideav_tta::StreamHeader {
+        format: u16_at(4),
+        channels: u16_at(6),
+        bits_per_sample: u16_at(8),
+        sample_rate: u32_at(10),
+        total_samples: u32_at(14),
+    };
+    let bad = |why: &str| damaged("True Audio", why);
+    if !(1..=8).contains(&header.channels)
+        || !(8..=24).contains(&header.bits_per_sample)
+        || header.sample_rate == 0
+    {
+        return Err(bad("its header is damaged"));
+    }
+    let (count, last) = header.frame_geometry();
+    let regular = header.regular_frame_samples();
+    // The seek table: each frame's size, then a CRC.
+    let count = usize::try_from(count).map_err(|_| bad("too many frames"))?;
+    // Each frame takes 4 bytes of the table: a count the file cannot hold is a damaged header,
+    // not a table to allocate.
+    if count > (1 << 24) || file_len.is_some_and(|len| count as u64 * 4 > len) {
+        return Err(bad("it claims more frames than the file can hold"));
+    }
+    let mut table = vec![0u8; count * 4 + 4];
+    source
+        .read_exact(&mut table)
+        .map_err(|_| damaged("True Audio", "its seek table is cut short"))?;
+    let mut offset = skip + 22 + table.len() as u64;
+    let frames = table
+        .chunks_exact(4)
+        .take(count)
+        .enumerate()
+        .map(|(i, size)| {
+            let disk_size = u32::from_le_bytes([size[0], size[1], size[2], size[3]]);
+            let is_last = i + 1 == count;
+            let frame = oxideav_tta::FrameDescriptor {
+                file_offset: offset,
+                disk_size,
+                sample_count: if is_last { last } else { regular },
+                is_last,
+            };
+            offset += u64::from(disk_size);
+            frame
+        })
+        .collect();
+    Ok((header, frames))
+}
+
+impl FormatReader for Reader {
+    fn format_info(&self) -> &FormatInfo {
+        &self.info
+    }
+
+    fn media_info(&self) -> &MediaInfo {
+        &self.media_info
+    }
+
+    fn metadata(&mut self) -> Metadata<'_> {
+        self.metadata.metadata()
+    }
+
+    fn seek(&mut self, _mode: SeekMode, _to: SeekTo) -> SymphoniaResult<SeekedTo> {
+        Err(SymphoniaError::SeekError(
+            symphonia::core::errors::SeekErrorKind::Unseekable,
+        ))
+    }
+
+    fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    fn next_packet(&mut self) -> SymphoniaResult<Option<Packet>> {
+        // A damaged frame is an empty packet as long as the frame: the decoder reports it
+        // damaged, and the engine keeps its place as silence, as for any codec.
+        let (frames, data): (u64, Vec<u8>) = match self.next_frame()? {
+            None => return Ok(None),
+            Some(Ok(samples)) => (
+                (samples.len() / self.channels) as u64,
+                samples.iter().flat_map(|s| s.to_le_bytes()).collect(),
+            ),
+            Some(Err(Damaged(frames))) => (frames, Vec::new()),
+        };
+        let ts = self.ts;
+        self.ts += frames;
+        Ok(Some(Packet::new(
+            0,
+            Timestamp::new(i64::try_from(ts).unwrap_or(i64::MAX)),
+            Duration::new(frames),
+            data,
+        )))
+    }
+
+    fn into_inner<'s>(self: Box<Self>) -> MediaSourceStream<'s>
+    where
+        Self: 's,
+    {
+        let Self { source, frames, .. } = *self;
+        drop(frames);
+        match Arc::try_unwrap(source.0) {
+            Ok(stream) => stream
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            // Not reached: the frame decoder held the only other handle and is gone.
+            Err(shared) => {
+                let mut guard = shared
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                std::mem::replace(
+                    &mut *guard,
+                    MediaSourceStream::new(
+                        Box::new(std::io::Cursor::new(Vec::<u8>::new())),
+                        Default::default(),
+                    ),
+                )
+            }
+        }
+    }
+}
