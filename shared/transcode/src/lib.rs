@@ -14,6 +14,7 @@ mod ac3;
 mod decode;
 mod decoders;
 mod downmix;
+mod dsd;
 mod encode;
 mod error;
 mod fdk;

@@ -12,10 +12,10 @@ use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex};
 use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::CodecParameters;
-use symphonia::core::codecs::audio::AudioCodecParameters;
 use symphonia::core::codecs::audio::well_known::{
     CODEC_ID_MONKEYS_AUDIO, CODEC_ID_TTA, CODEC_ID_WAVPACK,
 };
+use symphonia::core::codecs::audio::{AudioCodecId, AudioCodecParameters};
 use symphonia::core::common::FourCc;
 use symphonia::core::errors::{Error as SymphoniaError, Result as SymphoniaResult};
 use symphonia::core::formats::prelude::*;
@@ -23,9 +23,18 @@ use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::{Metadata, MetadataLog};
 use symphonia::core::packet::Packet;
 
+/// DSD, which symphonia has no id for.
+pub(crate) const CODEC_ID_DSD: AudioCodecId = AudioCodecId::new(FourCc::new(*b"DSD "));
+
 /// The codecs whose packets a [`Reader`] has already decoded.
-pub(crate) fn decoded_here(codec: symphonia::core::codecs::audio::AudioCodecId) -> bool {
-    [CODEC_ID_WAVPACK, CODEC_ID_MONKEYS_AUDIO, CODEC_ID_TTA].contains(&codec)
+pub(crate) fn decoded_here(codec: AudioCodecId) -> bool {
+    [
+        CODEC_ID_WAVPACK,
+        CODEC_ID_MONKEYS_AUDIO,
+        CODEC_ID_TTA,
+        CODEC_ID_DSD,
+    ]
+    .contains(&codec)
 }
 
 /// The speakers of `channels` channels in the WAV order these formats use.
@@ -89,6 +98,13 @@ enum Frames {
         header: oxideav_tta::StreamHeader,
         frames: std::vec::IntoIter<oxideav_tta::FrameDescriptor>,
     },
+    Dsd {
+        layout: crate::dsd::Layout,
+        filters: Vec<crate::dsd::Decimator>,
+        /// Bytes per channel read so far.
+        done: u64,
+        buf: Vec<u8>,
+    },
 }
 
 /// What the first bytes (past any ID3v2 tag) say the format is.
@@ -97,6 +113,8 @@ pub(crate) fn sniff(body: &[u8]) -> Option<&'static str> {
         b"wvpk" => Some("WavPack"),
         b"MAC " => Some("Monkey's Audio"),
         b"TTA1" => Some("True Audio"),
+        b"DSD " => Some("DSD"),
+        b"FRM8" if body.get(12..16) == Some(b"DSD ") => Some("DSD"),
         _ => None,
     }
 }
@@ -201,6 +219,25 @@ impl Reader {
                     *b"MAC ",
                 )
             }
+            "DSD" => {
+                let layout = crate::dsd::layout(&mut shared, skip)?;
+                mask = layout.positions;
+                let (channels, rate) = (layout.channels, layout.bit_rate / 8);
+                let total = layout.bytes_per_channel;
+                (
+                    Frames::Dsd {
+                        filters: vec![crate::dsd::Decimator::default(); channels],
+                        layout,
+                        done: 0,
+                        buf: Vec::new(),
+                    },
+                    CODEC_ID_DSD,
+                    rate,
+                    channels,
+                    Some(total),
+                    *b"DSD ",
+                )
+            }
             _ => {
                 let (header, frames) = tta_frames(&mut shared, skip, total_len)?;
                 if header.format != 1 {
@@ -249,6 +286,7 @@ impl Reader {
                 short_name: match format {
                     "WavPack" => "wavpack",
                     "Monkey's Audio" => "ape",
+                    "DSD" => "dsd",
                     _ => "tta",
                 },
                 long_name: format,
@@ -307,6 +345,52 @@ impl Reader {
                     pcm.map(|pcm| pcm_to_f32(&pcm, *bytes_per_sample))
                         .map_err(|_| Damaged(u64::from(length))),
                 ))
+            }
+            Frames::Dsd {
+                layout,
+                filters,
+                done,
+                buf,
+            } => {
+                // DSF: one block of each channel in turn; DSDIFF: as many bytes of each channel,
+                // interleaved a byte at a time.
+                let per_channel = layout.block.unwrap_or(4096);
+                let take = (layout.bytes_per_channel - *done).min(per_channel as u64) as usize;
+                if take == 0 {
+                    return Ok(None);
+                }
+                let channels = layout.channels;
+                let offset = match layout.block {
+                    Some(block) => *done / block as u64 * (block * channels) as u64,
+                    None => *done * channels as u64,
+                };
+                buf.resize(per_channel * channels, 0);
+                let len = match layout.block {
+                    Some(_) => per_channel * channels,
+                    None => take * channels,
+                };
+                let mut shared = self.source.clone();
+                shared.seek(SeekFrom::Start(layout.data_start + offset))?;
+                if !fill(&mut shared, &mut buf[..len])? {
+                    return Ok(None);
+                }
+                *done += take as u64;
+                let mut pcm = vec![0f32; take * channels];
+                for (c, filter) in filters.iter_mut().enumerate() {
+                    for i in 0..take {
+                        let byte = match layout.block {
+                            Some(block) => buf[c * block + i],
+                            None => buf[i * channels + c],
+                        };
+                        let byte = if layout.lsb_first {
+                            crate::dsd::reverse(byte)
+                        } else {
+                            byte
+                        };
+                        pcm[i * channels + c] = filter.push(byte);
+                    }
+                }
+                Ok(Some(Ok(pcm)))
             }
             Frames::Tta { header, frames } => {
                 let Some(frame) = frames.next() else {

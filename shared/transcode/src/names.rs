@@ -23,6 +23,7 @@ pub fn codec_name(id: AudioCodecId) -> String {
         (CODEC_ID_MUSEPACK, "Musepack"),
         (CODEC_ID_ATRAC3, "ATRAC3"),
         (CODEC_ID_COOK, "RealAudio Cook"),
+        (crate::lossless::CODEC_ID_DSD, "DSD (Direct Stream Digital)"),
     ];
     known
         .iter()
@@ -92,9 +93,6 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     }
     if at(0, b"OFR ") {
         return Some("an OptimFROG file");
-    }
-    if at(0, b"DSD ") || (at(0, b"FRM8") && at(12, b"DSD ")) {
-        return Some("a DSD (Direct Stream Digital) file");
     }
     if at(0, b"OggS") && at(28, b"Speex   ") {
         return Some("a Speex voice recording");

@@ -23,7 +23,6 @@ const REFUSED_BY_NAME: &[(&[&str], &str)] = &[
     (&["spx"], "Speex"),
     (&["tak"], "TAK"),
     (&["ofr", "ofs"], "OptimFROG"),
-    (&["dsf", "dff"], "DSD"),
     (&["wma"], "Windows Media"),
     (&["mod", "s3m", "xm", "it"], "tracker module"),
 ];
@@ -59,6 +58,14 @@ const CONTAINER_SAYS: &[(&str, u64, u32, &str)] = &[
         "the WavPack header says 169031 samples in 4 channels, and the reference decoder \
          (wvunpack 5.6.0) decodes that many, bit for bit as the engine does; ffmpeg refuses \
          every block (\"Channel mask does not match the channel count\")",
+    ),
+    (
+        "mutagen-5644800-2ch-s01-silence.dsf",
+        480,
+        48000,
+        "the fmt chunk's sample count is 56448 one-bit samples, 0.01 s at 5.6448 MHz (the \
+         \"s01\" of its name, and the length mutagen's own test expects); the data chunk \
+         holds eight times as many bytes, all zero, and ffmpeg decodes them all",
     ),
     (
         "garbage.mp3",

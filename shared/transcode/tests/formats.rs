@@ -7,6 +7,7 @@
 use std::io::Cursor;
 use std::path::PathBuf;
 use video2mp3_mp3check as mp3check;
+use video2mp3_mp3check::ffmpeg;
 use video2mp3_transcode::{Options, TranscodeError, transcode};
 
 struct Case {
@@ -330,5 +331,131 @@ fn formats_with_readers_of_their_own_are_read_twice_when_levelled() {
         let a = mp3check::analyse(out.into_inner());
         assert_eq!(a.frames, plain.frames, "{file}");
         assert!(a.frames >= u64::from(a.sample_rate), "{file}: {a:?}");
+    }
+}
+
+/// One second of the 440/660 Hz pair at half scale as 1-bit DSD64 (2.8224 MHz), through a
+/// second-order sigma-delta modulator: per channel, bytes with the earliest bit first.
+fn dsd_pair() -> Vec<Vec<u8>> {
+    let rate = 2_822_400.0;
+    [440.0, 660.0]
+        .iter()
+        .map(|freq| {
+            let (mut i1, mut i2, mut y) = (0.0, 0.0, 1.0);
+            let bits: Vec<bool> = (0..rate as usize)
+                .map(|n| {
+                    let x = 0.5 * (2.0 * std::f64::consts::PI * freq * n as f64 / rate).sin();
+                    i1 += x - y;
+                    i2 += i1 - y;
+                    y = if i2 >= 0.0 { 1.0 } else { -1.0 };
+                    y > 0.0
+                })
+                .collect();
+            bits.chunks(8)
+                .map(|c| c.iter().fold(0u8, |b, &one| b << 1 | u8::from(one)))
+                .collect()
+        })
+        .collect()
+}
+
+/// A DSF file (Sony's layout: 4096-byte blocks of each channel in turn, least significant bit
+/// first, the last block padded).
+fn dsf(channels: &[Vec<u8>]) -> Vec<u8> {
+    const BLOCK: usize = 4096;
+    let per_channel = channels[0].len();
+    let blocks = per_channel.div_ceil(BLOCK);
+    let mut data = Vec::new();
+    for b in 0..blocks {
+        for ch in channels {
+            let mut block: Vec<u8> = ch[b * BLOCK..((b + 1) * BLOCK).min(per_channel)]
+                .iter()
+                .map(|x| x.reverse_bits())
+                .collect();
+            block.resize(BLOCK, 0);
+            data.extend(block);
+        }
+    }
+    let mut out = Vec::new();
+    let total = 28 + 52 + 12 + data.len() as u64;
+    out.extend(b"DSD ");
+    out.extend(28u64.to_le_bytes());
+    out.extend(total.to_le_bytes());
+    out.extend(0u64.to_le_bytes());
+    out.extend(b"fmt ");
+    out.extend(52u64.to_le_bytes());
+    for v in [1u32, 0, 2, channels.len() as u32, 2_822_400, 1] {
+        out.extend(v.to_le_bytes());
+    }
+    out.extend((per_channel as u64 * 8).to_le_bytes());
+    out.extend((BLOCK as u32).to_le_bytes());
+    out.extend(0u32.to_le_bytes());
+    out.extend(b"data");
+    out.extend((12 + data.len() as u64).to_le_bytes());
+    out.extend(data);
+    out
+}
+
+/// A DSDIFF file (Philips' layout: big-endian chunks, the channels' bytes interleaved, most
+/// significant bit first).
+fn dff(channels: &[Vec<u8>]) -> Vec<u8> {
+    let chunk = |id: &[u8], body: &[u8]| {
+        let mut c = id.to_vec();
+        c.extend((body.len() as u64).to_be_bytes());
+        c.extend(body);
+        c
+    };
+    let mut chnl = (channels.len() as u16).to_be_bytes().to_vec();
+    chnl.extend(b"SLFTSRGT");
+    let mut prop = b"SND ".to_vec();
+    prop.extend(chunk(b"FS  ", &2_822_400u32.to_be_bytes()));
+    prop.extend(chunk(b"CHNL", &chnl));
+    prop.extend(chunk(b"CMPR", b"DSD \x0enot compressed\0"));
+    let sound: Vec<u8> = (0..channels[0].len())
+        .flat_map(|i| channels.iter().map(move |c| c[i]))
+        .collect();
+    let mut form = b"DSD ".to_vec();
+    form.extend(chunk(b"FVER", &0x0105_0000u32.to_be_bytes()));
+    form.extend(chunk(b"PROP", &prop));
+    form.extend(chunk(b"DSD ", &sound));
+    chunk(b"FRM8", &form)
+}
+
+#[test]
+fn dsd_becomes_pcm_at_the_level_and_tones_another_decoder_hears() {
+    let pair = dsd_pair();
+    for (ext, file) in [("dsf", dsf(&pair)), ("dff", dff(&pair))] {
+        let mut out = Cursor::new(Vec::new());
+        transcode(
+            Box::new(Cursor::new(file.clone())),
+            Some(ext),
+            &mut out,
+            &Options::default(),
+        )
+        .unwrap_or_else(|e| panic!("{ext}: {e}"));
+        let mp3 = out.into_inner();
+        let a = mp3check::analyse(mp3.clone());
+        // 352.8 kHz after the 1-bit filter, resampled to the nearest MP3 rate.
+        assert_eq!(
+            (a.sample_rate, a.channels, a.frames),
+            (48000, 2, 48000),
+            "{ext}"
+        );
+        let levels_db: Vec<f64> = a.rms.iter().map(|r| 20.0 * (r / 0.3536).log10()).collect();
+        assert!(
+            levels_db.iter().all(|db| db.abs() < 0.5),
+            "{ext}: {levels_db:?} dB"
+        );
+        assert!(
+            (a.frequency[0] - 440.0).abs() < 20.0 && (a.frequency[1] - 660.0).abs() < 30.0,
+            "{ext}: {:?}",
+            a.frequency
+        );
+        // ffmpeg's DSD decoder, given the same file, hears the same loudness.
+        let theirs = ffmpeg::loudness(&file, ext);
+        let ours = ffmpeg::loudness(&mp3, "mp3");
+        assert!(
+            (theirs.integrated - ours.integrated).abs() < 0.5,
+            "{ext}: ffmpeg {theirs:?}, ours {ours:?}"
+        );
     }
 }
