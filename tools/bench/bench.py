@@ -92,12 +92,20 @@ def run(cmd: list[str]) -> tuple[float, int]:
 
 
 def duration(path: Path) -> float:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
-         "stream=duration", "-of", "csv=p=0", str(path)],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    return float(out)
+    """The audio stream's duration, else the container's (Matroska and WavPack give only that;
+    a stream-copied loop may give neither, which is an error)."""
+    for entries in ("stream=duration", "format=duration"):
+        out = subprocess.run(
+            ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", entries,
+             "-of", "default=noprint_wrappers=1:nokey=1", str(path)],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()
+        for field in out:
+            try:
+                return float(field)
+            except ValueError:
+                continue
+    sys.exit(f"error: ffprobe gives no duration for {path}")
 
 
 def main() -> None:
