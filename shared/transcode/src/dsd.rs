@@ -302,12 +302,6 @@ impl Decimator {
     }
 }
 
-/// The byte with its bits in the opposite order (DSF's least-significant-first to earliest
-/// first).
-pub(crate) fn reverse(byte: u8) -> u8 {
-    byte.reverse_bits()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,6 +339,5 @@ mod tests {
             .map(|_| idle.push(SILENCE).abs())
             .fold(0f32, f32::max);
         assert!(quiet < 1e-3, "idle pattern gives {quiet}");
-        assert_eq!(reverse(0b0000_0001), 0b1000_0000);
     }
 }

@@ -28,13 +28,9 @@ pub(crate) const CODEC_ID_DSD: AudioCodecId = AudioCodecId::new(FourCc::new(*b"D
 
 /// The codecs whose packets a [`Reader`] has already decoded.
 pub(crate) fn decoded_here(codec: AudioCodecId) -> bool {
-    [
-        CODEC_ID_WAVPACK,
-        CODEC_ID_MONKEYS_AUDIO,
-        CODEC_ID_TTA,
-        CODEC_ID_DSD,
-    ]
-    .contains(&codec)
+    [Kind::WavPack, Kind::MonkeysAudio, Kind::Tta, Kind::Dsd]
+        .iter()
+        .any(|k| k.codec() == codec)
 }
 
 /// The speakers of `channels` channels in the WAV order these formats use.
@@ -107,15 +103,58 @@ enum Frames {
     },
 }
 
-/// What the first bytes (past any ID3v2 tag) say the format is.
-pub(crate) fn sniff(body: &[u8]) -> Option<&'static str> {
-    match body.get(..4)? {
-        b"wvpk" => Some("WavPack"),
-        b"MAC " => Some("Monkey's Audio"),
-        b"TTA1" => Some("True Audio"),
-        b"DSD " => Some("DSD"),
-        b"FRM8" if body.get(12..16) == Some(b"DSD ") => Some("DSD"),
-        _ => None,
+/// The formats read here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    WavPack,
+    MonkeysAudio,
+    Tta,
+    Dsd,
+}
+
+impl Kind {
+    /// What the first bytes (past any ID3v2 tag) say the format is.
+    pub fn sniff(body: &[u8]) -> Option<Self> {
+        match body.get(..4)? {
+            b"wvpk" => Some(Self::WavPack),
+            b"MAC " => Some(Self::MonkeysAudio),
+            b"TTA1" => Some(Self::Tta),
+            b"DSD " => Some(Self::Dsd),
+            b"FRM8" if body.get(12..16) == Some(b"DSD ") => Some(Self::Dsd),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::WavPack => "WavPack",
+            Self::MonkeysAudio => "Monkey's Audio",
+            Self::Tta => "True Audio",
+            Self::Dsd => "DSD",
+        }
+    }
+
+    fn info(self) -> FormatInfo {
+        let (cc, short_name) = match self {
+            Self::WavPack => (*b"wvpk", "wavpack"),
+            Self::MonkeysAudio => (*b"MAC ", "ape"),
+            Self::Tta => (*b"TTA1", "tta"),
+            Self::Dsd => (*b"DSD ", "dsd"),
+        };
+        FormatInfo {
+            format: FormatId::new(FourCc::new(cc)),
+            short_name,
+            long_name: self.name(),
+        }
+    }
+
+    fn codec(self) -> AudioCodecId {
+        match self {
+            Self::WavPack => CODEC_ID_WAVPACK,
+            Self::MonkeysAudio => CODEC_ID_MONKEYS_AUDIO,
+            Self::Tta => CODEC_ID_TTA,
+            Self::Dsd => CODEC_ID_DSD,
+        }
     }
 }
 
@@ -148,17 +187,16 @@ impl Reader {
     pub fn open(
         source: Box<dyn MediaSource>,
         skip: u64,
-        body: &[u8],
+        kind: Kind,
     ) -> Result<Self, TranscodeError> {
-        let format = sniff(body).ok_or(TranscodeError::UnrecognisedFormat)?;
         let total_len = source.byte_len();
         let stream = MediaSourceStream::new(source, Default::default());
         let source = Shared(Arc::new(Mutex::new(stream)));
         let mut shared = source.clone();
         shared.seek(SeekFrom::Start(skip))?;
         let mut mask = None;
-        let (frames, codec, rate, channels, total, cc) = match format {
-            "WavPack" => {
+        let (frames, rate, channels, total) = match kind {
+            Kind::WavPack => {
                 let (block, first) = loop {
                     let (block, header) = next_block(&mut shared)
                         .map_err(io_error)?
@@ -192,16 +230,9 @@ impl Reader {
                 let total = (header.total_samples != oxideav_wavpack::TOTAL_SAMPLES_UNKNOWN)
                     .then_some(u64::from(header.total_samples));
                 shared.seek(SeekFrom::Start(skip))?;
-                (
-                    Frames::WavPack,
-                    CODEC_ID_WAVPACK,
-                    rate,
-                    channels,
-                    total,
-                    *b"wvpk",
-                )
+                (Frames::WavPack, rate, channels, total)
             }
-            "Monkey's Audio" => {
+            Kind::MonkeysAudio => {
                 shared.seek(SeekFrom::Start(0))?;
                 let decoder = ape_decoder::ApeDecoder::new(shared.clone())
                     .map_err(|e| damaged("Monkey's Audio", e))?;
@@ -212,14 +243,12 @@ impl Reader {
                         next: 0,
                         bytes_per_sample: usize::from(info.bits_per_sample).div_ceil(8),
                     },
-                    CODEC_ID_MONKEYS_AUDIO,
                     info.sample_rate,
                     usize::from(info.channels),
                     Some(info.total_samples),
-                    *b"MAC ",
                 )
             }
-            "DSD" => {
+            Kind::Dsd => {
                 let layout = crate::dsd::layout(&mut shared, skip)?;
                 mask = layout.positions;
                 let (channels, rate) = (layout.channels, layout.bit_rate / 8);
@@ -231,14 +260,12 @@ impl Reader {
                         done: 0,
                         buf: Vec::new(),
                     },
-                    CODEC_ID_DSD,
                     rate,
                     channels,
                     Some(total),
-                    *b"DSD ",
                 )
             }
-            _ => {
+            Kind::Tta => {
                 let (header, frames) = tta_frames(&mut shared, skip, total_len)?;
                 if header.format != 1 {
                     return Err(TranscodeError::UnsupportedCodec(
@@ -250,19 +277,17 @@ impl Reader {
                         frames: frames.into_iter(),
                         header,
                     },
-                    CODEC_ID_TTA,
                     header.sample_rate,
                     usize::from(header.channels),
                     Some(u64::from(header.total_samples)),
-                    *b"TTA1",
                 )
             }
         };
         if rate == 0 || channels == 0 {
-            return Err(damaged(format, "no channels or no sample rate"));
+            return Err(damaged(kind.name(), "no channels or no sample rate"));
         }
         let mut params = AudioCodecParameters::new();
-        params.for_codec(codec).with_sample_rate(rate);
+        params.for_codec(kind.codec()).with_sample_rate(rate);
         params.with_channels(match mask.or_else(|| wav_positions(channels)) {
             Some(positions) => Channels::Positioned(positions),
             None => Channels::Discrete(u16::try_from(channels).unwrap_or(u16::MAX)),
@@ -281,16 +306,7 @@ impl Reader {
             media_info: MediaInfo::from_track(&track),
             tracks: vec![track],
             metadata: MetadataLog::default(),
-            info: FormatInfo {
-                format: FormatId::new(FourCc::new(cc)),
-                short_name: match format {
-                    "WavPack" => "wavpack",
-                    "Monkey's Audio" => "ape",
-                    "DSD" => "dsd",
-                    _ => "tta",
-                },
-                long_name: format,
-            },
+            info: kind.info(),
             channels,
             ts: 0,
         })
@@ -382,8 +398,9 @@ impl Reader {
                             Some(block) => buf[c * block + i],
                             None => buf[i * channels + c],
                         };
+                        // DSF keeps the earliest bit in the least significant place.
                         let byte = if layout.lsb_first {
-                            crate::dsd::reverse(byte)
+                            byte.reverse_bits()
                         } else {
                             byte
                         };

@@ -84,8 +84,9 @@ pub(crate) fn probe(
     } else {
         movie.as_deref().and_then(mp4::Movie::default_audio)
     };
-    let mut format: Box<dyn FormatReader> = if crate::lossless::sniff(&body).is_some() {
-        Box::new(crate::lossless::Reader::open(source, tagged, &body)?)
+    let mut format: Box<dyn FormatReader> = if let Some(kind) = crate::lossless::Kind::sniff(&body)
+    {
+        Box::new(crate::lossless::Reader::open(source, tagged, kind)?)
     } else if crate::ac3::header(&body).is_some() {
         // A raw AC-3 or E-AC-3 stream, which symphonia has no reader for.
         let reader =
