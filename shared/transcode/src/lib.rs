@@ -33,6 +33,7 @@ mod repack;
 mod resample;
 mod tags;
 mod trim;
+mod wvdsd;
 
 pub use error::TranscodeError;
 pub use plan::{Mp4Index, Mp4Plan, mp4_audio_plan, mp4_audio_plan_for};

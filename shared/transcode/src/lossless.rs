@@ -84,7 +84,10 @@ impl Seek for Shared {
 
 /// Which format, and where its decoding is.
 enum Frames {
-    WavPack,
+    /// `dsd`: one decimating filter per channel when the file holds DSD.
+    WavPack {
+        dsd: Option<Vec<crate::dsd::Decimator>>,
+    },
     Ape {
         decoder: Box<ape_decoder::ApeDecoder<Shared>>,
         next: u32,
@@ -205,11 +208,6 @@ impl Reader {
                         break (block, header);
                     }
                 };
-                if first.flags.raw & DSD_FLAG != 0 {
-                    return Err(TranscodeError::UnsupportedCodec(
-                        "WavPack DSD (1-bit audio)".into(),
-                    ));
-                }
                 let (parsed, _) =
                     oxideav_wavpack::parse_block(&block).map_err(|e| damaged("WavPack", e))?;
                 let rate = parsed
@@ -230,7 +228,26 @@ impl Reader {
                 let total = (header.total_samples != oxideav_wavpack::TOTAL_SAMPLES_UNKNOWN)
                     .then_some(u64::from(header.total_samples));
                 shared.seek(SeekFrom::Start(skip))?;
-                (Frames::WavPack, rate, channels, total)
+                if first.flags.raw & DSD_FLAG != 0 {
+                    // DSD: the header's rate is the byte rate over the block's multiplier, and
+                    // each of its samples is one byte of 1-bit audio, which becomes one PCM
+                    // sample.
+                    let (_, _, shift) = crate::wvdsd::decode_block(&block)
+                        .ok_or_else(|| damaged("WavPack", "its first DSD block is damaged"))?;
+                    let rate = rate
+                        .checked_shl(u32::from(shift))
+                        .filter(|r| *r <= 3_072_000)
+                        .ok_or_else(|| damaged("WavPack", "its DSD rate"))?;
+                    let filters = vec![crate::dsd::Decimator::default(); channels];
+                    (
+                        Frames::WavPack { dsd: Some(filters) },
+                        rate,
+                        channels,
+                        total.map(|t| t << shift),
+                    )
+                } else {
+                    (Frames::WavPack { dsd: None }, rate, channels, total)
+                }
             }
             Kind::MonkeysAudio => {
                 shared.seek(SeekFrom::Start(0))?;
@@ -316,7 +333,7 @@ impl Reader {
     /// cannot be decoded); `None` at the end.
     fn next_frame(&mut self) -> SymphoniaResult<Option<Result<Vec<f32>, Damaged>>> {
         match &mut self.frames {
-            Frames::WavPack => {
+            Frames::WavPack { dsd } => {
                 let mut shared = self.source.clone();
                 loop {
                     // One frame: the blocks from an initial block to a final one (one block
@@ -335,10 +352,13 @@ impl Reader {
                     if header.block_samples == 0 {
                         continue;
                     }
-                    return Ok(Some(
-                        wavpack_frame(&frame, header.flags.bytes_per_sample())
-                            .ok_or(Damaged(u64::from(header.block_samples))),
-                    ));
+                    let damaged = Damaged(u64::from(header.block_samples));
+                    return Ok(Some(match dsd {
+                        Some(filters) => wavpack_dsd_frame(&frame, filters).ok_or(damaged),
+                        None => {
+                            wavpack_frame(&frame, header.flags.bytes_per_sample()).ok_or(damaged)
+                        }
+                    }));
                 }
             }
             Frames::Ape {
@@ -464,6 +484,36 @@ fn wavpack_frame(frame: &[u8], bytes_per_sample: u8) -> Option<Vec<f32>> {
     let stream = oxideav_wavpack::decode_multichannel_stream(frame).ok()?;
     let scale = 1.0 / f32::powi(2.0, 8 * i32::from(bytes_per_sample) - 1);
     Some(stream.samples.iter().map(|&s| s as f32 * scale).collect())
+}
+
+/// Decodes one WavPack DSD frame (its blocks, each of one or two channels) to PCM through one
+/// filter per channel; `None` when a block is damaged or the channels are not the file's.
+fn wavpack_dsd_frame(frame: &[u8], filters: &mut [crate::dsd::Decimator]) -> Option<Vec<f32>> {
+    let mut parts = Vec::new();
+    let mut rest = frame;
+    while rest.len() >= 8 {
+        let size = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize + 8;
+        let block = rest.get(..size)?;
+        parts.push(crate::wvdsd::decode_block(block)?);
+        rest = &rest[size..];
+    }
+    let channels: usize = parts.iter().map(|(_, c, _)| c).sum();
+    let bytes = parts.first().map(|(b, c, _)| b.len() / c)?;
+    if channels != filters.len() || parts.iter().any(|(b, c, _)| b.len() != bytes * c) {
+        return None;
+    }
+    let mut pcm = vec![0f32; bytes * channels];
+    let mut channel = 0;
+    for (data, count, _) in &parts {
+        for c in 0..*count {
+            let filter = &mut filters[channel + c];
+            for i in 0..bytes {
+                pcm[i * channels + channel + c] = filter.push(data[i * count + c]);
+            }
+        }
+        channel += count;
+    }
+    Some(pcm)
 }
 
 /// WavPack's flag for 1-bit (DSD) audio.

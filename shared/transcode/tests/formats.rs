@@ -422,8 +422,16 @@ fn dff(channels: &[Vec<u8>]) -> Vec<u8> {
 
 #[test]
 fn dsd_becomes_pcm_at_the_level_and_tones_another_decoder_hears() {
+    // One second made here as DSF and DSDIFF; 0.2 s of the same made by tools/fixtures/
+    // make-dsd.py and compressed by WavPack in its fast and its high mode.
     let pair = dsd_pair();
-    for (ext, file) in [("dsf", dsf(&pair)), ("dff", dff(&pair))] {
+    let fixture = |name: &str| std::fs::read(path(name)).unwrap();
+    for (ext, file, seconds) in [
+        ("dsf", dsf(&pair), 1.0),
+        ("dff", dff(&pair), 1.0),
+        ("wv", fixture("wavpack-dsd-fast.wv"), 0.2),
+        ("wv", fixture("wavpack-dsd-high.wv"), 0.2),
+    ] {
         let mut out = Cursor::new(Vec::new());
         transcode(
             Box::new(Cursor::new(file.clone())),
@@ -435,9 +443,10 @@ fn dsd_becomes_pcm_at_the_level_and_tones_another_decoder_hears() {
         let mp3 = out.into_inner();
         let a = mp3check::analyse(mp3.clone());
         // 352.8 kHz after the 1-bit filter, resampled to the nearest MP3 rate.
+        let frames = (48000.0 * seconds) as u64;
         assert_eq!(
             (a.sample_rate, a.channels, a.frames),
-            (48000, 2, 48000),
+            (48000, 2, frames),
             "{ext}"
         );
         let levels_db: Vec<f64> = a.rms.iter().map(|r| 20.0 * (r / 0.3536).log10()).collect();
