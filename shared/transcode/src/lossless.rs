@@ -82,6 +82,71 @@ impl Seek for Shared {
     }
 }
 
+impl MediaSource for Shared {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        self.with(|s| s.byte_len())
+    }
+}
+
+/// The file's tags, as these formats keep them: an APEv2 tag at the end (WavPack, Monkey's
+/// Audio, TTA; before an ID3v1 tag if there is one), else an ID3v2 tag in front, or where a DSF
+/// header points. A tag that cannot be read is left out; the audio does not depend on it.
+fn read_tags(source: &Shared, skip: u64, kind: Kind) -> MetadataLog {
+    use symphonia::core::meta::{MetadataOptions, MetadataReader};
+    let mut log = MetadataLog::default();
+    // Where the audio is read from next, put back at the end (WavPack reads on from there).
+    let resume = source.clone().stream_position().ok();
+    let stream = |at: u64| {
+        let mut shared = source.clone();
+        shared.seek(SeekFrom::Start(at)).ok()?;
+        Some(MediaSourceStream::new(Box::new(shared), Default::default()))
+    };
+    let bytes_at = |at: u64, n: usize| {
+        let mut shared = source.clone();
+        shared.seek(SeekFrom::Start(at)).ok()?;
+        let mut buf = vec![0u8; n];
+        shared.read_exact(&mut buf).ok()?;
+        Some(buf)
+    };
+    let len = source.byte_len().unwrap_or(0);
+    let ape = [32u64, 160]
+        .into_iter()
+        .filter_map(|back| len.checked_sub(back))
+        .find(|&at| bytes_at(at, 8).is_some_and(|b| b == b"APETAGEX"))
+        .and_then(|at| {
+            let reader = symphonia_metadata::ape::ApeReader::try_new(
+                stream(at)?,
+                MetadataOptions::default(),
+            );
+            reader.ok()?.read_all().ok()
+        });
+    // A DSF file says where its ID3v2 tag is (bytes 20 to 28 of its header).
+    let dsf_id3 = bytes_at(skip, 28)
+        .filter(|h| kind == Kind::Dsd && h.starts_with(b"DSD "))
+        .map(|h| u64::from_le_bytes(h[20..28].try_into().unwrap_or_default()))
+        .filter(|&at| at > 0 && at < len);
+    let id3_at = if skip > 0 { Some(0) } else { dsf_id3 };
+    let id3 = || {
+        let at = id3_at?;
+        let reader = symphonia_metadata::id3v2::Id3v2Reader::try_new(
+            stream(at)?,
+            MetadataOptions::default(),
+        );
+        reader.ok()?.read_all().ok()
+    };
+    if let Some(buffer) = ape.or_else(id3) {
+        log.push(buffer.revision);
+    }
+    if let Some(at) = resume {
+        let _ = source.clone().seek(SeekFrom::Start(at));
+    }
+    log
+}
+
 /// Which format, and where its decoding is.
 enum Frames {
     /// `dsd`: one decimating filter per channel when the file holds DSD.
@@ -317,12 +382,13 @@ impl Reader {
         if let Some(total) = total.filter(|&t| t > 0) {
             track.with_num_frames(total);
         }
+        let metadata = read_tags(&source, skip, kind);
         Ok(Self {
             source,
             frames,
             media_info: MediaInfo::from_track(&track),
             tracks: vec![track],
-            metadata: MetadataLog::default(),
+            metadata,
             info: kind.info(),
             channels,
             ts: 0,

@@ -140,6 +140,7 @@ impl Tags {
 
     fn take(&mut self, tag: &Tag) {
         let Some(std) = &tag.std else {
+            self.take_list(tag);
             return;
         };
         let slot = |slot: &mut Option<String>, value: &str| {
@@ -161,6 +162,25 @@ impl Tags {
             }
             StandardTag::Comment(v) => slot(&mut self.comment, v),
             _ => {}
+        }
+    }
+
+    /// An APEv2 item with several values (kept by symphonia as a list, without a standard
+    /// meaning): the names people tag twice, such as two artists, joined with "; ".
+    fn take_list(&mut self, tag: &Tag) {
+        let symphonia::core::meta::RawValue::StringList(values) = &tag.raw.value else {
+            return;
+        };
+        let joined = values.join("; ");
+        let slot = match tag.raw.key.to_ascii_lowercase().as_str() {
+            "title" => &mut self.title,
+            "artist" => &mut self.artist,
+            "album" => &mut self.album,
+            "comment" => &mut self.comment,
+            _ => return,
+        };
+        if slot.is_none() {
+            *slot = clean(&joined);
         }
     }
 

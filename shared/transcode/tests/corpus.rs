@@ -221,3 +221,64 @@ fn every_real_world_file_converts_to_the_right_length_or_is_refused_by_name() {
         failures.join("\n")
     );
 }
+
+/// ffprobe's reading of a file's title and artist.
+fn ffprobe_tags(path: &Path) -> (Option<String>, Option<String>) {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format_tags=title,artist",
+            "-of",
+        ])
+        .arg("default=noprint_wrappers=1")
+        .arg(path)
+        .output()
+        .expect("ffprobe runs (apt-get install ffmpeg)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // APE keys keep the file's case ("Title"); the value follows the first '='.
+    let field = |key: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            k.eq_ignore_ascii_case(&format!("TAG:{key}"))
+                .then(|| v.to_owned())
+        })
+    };
+    (field("title"), field("artist"))
+}
+
+#[test]
+fn the_tags_of_the_formats_read_by_the_engines_own_readers_are_carried_over() {
+    // APEv2 at the end (WavPack, TTA), ID3v2 in front (Monkey's Audio), ID3v2 where the DSF
+    // header points: the MP3's ID3v2.4 title and artist are what ffprobe reads from the source.
+    let dir = corpus();
+    for name in [
+        "tagged.wv",
+        "tagged.tta",
+        "mac-399-id3v2.ape",
+        "mutagen-with-id3.dsf",
+        "mutagen-silence-44-s.wv",
+    ] {
+        let path = dir.join(name);
+        let (title, artist) = ffprobe_tags(&path);
+        let mp3 = match convert(&path) {
+            Ok(mp3) => mp3,
+            // mutagen-with-id3.dsf holds no audio: its tags cannot be carried by an MP3.
+            Err(err) if name == "mutagen-with-id3.dsf" => {
+                assert!(!err.starts_with("PANIC"), "{name}: {err}");
+                continue;
+            }
+            Err(err) => panic!("{name}: {err}"),
+        };
+        let frames = video2mp3_mp3check::id3v24_text_frames(&mp3);
+        let frame = |id: &str| frames.iter().find(|(k, _)| k == id).map(|(_, v)| v.clone());
+        // Several values of one item are joined with "; " (ffprobe shows only the first).
+        let first = |v: Option<String>| v.map(|v| v.split("; ").next().unwrap_or("").to_owned());
+        assert_eq!(first(frame("TIT2")), title, "{name}: {frames:?}");
+        assert_eq!(first(frame("TPE1")), artist, "{name}: {frames:?}");
+        if name == "mutagen-silence-44-s.wv" {
+            assert_eq!(frame("TPE1").as_deref(), Some("piman; jzig"), "{frames:?}");
+        }
+    }
+}

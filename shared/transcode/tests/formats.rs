@@ -375,12 +375,21 @@ fn dsf(channels: &[Vec<u8>]) -> Vec<u8> {
             data.extend(block);
         }
     }
+    // An ID3v2.3 tag after the data, where the header points, with a title.
+    let text = b"\0DSD pair";
+    let mut id3 = b"ID3\x03\0\0".to_vec();
+    id3.extend([0, 0, 0, 10 + text.len() as u8]);
+    id3.extend(b"TIT2");
+    id3.extend((text.len() as u32).to_be_bytes());
+    id3.extend([0, 0]);
+    id3.extend(text);
     let mut out = Vec::new();
-    let total = 28 + 52 + 12 + data.len() as u64;
+    let tag_at = 28 + 52 + 12 + data.len() as u64;
+    let total = tag_at + id3.len() as u64;
     out.extend(b"DSD ");
     out.extend(28u64.to_le_bytes());
     out.extend(total.to_le_bytes());
-    out.extend(0u64.to_le_bytes());
+    out.extend(tag_at.to_le_bytes());
     out.extend(b"fmt ");
     out.extend(52u64.to_le_bytes());
     for v in [1u32, 0, 2, channels.len() as u32, 2_822_400, 1] {
@@ -392,6 +401,7 @@ fn dsf(channels: &[Vec<u8>]) -> Vec<u8> {
     out.extend(b"data");
     out.extend((12 + data.len() as u64).to_le_bytes());
     out.extend(data);
+    out.extend(id3);
     out
 }
 
@@ -441,6 +451,13 @@ fn dsd_becomes_pcm_at_the_level_and_tones_another_decoder_hears() {
         )
         .unwrap_or_else(|e| panic!("{ext}: {e}"));
         let mp3 = out.into_inner();
+        if ext == "dsf" {
+            let frames = mp3check::id3v24_text_frames(&mp3);
+            assert!(
+                frames.contains(&("TIT2".to_owned(), "DSD pair".to_owned())),
+                "the DSF's own tag: {frames:?}"
+            );
+        }
         let a = mp3check::analyse(mp3.clone());
         // 352.8 kHz after the 1-bit filter, resampled to the nearest MP3 rate.
         let frames = (48000.0 * seconds) as u64;
