@@ -219,18 +219,7 @@ async fn convert_claimed(
         audio_seconds: summary.duration().as_secs_f64(),
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         peak_rss_bytes: peak_rss_bytes(),
-        tracks: summary
-            .tracks
-            .iter()
-            .map(|t| SourceTrack {
-                index: u32::try_from(t.index).unwrap_or(u32::MAX),
-                codec: t.codec.clone(),
-                channels: t.channels.and_then(|c| u32::try_from(c).ok()),
-                sample_rate: t.sample_rate,
-                language: t.language.clone(),
-                converted: t.index == summary.track,
-            })
-            .collect(),
+        tracks: source_tracks(&summary.tracks, summary.track),
     };
     tracing::info!(
         format = %summary.format,
@@ -254,6 +243,24 @@ async fn convert_claimed(
         }
     }
     Ok(())
+}
+
+/// The source's audio tracks as a job lists them, `converted` marking the one converted.
+pub(crate) fn source_tracks(
+    tracks: &[video2mp3_transcode::AudioTrack],
+    converted: usize,
+) -> Vec<SourceTrack> {
+    tracks
+        .iter()
+        .map(|t| SourceTrack {
+            index: u32::try_from(t.index).unwrap_or(u32::MAX),
+            codec: t.codec.clone(),
+            channels: t.channels.and_then(|c| u32::try_from(c).ok()),
+            sample_rate: t.sample_rate,
+            language: t.language.clone(),
+            converted: t.index == converted,
+        })
+        .collect()
 }
 
 /// Why a job fails, and the sentence its user reads.
@@ -336,14 +343,16 @@ async fn run_conversion(
         .create(&deps.config.mp3_bucket, out_key, "audio/mpeg");
     let size = object.size;
     let span = tracing::Span::current();
-    let (reporter, options) =
+    let (reporters, options) =
         progress::report_progress(deps.life(), job, lease, deps.config.progress_every, options);
     let outcome = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         stream_convert(reader, size, writer, extension.as_deref(), &options)
     })
     .await;
-    reporter.abort();
+    reporters.progress.abort();
+    // The engine's sinks are gone: this ends at once, with the tracks written if it found any.
+    let _ = reporters.tracks.await;
     match outcome? {
         Outcome::Done(summary, mp3_bytes) => Ok(Ok((
             *summary,

@@ -207,8 +207,12 @@ async fn ten_concurrent_deliveries_convert_once_and_publish_once() {
     // Decoded by symphonia's MP3 decoder, not LAME: the tone's length exactly (gapless).
     let (rate, channels, frames) = video2mp3_mp3check::decode(w.mp3(&job));
     assert_eq!((rate, channels, frames), (44_100, 2, FRAMES as u64));
+    // The tracks were written to the job when the file was probed, and match the summary's.
+    assert_eq!(done.tracks.len(), 1, "{done:?}");
+    assert!(done.tracks[0].converted && done.tracks[0].channels == Some(2));
     let stats = done.stats.unwrap();
     assert_eq!(stats.mp3_bytes as usize, w.mp3(&job).len());
+    assert_eq!(stats.tracks, done.tracks);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

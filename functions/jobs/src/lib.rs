@@ -90,6 +90,10 @@ pub struct JobView {
     /// Each try at POSTing the job's end, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub webhook_attempts: Vec<video2mp3_domain::WebhookAttempt>,
+    /// The file's audio tracks, from the moment the converter has probed it (a done job's
+    /// `stats.tracks` too).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tracks: Vec<video2mp3_domain::SourceTrack>,
 }
 
 /// Handles one request; every outcome is a JSON response.
@@ -216,6 +220,16 @@ async fn view(job: Job, deps: &Deps) -> Result<JobView, ApiError> {
         created_at: job.created_at.format(&Rfc3339).unwrap_or_default(),
         updated_at: job.updated_at.format(&Rfc3339).unwrap_or_default(),
         download_url,
+        // Written when the file was probed; a job done before tracks were written there has
+        // them in its stats.
+        tracks: if job.tracks.is_empty() {
+            job.stats
+                .as_ref()
+                .map(|s| s.tracks.clone())
+                .unwrap_or_default()
+        } else {
+            job.tracks
+        },
         stats: job.stats,
         callback_url: job.callback_url,
         webhook_attempts: job.webhook_attempts,

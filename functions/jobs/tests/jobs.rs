@@ -270,3 +270,58 @@ async fn a_jobs_callback_url_and_its_tries_are_shown_to_its_owner() {
         }])
     );
 }
+
+#[tokio::test]
+async fn a_converting_job_lists_the_tracks_once_probed() {
+    let store = Arc::new(MemoryStore::new());
+    let deps = deps(&store);
+    let (ann, token) = signed_up(store.as_ref(), &deps.keys, "ann@example.com", "pw").await;
+    let job = job_of(&store, &ann.user_id, "film.mkv").await;
+    let lease = Lease {
+        owner: "converter".into(),
+        expires_at: OffsetDateTime::now_utc() + time::Duration::minutes(5),
+    };
+    for t in [
+        Transition::to(JobStatus::Queued),
+        Transition::to(JobStatus::Converting).held(&lease),
+    ] {
+        store
+            .transition(&ann.user_id, &job.job_id, t)
+            .await
+            .unwrap();
+    }
+    let path = format!("/jobs/{}", job.job_id);
+    let (_, body) = get(&deps, &path, &token).await;
+    assert!(body.get("tracks").is_none(), "not probed yet: {body}");
+    let tracks = [
+        video2mp3_domain::SourceTrack {
+            index: 0,
+            codec: "AC-3 (Dolby Digital)".into(),
+            channels: Some(6),
+            sample_rate: Some(48000),
+            language: Some("eng".into()),
+            converted: false,
+        },
+        video2mp3_domain::SourceTrack {
+            index: 1,
+            codec: "AAC".into(),
+            channels: Some(2),
+            sample_rate: Some(48000),
+            language: Some("fra".into()),
+            converted: true,
+        },
+    ];
+    assert!(
+        store
+            .set_tracks(&ann.user_id, &job.job_id, &lease, &tracks)
+            .await
+            .unwrap()
+    );
+    let (_, body) = get(&deps, &path, &token).await;
+    assert_eq!(body["status"], "converting");
+    assert_eq!(body["tracks"][0]["codec"], "AC-3 (Dolby Digital)");
+    assert_eq!(body["tracks"][0]["channels"], 6);
+    assert_eq!(body["tracks"][1]["language"], "fra");
+    assert_eq!(body["tracks"][1]["converted"], true);
+    assert_eq!(body["tracks"].as_array().map(Vec::len), Some(2));
+}

@@ -300,7 +300,15 @@ fn job_to_item(job: &Job) -> Result<Item, PortError> {
                 .map_err(|e| PortError::backend("encode job", false, e))?),
         );
     }
+    if !job.tracks.is_empty() {
+        item.insert("tracks".into(), s(tracks_json(&job.tracks)?));
+    }
     Ok(item)
+}
+
+/// The file's audio tracks as the item keeps them (JSON, as `stats`).
+fn tracks_json(tracks: &[video2mp3_domain::SourceTrack]) -> Result<String, PortError> {
+    serde_json::to_string(tracks).map_err(|e| PortError::backend("encode job", false, e))
 }
 
 fn job_from_item(item: &Item) -> Result<Job, PortError> {
@@ -313,6 +321,10 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
     let stats: Option<JobStats> = match opt_s(item, "stats") {
         Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt("stats"))?),
         None => None,
+    };
+    let tracks = match opt_s(item, "tracks") {
+        Some(text) => serde_json::from_str(&text).map_err(|_| corrupt("tracks"))?,
+        None => Vec::new(),
     };
     Ok(Job {
         job_id: get_s(item, "job_id")?
@@ -365,6 +377,7 @@ fn job_from_item(item: &Item) -> Result<Job, PortError> {
                 .collect::<Result<_, _>>()?,
             _ => Vec::new(),
         },
+        tracks,
     })
 }
 
@@ -837,6 +850,26 @@ impl JobStore for DynamoTable {
         applied(result)
     }
 
+    async fn set_tracks(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        lease: &Lease,
+        tracks: &[video2mp3_domain::SourceTrack],
+    ) -> Result<bool, PortError> {
+        let result = self
+            .update(user_pk(user), job_sk(job))
+            .update_expression("SET tracks = :t")
+            .condition_expression("#status = :converting AND lease_owner = :owner")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":t", s(tracks_json(tracks)?))
+            .expression_attribute_values(":converting", s(JobStatus::Converting.as_str()))
+            .expression_attribute_values(":owner", s(&lease.owner))
+            .send()
+            .await;
+        applied(result)
+    }
+
     async fn claim_email(
         &self,
         user: &UserId,
@@ -978,6 +1011,14 @@ mod tests {
                     delivered: true,
                 },
             ],
+            tracks: vec![video2mp3_domain::SourceTrack {
+                index: 0,
+                codec: "AAC".into(),
+                channels: Some(2),
+                sample_rate: Some(44100),
+                language: None,
+                converted: true,
+            }],
         };
         let item = job_to_item(&job).unwrap();
         assert_eq!(

@@ -24,6 +24,7 @@ pub async fn job_store(store: &dyn JobStore) {
     moves_apply_exactly_when_the_rule_permits_them(store).await;
     a_jobs_end_is_marked_published_once(store).await;
     progress_is_written_only_under_the_holders_lease(store).await;
+    tracks_are_written_only_under_the_holders_lease(store).await;
     one_email_claim_holds_at_a_time(store).await;
     one_publish_claim_holds_at_a_time(store).await;
     a_users_jobs_are_listed_newest_first_in_pages(store).await;
@@ -320,6 +321,73 @@ async fn progress_is_written_only_under_the_holders_lease(store: &dyn JobStore) 
             .set_progress(&user, &JobId::generate(), &holder, 50)
             .await
             .unwrap()
+    );
+}
+
+async fn tracks_are_written_only_under_the_holders_lease(store: &dyn JobStore) {
+    let user = UserId::generate();
+    let holder = lease("holder", now() + time::Duration::minutes(5));
+    let j = job(
+        &user,
+        JobId::generate(),
+        JobStatus::Converting,
+        Some(holder.clone()),
+    );
+    store.create_job(&j).await.unwrap();
+    let tracks = vec![
+        crate::SourceTrack {
+            index: 0,
+            codec: "AAC".into(),
+            channels: Some(2),
+            sample_rate: Some(44100),
+            language: Some("eng".into()),
+            converted: false,
+        },
+        crate::SourceTrack {
+            index: 1,
+            codec: "AC-3 (Dolby Digital)".into(),
+            channels: Some(6),
+            sample_rate: Some(48000),
+            language: Some("fra".into()),
+            converted: true,
+        },
+    ];
+    assert!(
+        store
+            .set_tracks(&user, &j.job_id, &holder, &tracks)
+            .await
+            .unwrap()
+    );
+    let stranger = lease("stranger", holder.expires_at);
+    assert!(
+        !store
+            .set_tracks(&user, &j.job_id, &stranger, &tracks[..1])
+            .await
+            .unwrap()
+    );
+    let stored = store.job(&user, &j.job_id).await.unwrap().unwrap();
+    assert_eq!(stored.tracks, tracks);
+    let done = job(
+        &user,
+        JobId::generate(),
+        JobStatus::Done,
+        Some(holder.clone()),
+    );
+    store.create_job(&done).await.unwrap();
+    assert!(
+        !store
+            .set_tracks(&user, &done.job_id, &holder, &tracks)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .job(&user, &done.job_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .tracks
+            .is_empty()
     );
 }
 

@@ -330,6 +330,9 @@ pub struct Job {
     pub callback_url: Option<String>,
     /// Each try at POSTing the job's end, oldest first (at most [`crate::webhook::MAX_ATTEMPTS`]).
     pub webhook_attempts: Vec<crate::webhook::WebhookAttempt>,
+    /// The file's audio tracks, written by the converter as soon as it has probed the file
+    /// (empty before).
+    pub tracks: Vec<SourceTrack>,
 }
 
 impl Job {
@@ -363,6 +366,7 @@ impl Job {
             upload_id: None,
             callback_url: None,
             webhook_attempts: Vec::new(),
+            tracks: Vec::new(),
         }
     }
 }

@@ -295,6 +295,19 @@ impl JobLife {
             .await
     }
 
+    /// Records the file's audio tracks, found by the conversion held under `lease`; `false`
+    /// once the job is no longer converting under that lease.
+    pub async fn record_tracks(
+        &self,
+        job: &Job,
+        lease: &Lease,
+        tracks: &[crate::SourceTrack],
+    ) -> Result<bool, PortError> {
+        self.jobs
+            .set_tracks(&job.user_id, &job.job_id, lease, tracks)
+            .await
+    }
+
     /// Records the conversion held under `lease` as done, and publishes it.
     pub async fn finish(
         &self,

@@ -382,6 +382,26 @@ impl JobStore for MemoryStore {
             .unwrap_or(false))
     }
 
+    async fn set_tracks(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        lease: &Lease,
+        tracks: &[crate::SourceTrack],
+    ) -> Result<bool, PortError> {
+        self.faults.check("UpdateItem")?;
+        Ok(self
+            .stored(user, job, |s| {
+                let held = s.job.status == crate::JobStatus::Converting
+                    && s.job.lease.as_ref().is_some_and(|l| l.owner == lease.owner);
+                if held {
+                    s.job.tracks = tracks.to_vec();
+                }
+                held
+            })
+            .unwrap_or(false))
+    }
+
     async fn claim_email(
         &self,
         user: &UserId,

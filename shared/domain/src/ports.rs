@@ -273,6 +273,15 @@ pub trait JobStore: Send + Sync {
         lease: &Lease,
         percent: u8,
     ) -> Result<bool, PortError>;
+    /// Records the file's audio tracks, as the conversion holding `lease` found them; ignored
+    /// (`Ok(false)`) when the job is no longer converting under that lease.
+    async fn set_tracks(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        lease: &Lease,
+        tracks: &[crate::SourceTrack],
+    ) -> Result<bool, PortError>;
     /// Claims the right to email the user about the job's end, for `hold` from `now` (so a
     /// notifier that dies while sending does not block the email for ever).
     async fn claim_email(

@@ -101,6 +101,22 @@ pub struct Options {
     pub track: Option<TrackChoice>,
     /// Write no ID3 tag: none of the source's tags, cover art or chapters, nor the file name.
     pub strip_tags: bool,
+    /// Told the file's audio tracks, and which of them is converted, as soon as the file has
+    /// been probed (before any audio is decoded; again on each reading of the source).
+    pub probed: Option<ProbedSink>,
+}
+
+/// What a [`ProbedSink`] calls: the source's audio tracks and the index of the one converted.
+pub type ProbedFn = dyn Fn(&[AudioTrack], usize) + Send + Sync;
+
+/// Receives the source's audio tracks and the index of the one converted.
+#[derive(Clone)]
+pub struct ProbedSink(pub std::sync::Arc<ProbedFn>);
+
+impl std::fmt::Debug for ProbedSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProbedSink")
+    }
 }
 
 /// An audio track asked for.
@@ -183,6 +199,7 @@ impl Default for Options {
             loudness: None,
             track: None,
             strip_tags: false,
+            probed: None,
         }
     }
 }

@@ -128,6 +128,9 @@ pub(crate) fn probe(
     if let Some(channels) = &params.channels {
         limits.channels(channels.count())?;
     }
+    if let Some(sink) = &options.probed {
+        (sink.0)(&tracks, track);
+    }
     Ok(Probed {
         codec_name: names::codec_name(params.codec),
         format,

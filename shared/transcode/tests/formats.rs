@@ -485,3 +485,69 @@ fn dsd_becomes_pcm_at_the_level_and_tones_another_decoder_hears() {
         );
     }
 }
+
+#[test]
+fn the_tracks_are_told_before_any_audio_is_decoded() {
+    use std::sync::{Arc, Mutex};
+    // (tracks told, the converted one's index, progress reports seen before the tracks)
+    type Seen = (Vec<String>, usize, usize);
+    let seen: Arc<Mutex<Option<Seen>>> = Arc::new(Mutex::new(None));
+    let progress_reports = Arc::new(Mutex::new(0usize));
+    let options = Options {
+        track: Some(video2mp3_transcode::TrackChoice::Language("fra".into())),
+        probed: Some(video2mp3_transcode::ProbedSink(Arc::new({
+            let seen = Arc::clone(&seen);
+            let progress_reports = Arc::clone(&progress_reports);
+            move |tracks, converted| {
+                let mut seen = seen.lock().unwrap();
+                if seen.is_none() {
+                    let before = *progress_reports.lock().unwrap();
+                    *seen = Some((
+                        tracks.iter().map(|t| t.to_string()).collect(),
+                        converted,
+                        before,
+                    ));
+                }
+            }
+        }))),
+        progress: Some(video2mp3_transcode::ProgressSink(Arc::new({
+            let progress_reports = Arc::clone(&progress_reports);
+            move |_| *progress_reports.lock().unwrap() += 1
+        }))),
+        ..Options::default()
+    };
+    // The two-language files list both tracks; the 6-second sample (whose container gives its
+    // length, so progress is reported) shows that the tracks come first.
+    for file in ["two-languages.mkv", "two-languages.mp4", "../sample.mp4"] {
+        *seen.lock().unwrap() = None;
+        *progress_reports.lock().unwrap() = 0;
+        let options = Options {
+            track: (!file.contains("sample"))
+                .then(|| options.track.clone())
+                .flatten(),
+            ..options.clone()
+        };
+        let path = path(file);
+        let mut out = Cursor::new(Vec::new());
+        transcode(
+            Box::new(std::fs::File::open(&path).unwrap()),
+            path.extension().and_then(|e| e.to_str()),
+            &mut out,
+            &options,
+        )
+        .unwrap();
+        let (tracks, converted, before) = seen.lock().unwrap().clone().expect(file);
+        assert_eq!(before, 0, "{file}: progress came before the tracks");
+        if file.contains("sample") {
+            assert_eq!((tracks.len(), converted), (1, 0), "{file}: {tracks:?}");
+            assert!(
+                *progress_reports.lock().unwrap() > 0,
+                "{file}: no progress at all"
+            );
+        } else {
+            assert_eq!(tracks.len(), 2, "{file}: {tracks:?}");
+            assert!(tracks[1].contains("fra"), "{file}: {tracks:?}");
+            assert_eq!(converted, 1, "{file}");
+        }
+    }
+}
