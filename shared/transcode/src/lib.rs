@@ -24,6 +24,7 @@ mod lossless;
 mod loudness;
 mod mkvtracks;
 mod mp4;
+mod musepack;
 mod names;
 mod parallel;
 mod patch;

@@ -1,6 +1,7 @@
-//! Lossless formats symphonia has no reader for: WavPack (`oxideav-wavpack`), Monkey's Audio
-//! (`ape-decoder`) and True Audio (`oxideav-tta`), all pure Rust. Each decodes bit-exactly what
-//! ffmpeg decodes from the real-world corpus (docs/testing.md).
+//! Formats symphonia has no reader for: the lossless WavPack (`oxideav-wavpack`), Monkey's Audio
+//! (`ape-decoder`) and True Audio (`oxideav-tta`), all pure Rust, each decoding bit-exactly what
+//! ffmpeg decodes from the real-world corpus (docs/testing.md); DSD (`crate::dsd`); and the lossy
+//! Musepack (`crate::musepack`).
 //!
 //! Their decoders work on whole frames they find themselves, so [`Reader`] decodes one frame
 //! per packet and hands on the samples as interleaved `f32`: the packet's codec is the source's
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::codecs::audio::well_known::{
-    CODEC_ID_MONKEYS_AUDIO, CODEC_ID_TTA, CODEC_ID_WAVPACK,
+    CODEC_ID_MONKEYS_AUDIO, CODEC_ID_MUSEPACK, CODEC_ID_TTA, CODEC_ID_WAVPACK,
 };
 use symphonia::core::codecs::audio::{AudioCodecId, AudioCodecParameters};
 use symphonia::core::common::FourCc;
@@ -28,9 +29,15 @@ pub(crate) const CODEC_ID_DSD: AudioCodecId = AudioCodecId::new(FourCc::new(*b"D
 
 /// The codecs whose packets a [`Reader`] has already decoded.
 pub(crate) fn decoded_here(codec: AudioCodecId) -> bool {
-    [Kind::WavPack, Kind::MonkeysAudio, Kind::Tta, Kind::Dsd]
-        .iter()
-        .any(|k| k.codec() == codec)
+    [
+        Kind::WavPack,
+        Kind::MonkeysAudio,
+        Kind::Tta,
+        Kind::Dsd,
+        Kind::Musepack,
+    ]
+    .iter()
+    .any(|k| k.codec() == codec)
 }
 
 /// The speakers of `channels` channels in the WAV order these formats use.
@@ -169,6 +176,7 @@ enum Frames {
         done: u64,
         buf: Vec<u8>,
     },
+    Musepack(Box<crate::musepack::Stream>),
 }
 
 /// The formats read here.
@@ -178,6 +186,7 @@ pub(crate) enum Kind {
     MonkeysAudio,
     Tta,
     Dsd,
+    Musepack,
 }
 
 impl Kind {
@@ -189,6 +198,7 @@ impl Kind {
             b"TTA1" => Some(Self::Tta),
             b"DSD " => Some(Self::Dsd),
             b"FRM8" if body.get(12..16) == Some(b"DSD ") => Some(Self::Dsd),
+            _ if crate::musepack::sniff(body) => Some(Self::Musepack),
             _ => None,
         }
     }
@@ -199,6 +209,7 @@ impl Kind {
             Self::MonkeysAudio => "Monkey's Audio",
             Self::Tta => "True Audio",
             Self::Dsd => "DSD",
+            Self::Musepack => "Musepack",
         }
     }
 
@@ -208,6 +219,7 @@ impl Kind {
             Self::MonkeysAudio => (*b"MAC ", "ape"),
             Self::Tta => (*b"TTA1", "tta"),
             Self::Dsd => (*b"DSD ", "dsd"),
+            Self::Musepack => (*b"MPCK", "mpc"),
         };
         FormatInfo {
             format: FormatId::new(FourCc::new(cc)),
@@ -222,6 +234,7 @@ impl Kind {
             Self::MonkeysAudio => CODEC_ID_MONKEYS_AUDIO,
             Self::Tta => CODEC_ID_TTA,
             Self::Dsd => CODEC_ID_DSD,
+            Self::Musepack => CODEC_ID_MUSEPACK,
         }
     }
 }
@@ -345,6 +358,22 @@ impl Reader {
                     rate,
                     channels,
                     Some(total),
+                )
+            }
+            Kind::Musepack => {
+                use crate::musepack::{OpenError, Stream};
+                let stream = Stream::open(&mut shared).map_err(|e| match e {
+                    OpenError::Version(v) => TranscodeError::UnsupportedCodec(format!(
+                        "Musepack stream version {v}, which only encoders before 2004 wrote,"
+                    )),
+                    e => damaged("Musepack", e),
+                })?;
+                let (rate, channels, length) = (stream.rate, stream.channels, stream.length());
+                (
+                    Frames::Musepack(Box::new(stream)),
+                    rate,
+                    channels,
+                    Some(length),
                 )
             }
             Kind::Tta => {
@@ -494,6 +523,14 @@ impl Reader {
                     }
                 }
                 Ok(Some(Ok(pcm)))
+            }
+            Frames::Musepack(stream) => {
+                use crate::musepack::Next;
+                let mut shared = self.source.clone();
+                Ok(stream.next(&mut shared)?.map(|next| match next {
+                    Next::Samples(samples) => Ok(samples),
+                    Next::Damaged(length) => Err(Damaged(length)),
+                }))
             }
             Frames::Tta { header, frames } => {
                 let Some(frame) = frames.next() else {

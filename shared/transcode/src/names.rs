@@ -85,9 +85,6 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     if at(0, b"MThd") {
         return Some("a MIDI file, which holds notes rather than sound");
     }
-    if at(0, b"MP+") || at(0, b"MPCK") {
-        return Some("a Musepack file");
-    }
     if at(0, b"tBaK") {
         return Some("a TAK (Tom's lossless Audio Kompressor) file");
     }
@@ -134,7 +131,6 @@ mod tests {
         assert_eq!(sniff_container(b"#!AMR\n"), Some("an AMR voice recording"));
         assert_eq!(sniff_container(b"RIFF\0\0\0\0WAVEfmt "), None);
         assert_eq!(sniff_container(b""), None);
-        assert_eq!(sniff_container(b"MPCKSH"), Some("a Musepack file"));
         assert_eq!(sniff_container(b"OFR \x0f\0"), Some("an OptimFROG file"));
         let mut speex = b"OggS".to_vec();
         speex.resize(28, 0);
