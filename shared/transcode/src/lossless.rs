@@ -671,11 +671,11 @@ fn next_block(
 }
 
 /// Fills `buf`; false when the source ends first.
-fn fill(source: &mut Shared, buf: &mut [u8]) -> SymphoniaResult<bool> {
+pub(crate) fn fill(source: &mut impl Read, buf: &mut [u8]) -> std::io::Result<bool> {
     match source.read_exact(buf) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 

@@ -12,6 +12,7 @@
 //! filterbank drained for the tail. ffmpeg decodes whole frames and trims nothing, so its
 //! output is up to one frame (1152 samples) longer.
 
+use crate::lossless::fill;
 use oxideav_musepack::cns::CnsPrng;
 use oxideav_musepack::frame_reconstruct::SubbandMatrix;
 use oxideav_musepack::huffman::Sv7BitReader;
@@ -306,7 +307,7 @@ fn sv7_next(
     source: &mut impl Read,
 ) -> std::io::Result<Decoded> {
     if *tail == Tail::Drain {
-        return Ok(Some(Ok(decoder.synthesis.drain())));
+        return Ok(Some(Ok(decoder.synthesis.drain(2))));
     }
     if *frames_left == 0 && *tail == Tail::No {
         // The last frame's sample count follows the last frame; the header's is the one used.
@@ -322,7 +323,7 @@ fn sv7_next(
         bits.fill(source, 8)?;
         if bits.real_bits_left() < u64::from(PREFIX_BITS) + 8 {
             *tail = Tail::Drain;
-            return Ok(Some(Ok(decoder.synthesis.drain())));
+            return Ok(Some(Ok(decoder.synthesis.drain(2))));
         }
     }
     bits.fill(source, 8)?;
@@ -345,7 +346,7 @@ fn sv7_next(
             Ok(pcm) if good => Some(Ok(pcm)),
             _ => {
                 *tail = Tail::Drain;
-                Some(Ok(decoder.synthesis.drain()))
+                Some(Ok(decoder.synthesis.drain(2)))
             }
         });
     }
@@ -364,7 +365,7 @@ fn sv8_next(
     source: &mut impl Read,
 ) -> std::io::Result<Decoded> {
     if *draining {
-        return Ok(Some(Ok(decoder.synthesis.drain())));
+        return Ok(Some(Ok(decoder.synthesis.drain(decoder.channels))));
     }
     loop {
         let packet = match read_packet(source) {
@@ -378,7 +379,7 @@ fn sv8_next(
             // decoded, so the filterbank is drained for the tail; else the file was cut short.
             if *frames_left == 0 {
                 *draining = true;
-                return Ok(Some(Ok(decoder.synthesis.drain())));
+                return Ok(Some(Ok(decoder.synthesis.drain(decoder.channels))));
             }
             return Ok(None);
         };
@@ -402,7 +403,7 @@ fn sv8_next(
             TypedPacket::StreamEnd(_) => {
                 if *frames_left == 0 {
                     *draining = true;
-                    return Ok(Some(Ok(decoder.synthesis.drain())));
+                    return Ok(Some(Ok(decoder.synthesis.drain(decoder.channels))));
                 }
                 return Ok(None);
             }
@@ -521,24 +522,24 @@ impl Synthesis {
     fn frame(&mut self, matrices: &[SubbandMatrix; 2], output: usize) -> Vec<f64> {
         let mut pcm = vec![0.0; FRAME as usize * output];
         let mut out = [0.0; 32];
-        for (c, (filter, matrix)) in self.channels.iter_mut().zip(matrices).enumerate() {
+        let channels = self.channels.iter_mut().zip(matrices).take(output);
+        for (c, (filter, matrix)) in channels.enumerate() {
             for slot in 0..36 {
                 let samples: [f64; 32] = std::array::from_fn(|k| matrix[k][slot]);
                 filter.slot(&samples, &mut out);
-                if c < output {
-                    for (j, &o) in out.iter().enumerate() {
-                        pcm[(slot * 32 + j) * output + c] = o;
-                    }
+                for (j, &o) in out.iter().enumerate() {
+                    pcm[(slot * 32 + j) * output + c] = o;
                 }
             }
         }
         pcm
     }
 
-    /// A frame of silence in, the filters' overlap out: the tail of the last frames.
-    fn drain(&mut self) -> Vec<f64> {
+    /// A frame of silence in, the filters' overlap out (`output` channels, as [`Self::frame`]):
+    /// the tail of the last frames.
+    fn drain(&mut self, output: usize) -> Vec<f64> {
         let zero = [[0.0; 36]; 32];
-        self.frame(&[zero, zero], 2)
+        self.frame(&[zero, zero], output)
     }
 }
 
@@ -664,15 +665,6 @@ fn invalid(what: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, what)
 }
 
-/// Fills `buf`; false when the source ends first.
-fn fill(source: &mut impl Read, buf: &mut [u8]) -> std::io::Result<bool> {
-    match source.read_exact(buf) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 /// An SV7 bitstream: the file's 32-bit little-endian words, each turned to big-endian so the
 /// bits read in order, held a window at a time.
 #[derive(Default)]
@@ -684,6 +676,8 @@ struct Bits {
     /// How many bytes of `buf` are the file's (the rest is zero padding, once the file ended).
     real: usize,
     ended: bool,
+    /// The bytes read from the source, before they are turned.
+    raw: Vec<u8>,
 }
 
 impl Bits {
@@ -716,7 +710,8 @@ impl Bits {
         while self.buf.len() - at < ahead + 4 && !self.ended {
             // Whole words, so that each is turned as the file has it.
             let want = (ahead + 4).max(Self::CHUNK).next_multiple_of(4);
-            let mut raw = vec![0u8; want];
+            let mut raw = std::mem::take(&mut self.raw);
+            raw.resize(want, 0);
             let mut got = 0;
             while got < want {
                 match source.read(&mut raw[got..]) {
@@ -728,6 +723,7 @@ impl Bits {
             }
             // The last word, if the file ends inside one, is padded with zeros.
             self.push_raw(&raw[..got]);
+            self.raw = raw;
             if got < want {
                 self.ended = true;
                 // Slack for the decoder's 16-bit look-ahead past the last code.
@@ -797,6 +793,16 @@ mod tests {
             }
         }
         assert!(worst < 1e-9, "differs by {worst}");
+    }
+
+    #[test]
+    fn a_mono_stream_drains_one_channel() {
+        let mut synthesis = Synthesis::new(2);
+        let tone = std::array::from_fn(|_| std::array::from_fn(|t| (t as f64).sin() * 1000.0));
+        let left = synthesis.frame(&[tone, tone], 1);
+        assert_eq!(left.len(), 1152);
+        assert_eq!(synthesis.drain(1).len(), 1152);
+        assert_eq!(synthesis.drain(2).len(), 2304);
     }
 
     #[test]
