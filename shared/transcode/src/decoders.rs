@@ -13,7 +13,7 @@
 use crate::fdk;
 use std::sync::OnceLock;
 use symphonia::core::audio::{Channels, Position};
-use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_OPUS};
+use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_OPUS, CODEC_ID_SPEEX};
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymphoniaError;
@@ -46,6 +46,8 @@ pub(crate) enum Decoder {
     Opus(Box<Opus>),
     /// AC-3 and E-AC-3.
     Ac3(Box<crate::ac3::Ac3>),
+    /// Speex, through libspeex.
+    Speex(Box<crate::speex::Speex>),
     /// Packets a reader here has decoded already (`crate::lossless`): interleaved `f32`.
     Decoded(Spec),
     /// AAC before its first packet: FDK decodes it and tells what the stream really is.
@@ -78,6 +80,9 @@ impl Decoder {
                 },
             }));
         }
+        if params.codec == CODEC_ID_SPEEX {
+            return crate::speex::Speex::new(params).map(|s| Self::Speex(Box::new(s)));
+        }
         if let Some(ac3) = crate::ac3::Ac3::new(params) {
             return Some(Self::Ac3(Box::new(ac3)));
         }
@@ -94,6 +99,7 @@ impl Decoder {
             Self::Symphonia(_)
             | Self::Opus(_)
             | Self::Ac3(_)
+            | Self::Speex(_)
             | Self::Decoded(_)
             | Self::Switching => None,
         }
@@ -126,6 +132,7 @@ impl Decoder {
             Self::Fdk(fdk) => fdk.decode(packet, pcm),
             Self::Opus(opus) => opus.decode(packet, pcm),
             Self::Ac3(ac3) => ac3.decode(packet, pcm),
+            Self::Speex(speex) => speex.decode(packet, pcm),
             Self::Decoded(spec) => {
                 if packet.data.is_empty() {
                     return Err(SymphoniaError::DecodeError("a frame is damaged"));

@@ -1,7 +1,8 @@
 //! A small safe wrapper over the Fraunhofer FDK AAC decoder (`fdk-aac-sys`, built from bundled
 //! source). The `fdk-aac` crate's wrapper cannot flush the decoder, and without a flush the last
 //! `outputDelay` samples of every stream stay inside the filter banks: the MP3 would come out
-//! short. With one call in lame.rs, this is the project's only unsafe code; every call is checked.
+//! short. With one call in lame.rs and the Speex decoder (speex.rs), this is the project's only unsafe
+//! code; every call is checked.
 #![allow(unsafe_code)]
 
 use fdk_aac_sys as sys;

@@ -32,6 +32,7 @@ mod plan;
 mod probe;
 mod repack;
 mod resample;
+mod speex;
 mod tags;
 mod trim;
 mod wvdsd;

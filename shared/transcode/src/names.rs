@@ -91,9 +91,6 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     if at(0, b"OFR ") {
         return Some("an OptimFROG file");
     }
-    if at(0, b"OggS") && at(28, b"Speex   ") {
-        return Some("a Speex voice recording");
-    }
     if at(0, b"IMPM")
         || at(0, b"Extended Module: ")
         || at(44, b"SCRM")
@@ -135,11 +132,11 @@ mod tests {
         let mut speex = b"OggS".to_vec();
         speex.resize(28, 0);
         speex.extend_from_slice(b"Speex   1.1.12");
-        assert_eq!(sniff_container(&speex), Some("a Speex voice recording"));
         let mut module = vec![0u8; 1084];
         module[1080..].copy_from_slice(b"M.K.");
         assert!(sniff_container(&module).is_some_and(|n| n.contains("tracker module")));
-        // Ogg Vorbis and Opus are read, not refused.
+        // Ogg Speex, Vorbis and Opus are read, not refused.
+        assert_eq!(sniff_container(&speex), None);
         let mut vorbis = b"OggS".to_vec();
         vorbis.resize(28, 0);
         vorbis.extend_from_slice(b"\x01vorbis");

@@ -19,7 +19,6 @@ use video2mp3_transcode::{Options, transcode};
 
 /// Formats the engine does not decode, by extension, and the name its refusal must give.
 const REFUSED_BY_NAME: &[(&[&str], &str)] = &[
-    (&["spx"], "Speex"),
     (&["tak"], "TAK"),
     (&["ofr", "ofs"], "OptimFROG"),
     (&["wma"], "Windows Media"),

@@ -130,6 +130,50 @@ fn every_common_format_converts_faithfully() {
 }
 
 #[test]
+fn speex_converts_to_its_granule_length_at_the_level_ffmpeg_decodes() {
+    // speexenc's output of one second of 440 Hz: narrowband mono at half scale, and wideband
+    // in-band stereo (the same sine at 0.5 left, 0.25 right). The Ogg granule positions say the
+    // first page starts one frame (the codec's delay) before zero and the audio ends at one
+    // second: the MP3 is exactly that long. Speex is a speech codec and renders a pure sine
+    // quietly (narrowband: about 18 dB low); what it renders must reach the MP3 at the level
+    // ffmpeg's own decoding of the file gives, channel by channel.
+    for (file, rate, channels) in [("speex-nb.spx", 8000, 1), ("speex-wb-stereo.spx", 16000, 2)] {
+        let source = std::fs::read(path(file)).unwrap();
+        let reference = ffmpeg::probe(&source, "spx");
+        assert_eq!(reference.codec, "speex", "{file}");
+        let a = mp3check::analyse(convert(file).unwrap());
+        assert_eq!((a.sample_rate, a.channels), (rate, channels), "{file}");
+        assert_eq!(a.frames, u64::from(rate), "{file}: length");
+        for (ch, rms) in a.rms.iter().enumerate() {
+            let want = channel_rms(&reference.pcm, reference.channels, ch);
+            let db = 20.0 * (rms / want).log10();
+            assert!(
+                db.abs() < 0.5,
+                "{file}: channel {ch} at {db:.2} dB of ffmpeg's level"
+            );
+        }
+        for f in &a.frequency {
+            assert!(
+                (f - 440.0).abs() < 440.0 * 0.06,
+                "{file}: {:?}",
+                a.frequency
+            );
+        }
+    }
+}
+
+/// The RMS level of one channel of interleaved `pcm`.
+fn channel_rms(pcm: &[f32], channels: usize, channel: usize) -> f64 {
+    let samples: Vec<f64> = pcm
+        .iter()
+        .skip(channel)
+        .step_by(channels)
+        .map(|&s| f64::from(s))
+        .collect();
+    (samples.iter().map(|s| s * s).sum::<f64>() / samples.len().max(1) as f64).sqrt()
+}
+
+#[test]
 fn the_default_track_of_a_matroska_or_mp4_file_is_taken() {
     // Track 1: 440 Hz, not default. Track 2: 1000 Hz, default: in Matroska FlagDefault left
     // out (which means 1); in MP4 the track header's enabled flag set on track 2 only.
