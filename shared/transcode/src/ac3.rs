@@ -271,10 +271,7 @@ impl Ac3 {
         // What the container trims (its packets' start and end marks).
         let Some(spec) = spec else { return Ok(None) };
         let frames = pcm.len() / spec.channels;
-        let trim_start = usize::try_from(packet.trim_start.get()).unwrap_or(usize::MAX);
-        let trim_end = usize::try_from(packet.trim_end.get()).unwrap_or(usize::MAX);
-        let start = trim_start.min(frames);
-        let end = frames.saturating_sub(trim_end).max(start);
+        let std::ops::Range { start, end } = crate::decoders::kept(packet, 0, frames);
         if (start, end) != (0, frames) {
             pcm.truncate(end * spec.channels);
             pcm.drain(..start * spec.channels);

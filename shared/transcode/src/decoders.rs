@@ -11,6 +11,7 @@
 //! without an error. symphonia's decoder remains the fallback when FDK refuses a configuration.
 
 use crate::fdk;
+use std::ops::Range;
 use std::sync::OnceLock;
 use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_OPUS, CODEC_ID_SPEEX};
@@ -286,6 +287,17 @@ impl FdkAac {
     }
 }
 
+/// Of the `frames` a packet decoded to, the ones to keep: after the first `skip` (a decoder's
+/// own delay) and the container's trims of the packet's start and end (empty when they cover
+/// it all).
+pub(crate) fn kept(packet: &Packet, skip: usize, frames: usize) -> Range<usize> {
+    let trim_start = usize::try_from(packet.trim_start.get()).unwrap_or(usize::MAX);
+    let trim_end = usize::try_from(packet.trim_end.get()).unwrap_or(usize::MAX);
+    let start = skip.saturating_add(trim_start).min(frames);
+    let end = frames.saturating_sub(trim_end).max(start);
+    start..end
+}
+
 /// The longest Opus packet: 120 ms at 48 kHz.
 const OPUS_MAX_FRAME: usize = 5760;
 
@@ -355,10 +367,7 @@ impl Opus {
         // pre-skip, which may run over more than one packet.
         let skip = self.pre_skip.min(frames);
         self.pre_skip -= skip;
-        let trim_start = usize::try_from(packet.trim_start.get()).unwrap_or(usize::MAX);
-        let trim_end = usize::try_from(packet.trim_end.get()).unwrap_or(usize::MAX);
-        let start = skip.saturating_add(trim_start).min(frames);
-        let end = frames.saturating_sub(trim_end).max(start);
+        let Range { start, end } = kept(packet, skip, frames);
         let ch = self.channels;
         pcm.clear();
         pcm.resize((end - start) * ch, 0.0);

@@ -154,10 +154,7 @@ impl Speex {
             }
         }
         let frames = pcm.len() / ch;
-        let trim_start = usize::try_from(packet.trim_start.get()).unwrap_or(usize::MAX);
-        let trim_end = usize::try_from(packet.trim_end.get()).unwrap_or(usize::MAX);
-        let start = trim_start.min(frames);
-        let end = frames.saturating_sub(trim_end).max(start);
+        let std::ops::Range { start, end } = crate::decoders::kept(packet, 0, frames);
         pcm.truncate(end * ch);
         pcm.drain(..start * ch);
         Ok((end > start).then_some(Spec {
