@@ -70,7 +70,9 @@ impl Decoder {
         {
             return Some(Self::Opus(Box::new(opus)));
         }
-        if crate::lossless::decoded_here(params.codec) {
+        if crate::lossless::decoded_here(params.codec)
+            || params.codec == crate::tracker::CODEC_ID_MODULE
+        {
             let channels = params.channels.as_ref()?;
             return Some(Self::Decoded(Spec {
                 rate: params.sample_rate?,

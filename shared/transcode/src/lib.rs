@@ -34,6 +34,7 @@ mod repack;
 mod resample;
 mod speex;
 mod tags;
+mod tracker;
 mod trim;
 mod wvdsd;
 

@@ -24,6 +24,7 @@ pub fn codec_name(id: AudioCodecId) -> String {
         (CODEC_ID_ATRAC3, "ATRAC3"),
         (CODEC_ID_COOK, "RealAudio Cook"),
         (crate::lossless::CODEC_ID_DSD, "DSD (Direct Stream Digital)"),
+        (crate::tracker::CODEC_ID_MODULE, "tracker module"),
     ];
     known
         .iter()
@@ -91,19 +92,6 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     if at(0, b"OFR ") {
         return Some("an OptimFROG file");
     }
-    if at(0, b"IMPM")
-        || at(0, b"Extended Module: ")
-        || at(44, b"SCRM")
-        || [
-            b"M.K.", b"M!K!", b"FLT4", b"FLT8", b"4CHN", b"6CHN", b"8CHN",
-        ]
-        .iter()
-        .any(|tag| at(1080, *tag))
-    {
-        return Some(
-            "a tracker module (MOD, S3M, XM or IT), which holds notes and samples rather than sound",
-        );
-    }
     if at(0, b"%PDF") || at(0, b"PK\x03\x04") || at(0, &[0xff, 0xd8, 0xff]) || at(0, b"\x89PNG") {
         return Some("a document or image, not audio or video");
     }
@@ -132,10 +120,10 @@ mod tests {
         let mut speex = b"OggS".to_vec();
         speex.resize(28, 0);
         speex.extend_from_slice(b"Speex   1.1.12");
+        // Tracker modules and Ogg Speex, Vorbis and Opus are read, not refused.
         let mut module = vec![0u8; 1084];
         module[1080..].copy_from_slice(b"M.K.");
-        assert!(sniff_container(&module).is_some_and(|n| n.contains("tracker module")));
-        // Ogg Speex, Vorbis and Opus are read, not refused.
+        assert_eq!(sniff_container(&module), None);
         assert_eq!(sniff_container(&speex), None);
         let mut vorbis = b"OggS".to_vec();
         vorbis.resize(28, 0);

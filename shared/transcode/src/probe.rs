@@ -87,6 +87,8 @@ pub(crate) fn probe(
     let mut format: Box<dyn FormatReader> = if let Some(kind) = crate::lossless::Kind::sniff(&body)
     {
         Box::new(crate::lossless::Reader::open(source, tagged, kind)?)
+    } else if let Some(kind) = crate::tracker::Kind::sniff(&body) {
+        Box::new(crate::tracker::Reader::open(source, tagged, kind)?)
     } else if crate::ac3::header(&body).is_some() {
         // A raw AC-3 or E-AC-3 stream, which symphonia has no reader for.
         let reader =

@@ -22,7 +22,6 @@ const REFUSED_BY_NAME: &[(&[&str], &str)] = &[
     (&["tak"], "TAK"),
     (&["ofr", "ofs"], "OptimFROG"),
     (&["wma"], "Windows Media"),
-    (&["mod", "s3m", "xm", "it"], "tracker module"),
 ];
 
 /// Files whose own header or container says how long their audio is, where ffmpeg decodes

@@ -162,6 +162,74 @@ fn speex_converts_to_its_granule_length_at_the_level_ffmpeg_decodes() {
     }
 }
 
+#[test]
+fn a_tracker_module_renders_as_ffmpeg_renders_it_through_libopenmpt() {
+    // make-module.py's ProTracker module: 64 rows at 125 BPM and speed 6 (7.68 s), a sine at
+    // 259.0 Hz on the left from row 0 and at 517.9 Hz on the right from row 32, both still
+    // sounding when the song ends. ffmpeg (libopenmpt) renders it at 48 kHz and fades what
+    // still sounds over 100 ms after the end: 7.78 s. The MP3 must have that length to the
+    // sample, and each channel its level in each stretch: before the second note, after it,
+    // and in the fade.
+    let source = std::fs::read(path("tracker.mod")).unwrap();
+    let reference = ffmpeg::probe(&source, "mod");
+    assert_eq!(reference.sample_rate, 48000);
+    assert_eq!(
+        reference.samples, 373_440,
+        "ffmpeg's own length has changed"
+    );
+    let mp3 = convert("tracker.mod").unwrap();
+    let ours = ffmpeg::probe(&mp3, "mp3");
+    assert_eq!((ours.sample_rate, ours.channels), (48000, 2));
+    assert_eq!(ours.samples, reference.samples, "length");
+    let stretch = |pcm: &[f32], from: f64, to: f64| {
+        pcm[(from * 48000.0) as usize * 2..(to * 48000.0) as usize * 2].to_vec()
+    };
+    for (from, to) in [(0.2, 3.0), (4.0, 7.6), (7.68, 7.78)] {
+        let (a, b) = (
+            stretch(&ours.pcm, from, to),
+            stretch(&reference.pcm, from, to),
+        );
+        for ch in 0..2 {
+            let db = 20.0 * (channel_rms(&a, 2, ch) / channel_rms(&b, 2, ch)).log10();
+            assert!(
+                db.abs() < 0.5,
+                "{from}-{to} s, channel {ch}: {db:.2} dB from ffmpeg's level"
+            );
+        }
+    }
+    // The fade ends near silence (its last 10 ms at least 20 dB under the 10 ms before it),
+    // and the notes are at their pitch.
+    let before = channel_rms(&stretch(&ours.pcm, 7.67, 7.68), 2, 0);
+    let last = channel_rms(&stretch(&ours.pcm, 7.77, 7.78), 2, 0);
+    assert!(
+        20.0 * (last / before).log10() < -20.0,
+        "the fade ends at {last} from {before}"
+    );
+    // ProTracker's pitch on a PAL Amiga, as libopenmpt's: all of a channel's level is in its
+    // note's tone (Goertzel over 2.8 s resolves well under the 2.4 Hz by which FastTracker II's
+    // scale would be sharp).
+    let in_tone = |from: f64, to: f64, ch: usize, freq: f64| {
+        let pcm = stretch(&ours.pcm, from, to);
+        let level = 20.0 * (channel_rms(&pcm, 2, ch) * 2f64.sqrt()).log10();
+        tone_db(&pcm, ch, 48000, freq) - level
+    };
+    for (from, to, ch, freq) in [(0.2, 3.0, 0, 259.0), (4.5, 7.3, 1, 517.9)] {
+        let db = in_tone(from, to, ch, freq);
+        assert!(
+            db.abs() < 1.0,
+            "{from}-{to} s, channel {ch}: {freq} Hz is {db:.1} dB from the channel's level"
+        );
+    }
+    // The module's title is the MP3's.
+    let frames = mp3check::id3v24_text_frames(&mp3);
+    assert!(
+        frames
+            .iter()
+            .any(|(id, text)| id == "TIT2" && text == "video2mp3 tone"),
+        "{frames:?}"
+    );
+}
+
 /// The RMS level of one channel of interleaved `pcm`.
 fn channel_rms(pcm: &[f32], channels: usize, channel: usize) -> f64 {
     let samples: Vec<f64> = pcm
