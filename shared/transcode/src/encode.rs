@@ -35,8 +35,13 @@ fn clip(samples: &mut [f32]) {
 
 /// Where the PCM goes: one LAME on this thread, or the parallel encoder.
 enum Sink {
-    Plain { encoder: Encoder, mp3: Vec<u8> },
+    Plain {
+        encoder: Encoder,
+        mp3: Vec<u8>,
+    },
     Parallel(Box<parallel::Parallel>),
+    /// One segment of a conversion fanned out over several workers.
+    Part(Box<parallel::PartEncoder>),
 }
 
 /// The encoder and what it was set up for.
@@ -84,7 +89,9 @@ impl EncodeState {
         } else {
             Some(resample::Resampler::new(rate, out_rate, channels)?)
         };
-        let sink = if options.threads > 1 {
+        let sink = if let Some(part) = options.part {
+            Sink::Part(Box::new(parallel::PartEncoder::new(settings, part, start)?))
+        } else if options.threads > 1 {
             Sink::Parallel(Box::new(parallel::Parallel::new(
                 settings,
                 options.threads,
@@ -174,12 +181,21 @@ impl EncodeState {
                 Ok(())
             }
             Sink::Parallel(parallel) => parallel.push(samples, out),
+            Sink::Part(part) => {
+                part.push(samples);
+                Ok(())
+            }
         }
     }
 
     /// Drains the limiter and the resampler, flushes and fills in the info frame (with the
-    /// ReplayGain of what was encoded).
-    pub fn finish<W: Write + Seek>(mut self, out: &mut W) -> Result<(), TranscodeError> {
+    /// ReplayGain of what was encoded); for one part of a fanned-out conversion, encodes its
+    /// segment and gives its figures instead (the info frame is the join's to write, and has
+    /// no ReplayGain: one part cannot measure the whole).
+    pub fn finish<W: Write + Seek>(
+        mut self,
+        out: &mut W,
+    ) -> Result<Option<parallel::PartFigures>, TranscodeError> {
         if let Some(leveller) = &mut self.leveller {
             let mut held = Vec::new();
             leveller.finish(&mut held);
@@ -218,9 +234,10 @@ impl EncodeState {
                     out.seek(SeekFrom::Start(end))?;
                 }
                 out.flush()?;
-                Ok(())
+                Ok(None)
             }
-            Sink::Parallel(parallel) => parallel.finish(out, replay_gain).map(drop),
+            Sink::Parallel(parallel) => parallel.finish(out, replay_gain).map(|_| None),
+            Sink::Part(part) => part.finish(out).map(Some),
         }
     }
 }

@@ -39,6 +39,7 @@ mod trim;
 mod wvdsd;
 
 pub use error::TranscodeError;
+pub use parallel::{Part, PartFigures, join_parts};
 pub use plan::{Mp4Index, Mp4Plan, mp4_audio_plan, mp4_audio_plan_for};
 pub use symphonia::core::io::MediaSource;
 pub use tags::{Chapter, ENCODER, MAX_PICTURE, Picture, Tags};
@@ -107,6 +108,10 @@ pub struct Options {
     /// Told the file's audio tracks, and which of them is converted, as soon as the file has
     /// been probed (before any audio is decoded; again on each reading of the source).
     pub probed: Option<ProbedSink>,
+    /// Make only this part of the MP3, for a conversion fanned out over several workers
+    /// ([`Part`]; the parts are joined by [`join_parts`]). Part 0 writes the ID3 tag and the
+    /// info frame's place; the others only their frames.
+    pub part: Option<Part>,
 }
 
 /// What a [`ProbedSink`] calls: the source's audio tracks and the index of the one converted.
@@ -203,6 +208,7 @@ impl Default for Options {
             track: None,
             strip_tags: false,
             probed: None,
+            part: None,
         }
     }
 }
@@ -230,6 +236,8 @@ pub struct Summary {
     pub tracks: Vec<AudioTrack>,
     /// The index (in `tracks`) of the one converted.
     pub track: usize,
+    /// For one part of a fanned-out conversion ([`Options::part`]): what the join needs.
+    pub part: Option<PartFigures>,
 }
 
 impl Summary {
@@ -363,7 +371,7 @@ fn transcode_unguarded<W: Write + Seek>(
     let mut pass = Pass::new(decode, trim, options, track_frames, half);
 
     let start = out.stream_position()?;
-    if !options.strip_tags {
+    if !options.strip_tags && options.part.is_none_or(|p| p.index == 0) {
         out.write_all(&tags.to_id3(options.fallback_title.as_deref()))?;
     }
     // The info frame LAME fills in after the flush sits right after the tag.
@@ -400,7 +408,7 @@ fn transcode_unguarded<W: Write + Seek>(
         });
     }
     let (rate, source_channels, out_channels) = (enc.rate, enc.source_channels, enc.out_channels);
-    enc.finish(out)?;
+    let part = enc.finish(out)?;
     let end = out.stream_position()?;
     Ok(Summary {
         tags,
@@ -414,6 +422,7 @@ fn transcode_unguarded<W: Write + Seek>(
         mp3_bytes: end - start,
         tracks,
         track,
+        part,
     })
 }
 

@@ -377,7 +377,17 @@ impl Parallel {
             .info
             .take()
             .ok_or_else(|| TranscodeError::Encoder("no info frame".into()))?;
-        let mut info = self.rebuild_info(info)?;
+        let mut info = rebuild_info(
+            info,
+            &Whole {
+                frames: self.frames_written,
+                bytes: self.bytes_written,
+                checkpoints: &self.checkpoints,
+                samples: self.total,
+                music_crc: self.music_crc,
+                frame: self.frame,
+            },
+        )?;
         if let Some(gain) = replay_gain {
             lame::set_replay_gain(&mut info, gain);
         }
@@ -386,53 +396,6 @@ impl Parallel {
         out.seek(SeekFrom::Start(end))?;
         out.flush()?;
         Ok(self.total as u64)
-    }
-
-    /// LAME's info frame from the first segment, with the whole stream's figures.
-    fn rebuild_info(&self, mut t: Vec<u8>) -> Result<Vec<u8>, TranscodeError> {
-        let bad = || TranscodeError::Encoder("the info frame is not the expected layout".into());
-        let x = (4..t.len().min(64).saturating_sub(4))
-            .find(|&i| &t[i..i + 4] == b"Xing" || &t[i..i + 4] == b"Info")
-            .ok_or_else(bad)?;
-        let lame = x + 120;
-        if t.len() < lame + 36 || &t[lame..lame + 4] != b"LAME" {
-            return Err(bad());
-        }
-        let frames = u32::try_from(self.frames_written).map_err(|_| bad())?;
-        let music_len = u32::try_from(self.bytes_written).map_err(|_| bad())?;
-        t[x + 8..x + 12].copy_from_slice(&frames.to_be_bytes());
-        t[x + 12..x + 16].copy_from_slice(&music_len.to_be_bytes());
-        // Seek table: for each percent of the frames, the byte offset as a fraction of 256.
-        for p in 1..100 {
-            let frame = self.frames_written * p / 100;
-            let offset = self
-                .checkpoints
-                .get(frame / CHECKPOINT_EVERY)
-                .copied()
-                .unwrap_or(0);
-            t[x + 16 + p] =
-                u8::try_from((offset * 256 / u64::from(music_len.max(1))).min(255)).unwrap_or(255);
-        }
-        t[x + 16] = 0;
-        let padding = (self.frames_written * self.frame)
-            .checked_sub(ENCODER_DELAY + self.total)
-            .ok_or_else(|| {
-                TranscodeError::Encoder("the segments cover less than the audio".into())
-            })?;
-        if padding > 0xfff {
-            return Err(TranscodeError::Encoder(format!(
-                "padding of {padding} samples"
-            )));
-        }
-        let (delay, padding) = (ENCODER_DELAY as u32, padding as u32);
-        t[lame + 21] = (delay >> 4) as u8;
-        t[lame + 22] = (((delay & 0xf) << 4) | (padding >> 8)) as u8;
-        t[lame + 23] = (padding & 0xff) as u8;
-        t[lame + 28..lame + 32].copy_from_slice(&music_len.to_be_bytes());
-        t[lame + 32..lame + 34].copy_from_slice(&self.music_crc.to_be_bytes());
-        let tag_crc = lame::crc16(0, &t[..lame + 34]);
-        t[lame + 34..lame + 36].copy_from_slice(&tag_crc.to_be_bytes());
-        Ok(t)
     }
 }
 
@@ -447,4 +410,307 @@ impl Drop for Parallel {
             let _ = worker.join();
         }
     }
+}
+
+/// The whole stream's figures, for its info frame.
+struct Whole<'a> {
+    frames: usize,
+    /// Bytes from the start of the info frame to the end of the last frame.
+    bytes: u64,
+    /// The byte offset (from the info frame) of every `CHECKPOINT_EVERY`-th frame.
+    checkpoints: &'a [u64],
+    /// Samples per channel encoded.
+    samples: usize,
+    music_crc: u16,
+    /// Samples per channel per MP3 frame.
+    frame: usize,
+}
+
+/// LAME's info frame from the first segment, with the whole stream's figures.
+fn rebuild_info(mut t: Vec<u8>, whole: &Whole) -> Result<Vec<u8>, TranscodeError> {
+    let bad = || TranscodeError::Encoder("the info frame is not the expected layout".into());
+    let x = (4..t.len().min(64).saturating_sub(4))
+        .find(|&i| &t[i..i + 4] == b"Xing" || &t[i..i + 4] == b"Info")
+        .ok_or_else(bad)?;
+    let lame = x + 120;
+    if t.len() < lame + 36 || &t[lame..lame + 4] != b"LAME" {
+        return Err(bad());
+    }
+    let frames = u32::try_from(whole.frames).map_err(|_| bad())?;
+    let music_len = u32::try_from(whole.bytes).map_err(|_| bad())?;
+    t[x + 8..x + 12].copy_from_slice(&frames.to_be_bytes());
+    t[x + 12..x + 16].copy_from_slice(&music_len.to_be_bytes());
+    // Seek table: for each percent of the frames, the byte offset as a fraction of 256.
+    for p in 1..100 {
+        let frame = whole.frames * p / 100;
+        let offset = whole
+            .checkpoints
+            .get(frame / CHECKPOINT_EVERY)
+            .copied()
+            .unwrap_or(0);
+        t[x + 16 + p] =
+            u8::try_from((offset * 256 / u64::from(music_len.max(1))).min(255)).unwrap_or(255);
+    }
+    t[x + 16] = 0;
+    let padding = (whole.frames * whole.frame)
+        .checked_sub(ENCODER_DELAY + whole.samples)
+        .ok_or_else(|| TranscodeError::Encoder("the segments cover less than the audio".into()))?;
+    if padding > 0xfff {
+        return Err(TranscodeError::Encoder(format!(
+            "padding of {padding} samples"
+        )));
+    }
+    let (delay, padding) = (ENCODER_DELAY as u32, padding as u32);
+    t[lame + 21] = (delay >> 4) as u8;
+    t[lame + 22] = (((delay & 0xf) << 4) | (padding >> 8)) as u8;
+    t[lame + 23] = (padding & 0xff) as u8;
+    t[lame + 28..lame + 32].copy_from_slice(&music_len.to_be_bytes());
+    t[lame + 32..lame + 34].copy_from_slice(&whole.music_crc.to_be_bytes());
+    let tag_crc = lame::crc16(0, &t[..lame + 34]);
+    t[lame + 34..lame + 36].copy_from_slice(&tag_crc.to_be_bytes());
+    Ok(t)
+}
+
+/// One part of a conversion fanned out over several workers (processes or machines), each
+/// converting the same source with the same options: which segment of the MP3 this worker
+/// encodes. Segment `index` is the MP3's frames `index * segment_frames ..
+/// (index + 1) * segment_frames` on the single-stream frame grid, the last segment the frames
+/// to the end; each is encoded exactly as [`Parallel`] encodes it on a thread, so the parts
+/// joined by [`join_parts`] are the MP3 the engine makes in one process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub index: usize,
+    /// MP3 frames per segment (at least 4); the same for every part of a conversion.
+    pub segment_frames: usize,
+}
+
+impl Part {
+    /// How many parts a stream of `samples` samples per channel, `frame` samples per MP3 frame,
+    /// is cut into: a segment is whole when the audio runs past its look-ahead, and the first
+    /// that is not is the last.
+    pub fn count(samples: u64, frame: usize, segment_frames: usize) -> usize {
+        let frame = frame.max(1) as u64;
+        let segment = segment_frames.max(PRIMING_FRAMES + 1) as u64;
+        // Segment i is whole when samples >= ((i+1)*segment + LOOKAHEAD)*frame - DELAY.
+        let reach = (samples + ENCODER_DELAY as u64) / frame;
+        let whole = reach.saturating_sub(LOOKAHEAD_FRAMES as u64) / segment;
+        whole as usize + 1
+    }
+}
+
+/// What a part's worker made, besides its bytes: what [`join_parts`] needs to write the info
+/// frame of the whole MP3 without reading the parts again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartFigures {
+    pub index: usize,
+    /// Whether the audio ended in this part's segment.
+    pub last: bool,
+    /// MP3 frames in the part (every part but the last: exactly `segment_frames`).
+    pub frames: usize,
+    /// Bytes of those frames (part 0: after its ID3 tag and info frame).
+    pub bytes: u64,
+    /// Within those bytes, where each frame whose number in the whole stream is a multiple of 8
+    /// starts: the whole stream's seek table is built from these.
+    pub checkpoints: Vec<u64>,
+    /// CRC-16 (LAME's music CRC) of those bytes.
+    pub crc: u16,
+    /// Samples per channel of the whole audio that this worker saw (the last part's is the
+    /// stream's length).
+    pub samples: u64,
+    /// Part 0: where its info frame starts in its output (after the ID3 tag), and LAME's
+    /// filled-in info frame, whose figures [`join_parts`] replaces with the whole stream's.
+    pub info: Option<(u64, Vec<u8>)>,
+    /// Samples per channel per MP3 frame.
+    pub frame: usize,
+    pub segment_frames: usize,
+}
+
+/// The encoder of one part: keeps only the PCM its segment needs (priming and look-ahead
+/// included) and encodes it at the end.
+pub(crate) struct PartEncoder {
+    settings: Settings,
+    part: Part,
+    frame: usize,
+    /// The segment's PCM, interleaved.
+    buf: Vec<f32>,
+    /// Samples per channel given so far.
+    total: usize,
+    /// Where the info frame goes (part 0).
+    start: u64,
+}
+
+impl PartEncoder {
+    pub fn new(settings: Settings, part: Part, start: u64) -> Result<Self, TranscodeError> {
+        if part.segment_frames <= PRIMING_FRAMES {
+            return Err(TranscodeError::Options(format!(
+                "a segment of {} MP3 frames is shorter than the {} its encoder primes with",
+                part.segment_frames,
+                PRIMING_FRAMES + 1
+            )));
+        }
+        Ok(Self {
+            frame: settings.frame_samples(),
+            settings,
+            part,
+            buf: Vec::new(),
+            total: 0,
+            start,
+        })
+    }
+
+    /// The segment's first input sample (its priming included), as [`Parallel`] cuts it.
+    fn first(&self) -> usize {
+        match self.part.index {
+            0 => 0,
+            i => (i * self.part.segment_frames - PRIMING_FRAMES) * self.frame,
+        }
+    }
+
+    /// One past the segment's last input sample (its look-ahead included).
+    fn end(&self) -> usize {
+        ((self.part.index + 1) * self.part.segment_frames + LOOKAHEAD_FRAMES) * self.frame
+            - ENCODER_DELAY
+    }
+
+    /// Takes interleaved samples; keeps those of the segment.
+    pub fn push(&mut self, pcm: &[f32]) {
+        let ch = self.settings.channels;
+        let n = pcm.len() / ch;
+        let (from, to) = (self.first(), self.end());
+        let (lo, hi) = (self.total.max(from), (self.total + n).min(to));
+        if lo < hi {
+            self.buf
+                .extend_from_slice(&pcm[(lo - self.total) * ch..(hi - self.total) * ch]);
+        }
+        self.total += n;
+    }
+
+    /// Encodes the segment and writes its frames (part 0: after the placeholder info frame
+    /// LAME wrote); returns what [`join_parts`] needs.
+    pub fn finish<W: Write + Seek>(self, out: &mut W) -> Result<PartFigures, TranscodeError> {
+        let last = self.total < self.end();
+        if self.part.index > 0 && self.total <= self.first() + PRIMING_FRAMES * self.frame {
+            return Err(TranscodeError::Options(format!(
+                "part {} starts after the end of the audio ({} samples: {} parts)",
+                self.part.index,
+                self.total,
+                Part::count(self.total as u64, self.frame, self.part.segment_frames)
+            )));
+        }
+        let index = self.part.index;
+        let encoded = encode_segment(
+            &self.settings,
+            Segment {
+                index,
+                pcm: self.buf,
+                skip: if index == 0 { 0 } else { PRIMING_FRAMES },
+                keep: (!last).then_some(self.part.segment_frames),
+            },
+        )?;
+        let info = match encoded.info {
+            Some((placeholder, filled)) => {
+                if placeholder.len() != filled.len() {
+                    return Err(TranscodeError::Encoder(
+                        "the info frame changed size".into(),
+                    ));
+                }
+                out.write_all(&placeholder)?;
+                Some((self.start, filled))
+            }
+            None => None,
+        };
+        out.write_all(&encoded.bytes)?;
+        let first_frame = index * self.part.segment_frames;
+        Ok(PartFigures {
+            index,
+            last,
+            frames: encoded.frame_starts.len(),
+            bytes: encoded.bytes.len() as u64,
+            checkpoints: encoded
+                .frame_starts
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| (first_frame + n).is_multiple_of(CHECKPOINT_EVERY))
+                .map(|(_, &at)| at as u64)
+                .collect(),
+            crc: lame::crc16(0, &encoded.bytes),
+            samples: self.total as u64,
+            info,
+            frame: self.frame,
+            segment_frames: self.part.segment_frames,
+        })
+    }
+}
+
+/// The info frame of the MP3 that parts `0..n` make when joined (part 0's output, then each
+/// other part's in order), and where it goes in part 0's output: checks that the parts are
+/// one conversion's, all there once, and end with the audio.
+pub fn join_parts(parts: &[PartFigures]) -> Result<(u64, Vec<u8>), TranscodeError> {
+    let bad = |why: String| {
+        Err(TranscodeError::Encoder(format!(
+            "the parts do not join: {why}"
+        )))
+    };
+    let mut sorted: Vec<&PartFigures> = parts.iter().collect();
+    sorted.sort_by_key(|p| p.index);
+    let Some(first) = sorted.first() else {
+        return bad("there are none".into());
+    };
+    for (n, part) in sorted.iter().enumerate() {
+        if part.index != n {
+            return bad(format!("part {n} is missing or given twice"));
+        }
+        if (part.frame, part.segment_frames) != (first.frame, first.segment_frames) {
+            return bad(format!("part {n} was cut on another grid"));
+        }
+        let is_last = n + 1 == sorted.len();
+        if part.last != is_last {
+            return bad(match is_last {
+                true => format!("the audio goes on after part {n}, the last given"),
+                false => format!("the audio ended in part {n}, before the last"),
+            });
+        }
+        if !is_last && part.frames != part.segment_frames {
+            return bad(format!(
+                "part {n} has {} frames, not {}",
+                part.frames, part.segment_frames
+            ));
+        }
+    }
+    let Some((_, template)) = &first.info else {
+        return bad("part 0 has no info frame".into());
+    };
+    let info_len = template.len() as u64;
+    let (mut bytes, mut music_crc, mut checkpoints) = (info_len, 0u16, Vec::new());
+    for part in &sorted {
+        checkpoints.extend(part.checkpoints.iter().map(|at| bytes + at));
+        // CRC-16 of A then B, from the CRCs of each: A's register run on over B's length of
+        // zero bytes, then B's CRC added (the CRC is linear and starts at 0).
+        music_crc = zeros_crc(music_crc, part.bytes) ^ part.crc;
+        bytes += part.bytes;
+    }
+    let last = sorted.last().map_or(first, |p| p);
+    let info = rebuild_info(
+        template.clone(),
+        &Whole {
+            frames: sorted.iter().map(|p| p.frames).sum(),
+            bytes,
+            checkpoints: &checkpoints,
+            samples: usize::try_from(last.samples).unwrap_or(usize::MAX),
+            music_crc,
+            frame: first.frame,
+        },
+    )?;
+    Ok((first.info.as_ref().map_or(0, |(at, _)| *at), info))
+}
+
+/// LAME's CRC-16 register `crc` run on over `len` zero bytes.
+fn zeros_crc(mut crc: u16, mut len: u64) -> u16 {
+    const ZEROS: [u8; 4096] = [0; 4096];
+    while len > 0 {
+        let n = len.min(ZEROS.len() as u64) as usize;
+        crc = lame::crc16(crc, &ZEROS[..n]);
+        len -= n as u64;
+    }
+    crc
 }

@@ -1,0 +1,156 @@
+//! A conversion fanned out over workers: each part made by its own call of the engine on its
+//! own reading of the source, as a separate worker would, then joined by `join_parts` from the
+//! parts' figures alone. Checked against the MP3 the engine makes in one process, and by code
+//! that is not LAME: the info frame and the LAME tag's CRCs read byte by byte, and the MP3
+//! decoded by ffmpeg.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Cursor, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use video2mp3_mp3check as mp3check;
+use video2mp3_mp3check::ffmpeg;
+use video2mp3_transcode::{
+    Options, Part, PartFigures, Summary, TranscodeError, join_parts, transcode,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
+}
+
+fn convert(name: &str, options: &Options) -> Result<(Summary, Vec<u8>), TranscodeError> {
+    let path = fixture(name);
+    let file = std::fs::File::open(&path).unwrap();
+    let ext = path.extension().and_then(|e| e.to_str());
+    let mut out = Cursor::new(Vec::new());
+    let summary = transcode(Box::new(file), ext, &mut out, options)?;
+    Ok((summary, out.into_inner()))
+}
+
+/// Part `index` of `name`, as one worker makes it: its bytes and figures.
+fn part(name: &str, index: usize, segment_frames: usize) -> (Vec<u8>, PartFigures) {
+    let options = Options {
+        part: Some(Part {
+            index,
+            segment_frames,
+        }),
+        ..Options::default()
+    };
+    let (summary, bytes) = convert(name, &options).unwrap();
+    (bytes, summary.part.expect("a part's figures"))
+}
+
+/// Every part of `name`, each made on its own (part 0 first: the count of parts follows from
+/// the audio's length, which a planner would take from the probe).
+fn parts(name: &str, segment_frames: usize) -> Vec<(Vec<u8>, PartFigures)> {
+    let first = part(name, 0, segment_frames);
+    let count = Part::count(first.1.samples, first.1.frame, segment_frames);
+    let mut all = vec![first];
+    all.extend((1..count).map(|i| part(name, i, segment_frames)));
+    all
+}
+
+/// The MP3 the parts make: part 0 with the joined info frame written in, then the others.
+fn join(parts: &[(Vec<u8>, PartFigures)]) -> Vec<u8> {
+    let figures: Vec<PartFigures> = parts.iter().map(|(_, f)| f.clone()).collect();
+    let (at, info) = join_parts(&figures).unwrap();
+    let mut out = Cursor::new(parts[0].0.clone());
+    out.seek(SeekFrom::Start(at)).unwrap();
+    out.write_all(&info).unwrap();
+    let mut mp3 = out.into_inner();
+    for (bytes, _) in &parts[1..] {
+        mp3.extend_from_slice(bytes);
+    }
+    mp3
+}
+
+#[test]
+fn a_fanned_out_mp3_is_the_one_the_engine_makes_in_one_process() {
+    // fixtures/sample.mp4: 6 s of stereo AAC at 44.1 kHz (264,600 samples after its edit
+    // list), 231 MP3 frames; in segments of 32 frames, 8 parts.
+    const SEGMENT: usize = 32;
+    let parts = parts("sample.mp4", SEGMENT);
+    assert_eq!(parts.len(), 8);
+    let fanned = join(&parts);
+    let one = Options {
+        threads: 2,
+        segment_frames: SEGMENT,
+        ..Options::default()
+    };
+    let (_, whole) = convert("sample.mp4", &one).unwrap();
+
+    // Byte for byte the same, but for the LAME tag's ReplayGain, which no part can measure
+    // alone, and the tag's CRC over it.
+    assert_eq!(fanned.len(), whole.len());
+    let lame = mp3check::info_frame_offset(&whole) + 120;
+    let allowed = (lame + 11..lame + 19).chain(lame + 34..lame + 36);
+    let allowed: Vec<usize> = allowed.collect();
+    let differ: Vec<usize> = (0..whole.len())
+        .filter(|&i| fanned[i] != whole[i])
+        .collect();
+    assert!(
+        differ.iter().all(|i| allowed.contains(i)),
+        "the fanned-out MP3 differs at {differ:?} (the LAME tag starts at {lame})"
+    );
+    assert_eq!(mp3check::lame_replay_gain(&fanned), None);
+
+    // Gapless and exact: the info frame says the source's length, the LAME tag's CRCs and
+    // music length hold over the joined bytes, and ffmpeg decodes the same samples as from the
+    // one-process MP3, as many as the source has.
+    let info = mp3check::info_frame(&fanned);
+    assert_eq!(
+        info.frames * info.samples_per_frame - info.delay - info.padding,
+        264_600
+    );
+    let crcs = mp3check::lame_tag_crcs(&fanned);
+    assert!(
+        crcs.tag_crc_ok && crcs.music_crc_ok && crcs.music_length_ok,
+        "{crcs:?}"
+    );
+    let (ours, theirs) = (ffmpeg::probe(&fanned, "mp3"), ffmpeg::probe(&whole, "mp3"));
+    assert_eq!(ours.samples, 264_600);
+    assert!(ours.pcm == theirs.pcm, "the decoded samples differ");
+}
+
+#[test]
+fn a_part_made_again_after_its_worker_died_is_the_same() {
+    let (bytes, figures) = part("sample.mp4", 3, 32);
+    let (again, figures_again) = part("sample.mp4", 3, 32);
+    assert!(bytes == again && figures == figures_again);
+    assert_eq!(figures.bytes, bytes.len() as u64);
+    assert!(!figures.last && figures.info.is_none());
+}
+
+#[test]
+fn parts_that_do_not_make_the_whole_are_not_joined() {
+    let parts = parts("sample.mp4", 64);
+    let figures: Vec<PartFigures> = parts.iter().map(|(_, f)| f.clone()).collect();
+    assert_eq!(figures.len(), 4);
+    let refused = |figures: &[PartFigures]| join_parts(figures).err().map(|e| e.to_string());
+    // One missing in the middle; the last missing (the audio goes on); one given twice.
+    let without_1 = [&figures[..1], &figures[2..]].concat();
+    assert!(refused(&without_1).is_some_and(|e| e.contains("part 1 is missing")));
+    let without_last = &figures[..3];
+    assert!(refused(without_last).is_some_and(|e| e.contains("goes on after part 2")));
+    let twice = [&figures[..], &figures[1..2]].concat();
+    assert!(refused(&twice).is_some_and(|e| e.contains("given twice")));
+    // In any order, they join.
+    let mut shuffled = figures.clone();
+    shuffled.reverse();
+    assert_eq!(
+        join_parts(&shuffled).unwrap(),
+        join_parts(&figures).unwrap()
+    );
+    // A part past the end of the audio is refused, with the count of parts there are.
+    let options = Options {
+        part: Some(Part {
+            index: 9,
+            segment_frames: 64,
+        }),
+        ..Options::default()
+    };
+    let err = convert("sample.mp4", &options).err().map(|e| e.to_string());
+    assert!(err.is_some_and(|e| e.contains("4 parts")));
+}
