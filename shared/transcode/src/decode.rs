@@ -60,6 +60,59 @@ impl Decode {
         })
     }
 
+    /// Moves to decoded frame `frame` of the track, or the packet that holds it, with a new
+    /// decoder (whose first block lacks what an earlier packet would have given it: the caller
+    /// seeks early enough to drop that). Returns the frame the next block starts at; `None`,
+    /// back at the start, where the container cannot seek there exactly or counts time in
+    /// other units than the track's samples. Only before the first block is decoded.
+    pub fn seek(
+        &mut self,
+        frame: u64,
+        params: &AudioCodecParameters,
+    ) -> Result<Option<u64>, TranscodeError> {
+        use symphonia::core::formats::{SeekMode, SeekTo};
+        use symphonia::core::units::Timestamp;
+        let rate = params.sample_rate.unwrap_or(0);
+        let in_samples = self
+            .format
+            .tracks()
+            .iter()
+            .find(|t| t.id == self.track_id)
+            .and_then(|t| t.time_base)
+            .is_some_and(|tb| tb.numer.get() == 1 && tb.denom.get() == rate);
+        let Ok(ts) = i64::try_from(frame) else {
+            return Ok(None);
+        };
+        if !in_samples {
+            return Ok(None);
+        }
+        let to = SeekTo::Timestamp {
+            ts: Timestamp::new(ts),
+            track_id: self.track_id,
+        };
+        let landed = self
+            .format
+            .seek(SeekMode::Accurate, to)
+            .ok()
+            .and_then(|s| u64::try_from(s.actual_ts.get()).ok())
+            .filter(|&actual| actual <= frame);
+        let Some(actual) = landed else {
+            // Back to the start, as if nothing had been tried.
+            let start = SeekTo::Timestamp {
+                ts: Timestamp::new(0),
+                track_id: self.track_id,
+            };
+            return match self.format.seek(SeekMode::Accurate, start) {
+                Ok(s) if s.actual_ts.get() == 0 => Ok(None),
+                _ => Err(self.corrupt("the reader cannot go back to the start")),
+            };
+        };
+        self.decoder = Decoder::new(params)
+            .ok_or_else(|| TranscodeError::UnsupportedCodec(self.codec_name.clone()))?;
+        self.frames = actual;
+        Ok(Some(actual))
+    }
+
     /// The container reader back, to read the source again.
     pub fn into_format(self) -> Box<dyn FormatReader> {
         self.format

@@ -12,7 +12,7 @@ pub(crate) const MP3_RATES: [u32; 9] =
     [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
 
 /// The legal MP3 rate nearest to `rate` (ties go up, so quality is not lost).
-fn nearest_mp3_rate(rate: u32) -> u32 {
+pub(crate) fn nearest_mp3_rate(rate: u32) -> u32 {
     MP3_RATES
         .iter()
         .copied()
@@ -119,6 +119,18 @@ impl EncodeState {
             levelled: Vec::new(),
             resampled: Vec::new(),
         })
+    }
+
+    /// Whether this is a part whose segment has all the audio it needs.
+    pub fn part_complete(&self) -> bool {
+        matches!(&self.sink, Sink::Part(part) if part.complete())
+    }
+
+    /// For a part that sought past the start: `frames` of the MP3's audio went by undecoded.
+    pub fn passed_over(&mut self, frames: u64) {
+        if let Sink::Part(part) = &mut self.sink {
+            part.passed_over(frames);
+        }
     }
 
     /// Encodes interleaved samples in `pcm` (source channel layout and rate); may clip them.

@@ -379,23 +379,41 @@ fn transcode_unguarded<W: Write + Seek>(
     let mut state: Option<EncodeState> = None;
     let mut pcm: Vec<f32> = Vec::new();
     let mut frames: u64 = 0;
+    // A part after the first seeks to where its segment's audio is, once the first block has
+    // said what the decoder really gives.
+    let mut seek = options.part.filter(|p| p.index > 0 && normalise.is_none());
+    let mut passed = 0;
     while let Some(spec) = pass.next(&mut pcm)? {
+        if let Some(part) = seek.take()
+            && let Some(at) = seek_to_part(&mut pass, part, spec, &params, options)?
+        {
+            (passed, frames) = (at, at);
+            continue;
+        }
         let enc = match &mut state {
             Some(s) => s,
-            None => state.insert(EncodeState::new(
-                spec.rate,
-                spec.channels,
-                spec.positions,
-                options,
-                audio_start,
-                normalise,
-            )?),
+            None => {
+                let enc = state.insert(EncodeState::new(
+                    spec.rate,
+                    spec.channels,
+                    spec.positions,
+                    options,
+                    audio_start,
+                    normalise,
+                )?);
+                enc.passed_over(passed);
+                enc
+            }
         };
         if pcm.is_empty() {
             continue;
         }
         frames += (pcm.len() / spec.channels) as u64;
         enc.encode(&mut pcm, out)?;
+        // A part stops reading once its segment's audio (and the look-ahead after it) is in.
+        if enc.part_complete() {
+            break;
+        }
     }
 
     let Some(enc) = state else {
@@ -424,6 +442,54 @@ fn transcode_unguarded<W: Write + Seek>(
         track,
         part,
     })
+}
+
+/// Decoded frames read before the frame a part's audio must be exact from: the first blocks
+/// after a seek lack what the packets before would have given the decoder.
+const PART_PREROLL: u64 = 16_384;
+
+/// Whether decoding `codec` from a seek gives, after [`PART_PREROLL`] frames, exactly the samples
+/// decoding from the start gives (checked in `tests/fanout.rs`): PCM and FLAC. Not yet AAC:
+/// parts of `fixtures/sample.mp4` decoded from a seek made a different MP3 (58,463 bytes where
+/// the one-process MP3 has 58,359), so AAC parts read from the start.
+fn seeks_exactly(codec: symphonia::core::codecs::audio::AudioCodecId) -> bool {
+    use symphonia::core::codecs::audio::well_known::*;
+    (CODEC_ID_PCM_S32LE..=CODEC_ID_PCM_MULAW).contains(&codec) || codec == CODEC_ID_FLAC
+}
+
+/// For `part` of a fanned-out conversion, after the first decoded block (`spec`): moves the
+/// reading to [`PART_PREROLL`] frames before the first sample its segment needs, where that
+/// gives the samples a reading from the start would (the MP3 at the source's rate, no
+/// levelling, a codec in [`seeks_exactly`]), and counts what was passed over through the
+/// container's trim and the cut. Returns the MP3's samples passed over, or `None` (the block
+/// kept, nothing moved) where the part reads from the start.
+fn seek_to_part(
+    pass: &mut Pass,
+    part: Part,
+    spec: decoders::Spec,
+    params: &symphonia::core::codecs::audio::AudioCodecParameters,
+    options: &Options,
+) -> Result<Option<u64>, TranscodeError> {
+    let rate = spec.rate;
+    let out_rate = options
+        .sample_rate
+        .unwrap_or_else(|| encode::nearest_mp3_rate(rate));
+    if params.sample_rate != Some(rate) || out_rate != rate || !seeks_exactly(params.codec) {
+        return Ok(None);
+    }
+    let frame = if rate >= 32_000 { 1152 } else { 576 };
+    let target =
+        part.first_sample(frame) + trim::Cut::sample(options.start, rate) + pass.trim.priming(rate);
+    let Some(from) = target.checked_sub(PART_PREROLL) else {
+        return Ok(None);
+    };
+    // From here the block decoded is dropped: the reading starts again, at `from` or at 0.
+    let at = pass.decode.seek(from, params)?.unwrap_or(0);
+    pass.trim = pass.trim.restarted();
+    pass.cut = trim::Cut::new(options.start, options.end);
+    let kept = pass.trim.pass_over(at, rate);
+    pass.decoded = kept;
+    Ok(Some(pass.cut.pass_over(kept, rate)))
 }
 
 /// When the gain to `target` needs the limiter, the limited peaks take some loudness with them:

@@ -1,5 +1,6 @@
 //! `transcode INPUT -o OUTPUT.mp3 [--quality V2 | --bitrate 192]`: converts one local file and
-//! prints a one-line summary. Exit 0 on success, 2 with `error: ...` on a bad input, 1 on I/O.
+//! prints a one-line summary (`--part N`: one part of a fanned-out conversion, and its
+//! figures). Exit 0 on success, 2 with `error: ...` on a bad input, 1 on I/O.
 
 use clap::Parser;
 use std::{fs::File, io::BufWriter, path::PathBuf, process::ExitCode, time::Instant};
@@ -46,6 +47,10 @@ struct Args {
     /// Write no ID3 tag: none of the source's tags, cover art or chapters.
     #[arg(long)]
     strip_tags: bool,
+    /// Make only this part (from 0) of a conversion fanned out over workers, in segments of
+    /// --segment-frames; prints the part's figures.
+    #[arg(long)]
+    part: Option<usize>,
 }
 
 fn parse_quality(s: &str) -> Result<u8, String> {
@@ -86,6 +91,10 @@ fn main() -> ExitCode {
             Err(_) => video2mp3_transcode::TrackChoice::Language(t),
         }),
         strip_tags: args.strip_tags,
+        part: args.part.map(|index| video2mp3_transcode::Part {
+            index,
+            segment_frames: args.segment_frames,
+        }),
         ..defaults
     };
     let started = Instant::now();
@@ -111,6 +120,16 @@ fn main() -> ExitCode {
                 elapsed,
                 secs / elapsed
             );
+            if let Some(part) = &summary.part {
+                println!(
+                    "part {}{}: {} frames, {} bytes, {} samples passed over undecoded",
+                    part.index,
+                    if part.last { " (the last)" } else { "" },
+                    part.frames,
+                    part.bytes,
+                    part.passed_over,
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

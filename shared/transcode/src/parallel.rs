@@ -485,6 +485,15 @@ pub struct Part {
 }
 
 impl Part {
+    /// The first sample (per channel, of the MP3's audio) its segment's encoder takes, its
+    /// priming included, at `frame` samples per MP3 frame.
+    pub(crate) fn first_sample(&self, frame: usize) -> u64 {
+        match self.index {
+            0 => 0,
+            i => ((i * self.segment_frames).saturating_sub(PRIMING_FRAMES) * frame) as u64,
+        }
+    }
+
     /// How many parts a stream of `samples` samples per channel, `frame` samples per MP3 frame,
     /// is cut into: a segment is whole when the audio runs past its look-ahead, and the first
     /// that is not is the last.
@@ -514,8 +523,8 @@ pub struct PartFigures {
     pub checkpoints: Vec<u64>,
     /// CRC-16 (LAME's music CRC) of those bytes.
     pub crc: u16,
-    /// Samples per channel of the whole audio that this worker saw (the last part's is the
-    /// stream's length).
+    /// Samples per channel of the audio up to where this worker stopped reading: the end of
+    /// its segment's look-ahead, or for the last part the stream's length.
     pub samples: u64,
     /// Part 0: where its info frame starts in its output (after the ID3 tag), and LAME's
     /// filled-in info frame, whose figures [`join_parts`] replaces with the whole stream's.
@@ -523,6 +532,9 @@ pub struct PartFigures {
     /// Samples per channel per MP3 frame.
     pub frame: usize,
     pub segment_frames: usize,
+    /// Samples of the MP3's audio before the segment that the worker did not decode: it sought
+    /// past them (0 where it read from the start).
+    pub passed_over: u64,
 }
 
 /// The encoder of one part: keeps only the PCM its segment needs (priming and look-ahead
@@ -537,6 +549,8 @@ pub(crate) struct PartEncoder {
     total: usize,
     /// Where the info frame goes (part 0).
     start: u64,
+    /// Samples passed over undecoded.
+    passed_over: u64,
 }
 
 impl PartEncoder {
@@ -555,21 +569,31 @@ impl PartEncoder {
             buf: Vec::new(),
             total: 0,
             start,
+            passed_over: 0,
         })
     }
 
     /// The segment's first input sample (its priming included), as [`Parallel`] cuts it.
     fn first(&self) -> usize {
-        match self.part.index {
-            0 => 0,
-            i => (i * self.part.segment_frames - PRIMING_FRAMES) * self.frame,
-        }
+        self.part.first_sample(self.frame) as usize
+    }
+
+    /// `frames` samples per channel went by without being given (the reading sought past
+    /// them): they must all lie before the segment.
+    pub fn passed_over(&mut self, frames: u64) {
+        self.total += usize::try_from(frames).unwrap_or(usize::MAX);
+        self.passed_over += frames;
     }
 
     /// One past the segment's last input sample (its look-ahead included).
     fn end(&self) -> usize {
         ((self.part.index + 1) * self.part.segment_frames + LOOKAHEAD_FRAMES) * self.frame
             - ENCODER_DELAY
+    }
+
+    /// Whether the segment has all its audio, the look-ahead after it included.
+    pub fn complete(&self) -> bool {
+        self.total >= self.end()
     }
 
     /// Takes interleaved samples; keeps those of the segment.
@@ -638,6 +662,7 @@ impl PartEncoder {
             info,
             frame: self.frame,
             segment_frames: self.part.segment_frames,
+            passed_over: self.passed_over,
         })
     }
 }

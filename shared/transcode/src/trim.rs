@@ -19,16 +19,42 @@ impl Trim {
         matches!(self.state, Some((_, Some(0))))
     }
 
+    /// The frames to drop at the start and to keep after them, at `rate`.
+    fn plan(&self, rate: u32) -> (u64, Option<u64>) {
+        match (self.edit, self.itunes) {
+            (Some(edit), _) => edit.at_rate(rate),
+            (None, Some((priming, samples))) => (priming, Some(samples)),
+            (None, None) => (0, None),
+        }
+    }
+
+    /// The same trim, before any frame has been counted.
+    pub fn restarted(&self) -> Self {
+        Self {
+            edit: self.edit,
+            itunes: self.itunes,
+            state: None,
+        }
+    }
+
+    /// The decoded frames dropped at the start, at `rate`.
+    pub fn priming(&self, rate: u32) -> u64 {
+        self.plan(rate).0
+    }
+
     /// Drops what is not to be played from interleaved `pcm`; returns the frames kept.
     pub fn apply(&mut self, pcm: &mut Vec<f32>, channels: usize, rate: u32) -> usize {
-        let (skip, keep) = self
-            .state
-            .get_or_insert_with(|| match (self.edit, self.itunes) {
-                (Some(edit), _) => edit.at_rate(rate),
-                (None, Some((priming, samples))) => (priming, Some(samples)),
-                (None, None) => (0, None),
-            });
+        let plan = self.plan(rate);
+        let (skip, keep) = self.state.get_or_insert(plan);
         cut(pcm, channels, skip, keep)
+    }
+
+    /// Counts `frames` decoded frames as gone by undecoded (the reader sought past them);
+    /// returns how many of them would have been kept.
+    pub fn pass_over(&mut self, frames: u64, rate: u32) -> u64 {
+        let plan = self.plan(rate);
+        let (skip, keep) = self.state.get_or_insert(plan);
+        count(skip, keep, frames)
     }
 }
 
@@ -72,18 +98,42 @@ impl Cut {
             .map(|end| Self::sample(end, rate).saturating_sub(Self::sample(self.start, rate)))
     }
 
+    /// The frames to drop at the start and to keep after them, at `rate`.
+    fn plan(&self, rate: u32) -> (u64, Option<u64>) {
+        let first = Self::sample(self.start, rate);
+        (
+            first,
+            self.end
+                .map(|end| Self::sample(end, rate).saturating_sub(first)),
+        )
+    }
+
     /// Drops what lies outside the cut from interleaved `pcm`; returns the frames kept.
     pub fn apply(&mut self, pcm: &mut Vec<f32>, channels: usize, rate: u32) -> usize {
-        let (start, end) = (self.start, self.end);
-        let (skip, keep) = self.state.get_or_insert_with(|| {
-            let first = Self::sample(start, rate);
-            (
-                first,
-                end.map(|end| Self::sample(end, rate).saturating_sub(first)),
-            )
-        });
+        let plan = self.plan(rate);
+        let (skip, keep) = self.state.get_or_insert(plan);
         cut(pcm, channels, skip, keep)
     }
+
+    /// Counts `frames` frames as gone by undecoded; returns how many of them it would have
+    /// kept.
+    pub fn pass_over(&mut self, frames: u64, rate: u32) -> u64 {
+        let plan = self.plan(rate);
+        let (skip, keep) = self.state.get_or_insert(plan);
+        count(skip, keep, frames)
+    }
+}
+
+/// [`cut`] without the samples: counts `frames` against `skip` then `keep`; returns those kept.
+fn count(skip: &mut u64, keep: &mut Option<u64>, frames: u64) -> u64 {
+    let drop = (*skip).min(frames);
+    *skip -= drop;
+    let mut kept = frames - drop;
+    if let Some(left) = keep {
+        kept = kept.min(*left);
+        *left -= kept;
+    }
+    kept
 }
 
 /// Drops `skip` frames from the front of `pcm` and keeps at most `keep`, counting both down.
@@ -129,6 +179,27 @@ mod tests {
         assert_eq!(kept[0], 1500.0);
         assert_eq!(kept[1], -1500.0);
         assert_eq!(kept[kept.len() - 2], 3249.0);
+    }
+
+    #[test]
+    fn frames_passed_over_count_as_if_they_had_been_cut() {
+        // 1.5 s to 3.25 s at 1000 Hz: passing over the first 2000 frames keeps 500 of them,
+        // and the buffer after starts at frame 2000, all kept until frame 3250.
+        let mut cut = Cut::new(1.5, Some(3.25));
+        assert_eq!(cut.pass_over(2000, 1000), 500);
+        let mut pcm: Vec<f32> = (2000..4000).map(|f| f as f32).collect();
+        assert_eq!(cut.apply(&mut pcm, 1, 1000), 1250);
+        assert_eq!((pcm[0], pcm[1249]), (2000.0, 3249.0));
+        assert!(cut.done());
+        // The same through a trim that drops 100 frames of priming.
+        let mut trim = Trim {
+            itunes: Some((100, 10_000)),
+            ..Trim::default()
+        };
+        assert_eq!(trim.priming(1000), 100);
+        assert_eq!(trim.pass_over(2000, 1000), 1900);
+        let mut restarted = trim.restarted();
+        assert_eq!(restarted.pass_over(50, 1000), 0);
     }
 
     #[test]

@@ -31,25 +31,62 @@ fn convert(name: &str, options: &Options) -> Result<(Summary, Vec<u8>), Transcod
 
 /// Part `index` of `name`, as one worker makes it: its bytes and figures.
 fn part(name: &str, index: usize, segment_frames: usize) -> (Vec<u8>, PartFigures) {
+    part_with(name, index, segment_frames, &Options::default())
+}
+
+/// The same with other options.
+fn part_with(
+    name: &str,
+    index: usize,
+    segment_frames: usize,
+    base: &Options,
+) -> (Vec<u8>, PartFigures) {
     let options = Options {
         part: Some(Part {
             index,
             segment_frames,
         }),
-        ..Options::default()
+        ..base.clone()
     };
     let (summary, bytes) = convert(name, &options).unwrap();
     (bytes, summary.part.expect("a part's figures"))
 }
 
-/// Every part of `name`, each made on its own (part 0 first: the count of parts follows from
-/// the audio's length, which a planner would take from the probe).
+/// Every part of `name`, each made on its own; the count of parts follows from the audio's
+/// length (what a planner takes from the probe; here, from converting it whole).
 fn parts(name: &str, segment_frames: usize) -> Vec<(Vec<u8>, PartFigures)> {
-    let first = part(name, 0, segment_frames);
-    let count = Part::count(first.1.samples, first.1.frame, segment_frames);
-    let mut all = vec![first];
-    all.extend((1..count).map(|i| part(name, i, segment_frames)));
-    all
+    parts_with(name, segment_frames, &Options::default())
+}
+
+/// The same with other options.
+fn parts_with(name: &str, segment_frames: usize, base: &Options) -> Vec<(Vec<u8>, PartFigures)> {
+    let (summary, _) = convert(name, base).unwrap();
+    let frame = if summary.sample_rate >= 32_000 {
+        1152
+    } else {
+        576
+    };
+    let count = Part::count(summary.frames, frame, segment_frames);
+    (0..count)
+        .map(|i| part_with(name, i, segment_frames, base))
+        .collect()
+}
+
+/// `fanned` is `whole` byte for byte but for the LAME tag's ReplayGain (and the tag's CRC
+/// over it), which no part can measure alone.
+fn same_but_replay_gain(fanned: &[u8], whole: &[u8], name: &str) {
+    assert_eq!(fanned.len(), whole.len(), "{name}: lengths");
+    let lame = mp3check::info_frame_offset(whole) + 120;
+    let allowed: Vec<usize> = (lame + 11..lame + 19).chain(lame + 34..lame + 36).collect();
+    let differ: Vec<usize> = (0..whole.len())
+        .filter(|&i| fanned[i] != whole[i])
+        .collect();
+    assert!(
+        differ.iter().all(|i| allowed.contains(i)),
+        "{name}: the fanned-out MP3 differs at {:?}{} (the LAME tag starts at {lame})",
+        &differ[..differ.len().min(12)],
+        if differ.len() > 12 { "..." } else { "" }
+    );
 }
 
 /// The MP3 the parts make: part 0 with the joined info frame written in, then the others.
@@ -73,6 +110,8 @@ fn a_fanned_out_mp3_is_the_one_the_engine_makes_in_one_process() {
     const SEGMENT: usize = 32;
     let parts = parts("sample.mp4", SEGMENT);
     assert_eq!(parts.len(), 8);
+    // AAC is read from the start by every part (see the next test).
+    assert!(parts.iter().all(|(_, f)| f.passed_over == 0));
     let fanned = join(&parts);
     let one = Options {
         threads: 2,
@@ -81,19 +120,7 @@ fn a_fanned_out_mp3_is_the_one_the_engine_makes_in_one_process() {
     };
     let (_, whole) = convert("sample.mp4", &one).unwrap();
 
-    // Byte for byte the same, but for the LAME tag's ReplayGain, which no part can measure
-    // alone, and the tag's CRC over it.
-    assert_eq!(fanned.len(), whole.len());
-    let lame = mp3check::info_frame_offset(&whole) + 120;
-    let allowed = (lame + 11..lame + 19).chain(lame + 34..lame + 36);
-    let allowed: Vec<usize> = allowed.collect();
-    let differ: Vec<usize> = (0..whole.len())
-        .filter(|&i| fanned[i] != whole[i])
-        .collect();
-    assert!(
-        differ.iter().all(|i| allowed.contains(i)),
-        "the fanned-out MP3 differs at {differ:?} (the LAME tag starts at {lame})"
-    );
+    same_but_replay_gain(&fanned, &whole, "sample.mp4");
     assert_eq!(mp3check::lame_replay_gain(&fanned), None);
 
     // Gapless and exact: the info frame says the source's length, the LAME tag's CRCs and
@@ -112,6 +139,38 @@ fn a_fanned_out_mp3_is_the_one_the_engine_makes_in_one_process() {
     let (ours, theirs) = (ffmpeg::probe(&fanned, "mp3"), ffmpeg::probe(&whole, "mp3"));
     assert_eq!(ours.samples, 264_600);
     assert!(ours.pcm == theirs.pcm, "the decoded samples differ");
+}
+
+#[test]
+fn parts_that_seek_join_to_the_one_process_mp3_in_every_format_that_seeks() {
+    // A part reads from PART_PREROLL (16,384) frames before its segment where the container
+    // and the codec allow it; what it decodes from there must be what reading from the start
+    // gives, or its frames would differ. Segments of 8 frames, so that short files have parts
+    // far enough in to seek: WAV at 22.05 kHz (576-sample frames; with and without a `start`,
+    // which the engine cuts) and FLAC at 44.1 kHz. (symphonia's AIFF reader does not seek: its
+    // parts read from the start.)
+    let cases: &[(&str, f64)] = &[
+        ("tone-mono.wav", 0.0),
+        ("tone-mono.wav", 0.35),
+        ("formats/tone.flac", 0.0),
+    ];
+    for &(name, start) in cases {
+        let base = Options {
+            start,
+            ..Options::default()
+        };
+        let parts = parts_with(name, 8, &base);
+        let sought = parts.iter().filter(|(_, f)| f.passed_over > 0).count();
+        assert!(sought >= 1, "{name}: none of {} parts sought", parts.len());
+        let fanned = join(&parts);
+        let one = Options {
+            threads: 2,
+            segment_frames: 8,
+            ..base.clone()
+        };
+        let (_, whole) = convert(name, &one).unwrap();
+        same_but_replay_gain(&fanned, &whole, name);
+    }
 }
 
 #[test]
