@@ -113,6 +113,11 @@ impl Decode {
         Ok(Some(actual))
     }
 
+    /// Whether symphonia's own decoder decodes the track (for AAC: plain AAC-LC, not FDK).
+    pub fn by_symphonia(&self) -> bool {
+        matches!(self.decoder, Decoder::Symphonia(_))
+    }
+
     /// The container reader back, to read the source again.
     pub fn into_format(self) -> Box<dyn FormatReader> {
         self.format

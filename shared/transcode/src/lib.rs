@@ -449,12 +449,15 @@ fn transcode_unguarded<W: Write + Seek>(
 const PART_PREROLL: u64 = 16_384;
 
 /// Whether decoding `codec` from a seek gives, after [`PART_PREROLL`] frames, exactly the samples
-/// decoding from the start gives (checked in `tests/fanout.rs`): PCM and FLAC. Not yet AAC:
-/// parts of `fixtures/sample.mp4` decoded from a seek made a different MP3 (58,463 bytes where
-/// the one-process MP3 has 58,359), so AAC parts read from the start.
-fn seeks_exactly(codec: symphonia::core::codecs::audio::AudioCodecId) -> bool {
+/// decoding from the start gives (checked in `tests/fanout.rs`): PCM, FLAC, and AAC-LC where
+/// symphonia's decoder takes it (`plain_aac`), whose noise substitution is patched to start each
+/// packet afresh (`shared/patched/symphonia-codec-aac/PATCHED.md`). Not FDK's AAC (HE-AAC,
+/// other layouts), whose noise generator runs on from packet to packet.
+fn seeks_exactly(codec: symphonia::core::codecs::audio::AudioCodecId, plain_aac: bool) -> bool {
     use symphonia::core::codecs::audio::well_known::*;
-    (CODEC_ID_PCM_S32LE..=CODEC_ID_PCM_MULAW).contains(&codec) || codec == CODEC_ID_FLAC
+    (CODEC_ID_PCM_S32LE..=CODEC_ID_PCM_MULAW).contains(&codec)
+        || codec == CODEC_ID_FLAC
+        || (codec == CODEC_ID_AAC && plain_aac)
 }
 
 /// For `part` of a fanned-out conversion, after the first decoded block (`spec`): moves the
@@ -474,7 +477,10 @@ fn seek_to_part(
     let out_rate = options
         .sample_rate
         .unwrap_or_else(|| encode::nearest_mp3_rate(rate));
-    if params.sample_rate != Some(rate) || out_rate != rate || !seeks_exactly(params.codec) {
+    if params.sample_rate != Some(rate)
+        || out_rate != rate
+        || !seeks_exactly(params.codec, pass.decode.by_symphonia())
+    {
         return Ok(None);
     }
     let frame = if rate >= 32_000 { 1152 } else { 576 };

@@ -50,6 +50,11 @@ impl ChannelPair {
         self.ics1.reset();
     }
 
+    /// video2mp3 patch: restarts the noise generator (see `decode_inner` in mod.rs).
+    pub fn reseed(&mut self, seed: u32) {
+        self.lcg = Lcg::new(seed);
+    }
+
     pub fn decode_ga_sce<B: ReadBitsLtr>(
         &mut self,
         bs: &mut B,

@@ -301,6 +301,16 @@ impl AacDecoder {
 
         let mut bs = BitReaderLtr::new(packet.data);
 
+        // video2mp3 patch: the noise of perceptual noise substitution starts each packet from a
+        // seed of the packet's position (and of the element), not from where the previous packet
+        // left the generator, so a packet decodes to the same samples whether the stream was
+        // read from its start or sought to. (ffmpeg carries the generator across packets: the
+        // noise differs from its, its level does not.)
+        let position = (packet.dts.get() as u64 as u32).wrapping_mul(0x9e37_79b9);
+        for (n, pair) in self.pairs.iter_mut().enumerate() {
+            pair.reseed(0x1f2e_3d4c ^ position ^ (n as u32).wrapping_mul(0x85eb_ca6b));
+        }
+
         // Choose decode step based on the object type.
         match self.asc.object_type {
             AudioObjectType::Lc => self.decode_ga(&mut bs)?,
