@@ -15,7 +15,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv localstack checkov web-deps media-tools corpus demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream bench-upload fuzz clean
+.PHONY: help venv localstack checkov web-deps media-tools corpus demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream bench-upload bench-fanout fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -37,6 +37,7 @@ help:
 	@echo "make bench-lambda  CPU and wall time, GB-s and dollars per audio-hour by Lambda memory size (root)"
 	@echo "make bench-init  each function's init time (to its first /next call) and bootstrap size"
 	@echo "make bench-stream  hour-long uploads through S3 on the local stack: bytes read, peak RSS"
+	@echo "make bench-fanout  one conversion fanned out in parts: CPU per part, modelled wall time on AWS"
 	@echo "make bench-upload  uploads in parts through the local stack, one and several at once: MB/s"
 	@echo "make fuzz      fuzz the decode->encode path (FUZZ_SECONDS=600; installs cargo-fuzz)"
 
@@ -192,6 +193,12 @@ bench-init: venv
 bench-upload: venv
 	$(CARGO) build --release --quiet -p local-stack
 	$(PYTHON) tools/bench/bench_upload.py $(BENCH_UPLOAD_ARGS)
+
+# One conversion fanned out over workers: each part's CPU and wall time, the parts' total CPU
+# against one worker's, and the modelled wall time on AWS for 1 and 4 hours of audio.
+bench-fanout:
+	$(CARGO) build --release --quiet -p video2mp3-transcode
+	$(PYTHON) tools/bench/bench_fanout.py $(BENCH_FANOUT_ARGS)
 
 bench-stream: venv
 	$(CARGO) build --release --quiet -p local-stack -p video2mp3-transcode -p convert

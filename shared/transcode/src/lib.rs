@@ -489,6 +489,12 @@ fn seek_to_part(
     let Some(from) = target.checked_sub(PART_PREROLL) else {
         return Ok(None);
     };
+    // In an MP4, only as far as every packet lasts one AAC frame in the sample table.
+    if let Some((duration, until)) = pass.trim.uniform
+        && (duration != 1024 || from >= until)
+    {
+        return Ok(None);
+    }
     // From here the block decoded is dropped: the reading starts again, at `from` or at 0.
     let at = pass.decode.seek(from, params)?.unwrap_or(0);
     pass.trim = pass.trim.restarted();

@@ -248,6 +248,10 @@ pub(crate) struct Mp4Track {
     pub media_timescale: Option<u32>,
     /// The first track its `tref/chap` names: a QuickTime chapter track (text samples).
     pub chapter_track: Option<u32>,
+    /// From its `stts`: the duration of its first sample, and the media time up to which every
+    /// sample lasts as long (where a decoder that gives each packet as many samples has given,
+    /// from the start, as many samples as the media time says).
+    pub uniform: Option<(u32, u64)>,
 }
 
 /// An MP4's `moov`, read once.
@@ -292,6 +296,11 @@ impl Movie {
             mvex,
             chapters,
         })
+    }
+
+    /// Track `id`'s uniform sample durations (see [`Mp4Track::uniform`]).
+    pub fn uniform(&self, id: u32) -> Option<(u32, u64)> {
+        self.tracks.iter().find(|t| t.id == id)?.uniform
     }
 
     /// The sound track the file marks as its default, when it tells them apart.
@@ -341,6 +350,26 @@ impl Movie {
             .map(|t| (t.id, t.enabled))
             .collect()
     }
+}
+
+/// A sound track's `stts` larger than this is not read (a few entries in real files; one per
+/// change of sample duration).
+const MAX_STTS: u64 = 1 << 20;
+
+/// The duration of the first sample in an `stts` body, and the media time up to which every
+/// sample lasts as long.
+fn uniform_durations(stts: &[u8]) -> Option<(u32, u64)> {
+    let entries = be_u32(stts, 4)? as usize;
+    let first = be_u32(stts, 12)?;
+    let mut until = 0u64;
+    for i in 0..entries {
+        let (count, delta) = (be_u32(stts, 8 + 8 * i)?, be_u32(stts, 12 + 8 * i)?);
+        if delta != first {
+            break;
+        }
+        until += u64::from(count) * u64::from(delta);
+    }
+    Some((first, until))
 }
 
 /// Chapters read from a QuickTime chapter track at most.
@@ -561,12 +590,18 @@ fn read_track<R: Read + Seek>(
         .as_ref()
         .and_then(|mdia| child(r, mdia, b"minf", budget))
         .and_then(|minf| child(r, &minf, b"stbl", budget));
+    let uniform = stbl
+        .as_ref()
+        .filter(|_| sound)
+        .and_then(|stbl| body_of(r, stbl, b"stts", MAX_STTS))
+        .and_then(|stts| uniform_durations(&stts));
     Some(Mp4Track {
         id,
         sound,
         enabled,
         edit,
         stbl,
+        uniform,
         language,
         media_timescale,
         chapter_track,

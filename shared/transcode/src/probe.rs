@@ -118,6 +118,13 @@ pub(crate) fn probe(
     };
     let mut trim = Trim::default();
     if format_name == "isomp4" {
+        // Where sample-table time stops being whole packets' worth (stream-copied joins).
+        trim.uniform = Some(
+            movie
+                .as_ref()
+                .and_then(|m| m.uniform(track_id))
+                .unwrap_or((0, 0)),
+        );
         if let Some(edit) = movie.as_ref().and_then(|m| m.edit(track_id)) {
             trim.edit = Some(edit);
         } else {

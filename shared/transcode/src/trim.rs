@@ -10,6 +10,10 @@ pub(crate) struct Trim {
     pub edit: Option<mp4::TrackEdit>,
     /// (priming, samples) from iTunSMPB, at the track's sample rate.
     pub itunes: Option<(u64, u64)>,
+    /// For an MP4 track: each packet's duration in its sample table, and the media time up to
+    /// which they are all that long. A reading may seek only that far: past it, the samples
+    /// decoded from the start (a whole frame per packet) no longer add up to the media time.
+    pub uniform: Option<(u32, u64)>,
     /// Set from the first decoded buffer: frames still to drop, frames still to keep.
     state: Option<(u64, Option<u64>)>,
 }
@@ -33,6 +37,7 @@ impl Trim {
         Self {
             edit: self.edit,
             itunes: self.itunes,
+            uniform: self.uniform,
             state: None,
         }
     }
