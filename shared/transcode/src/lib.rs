@@ -444,6 +444,12 @@ fn transcode_unguarded<W: Write + Seek>(
     })
 }
 
+/// AAC, and the samples each of its packets decodes to.
+const AAC_FRAME: (symphonia::core::codecs::audio::AudioCodecId, u64) = (
+    symphonia::core::codecs::audio::well_known::CODEC_ID_AAC,
+    1024,
+);
+
 /// Decoded frames read before the frame a part's audio must be exact from: the first blocks
 /// after a seek lack what the packets before would have given the decoder.
 const PART_PREROLL: u64 = 16_384;
@@ -489,14 +495,28 @@ fn seek_to_part(
     let Some(from) = target.checked_sub(PART_PREROLL) else {
         return Ok(None);
     };
-    // In an MP4, only as far as every packet lasts one AAC frame in the sample table.
-    if let Some((duration, until)) = pass.trim.uniform
-        && (duration != 1024 || from >= until)
-    {
+    // In an MP4 a packet's media time is not the samples decoded before it: AAC gives 1,024
+    // a packet, so the seek goes by packet numbers (other codecs in MP4 read from the start).
+    let packets = pass.trim.durations.clone();
+    if packets.is_some() && params.codec != AAC_FRAME.0 {
         return Ok(None);
     }
     // From here the block decoded is dropped: the reading starts again, at `from` or at 0.
-    let at = pass.decode.seek(from, params)?.unwrap_or(0);
+    let at = match &packets {
+        None => pass.decode.seek(from, params)?,
+        Some(runs) => {
+            let time = mp4::sample_time(runs, from / AAC_FRAME.1).unwrap_or(0);
+            match pass.decode.seek(time, params)? {
+                Some(landed) => match mp4::sample_at(runs, landed) {
+                    Some(index) => Some(index * AAC_FRAME.1),
+                    // Not on a packet's start: back to the start.
+                    None => pass.decode.seek(0, params)?,
+                },
+                None => None,
+            }
+        }
+    }
+    .unwrap_or(0);
     pass.trim = pass.trim.restarted();
     pass.cut = trim::Cut::new(options.start, options.end);
     let kept = pass.trim.pass_over(at, rate);

@@ -248,10 +248,9 @@ pub(crate) struct Mp4Track {
     pub media_timescale: Option<u32>,
     /// The first track its `tref/chap` names: a QuickTime chapter track (text samples).
     pub chapter_track: Option<u32>,
-    /// From its `stts`: the duration of its first sample, and the media time up to which every
-    /// sample lasts as long (where a decoder that gives each packet as many samples has given,
-    /// from the start, as many samples as the media time says).
-    pub uniform: Option<(u32, u64)>,
+    /// A sound track's `stts`: runs of (sample count, sample duration), for turning media time
+    /// into sample (packet) numbers.
+    pub durations: Option<std::sync::Arc<Vec<(u32, u32)>>>,
 }
 
 /// An MP4's `moov`, read once.
@@ -298,9 +297,9 @@ impl Movie {
         })
     }
 
-    /// Track `id`'s uniform sample durations (see [`Mp4Track::uniform`]).
-    pub fn uniform(&self, id: u32) -> Option<(u32, u64)> {
-        self.tracks.iter().find(|t| t.id == id)?.uniform
+    /// Track `id`'s sample durations (see [`Mp4Track::durations`]).
+    pub fn durations(&self, id: u32) -> Option<std::sync::Arc<Vec<(u32, u32)>>> {
+        self.tracks.iter().find(|t| t.id == id)?.durations.clone()
     }
 
     /// The sound track the file marks as its default, when it tells them apart.
@@ -356,20 +355,42 @@ impl Movie {
 /// change of sample duration).
 const MAX_STTS: u64 = 1 << 20;
 
-/// The duration of the first sample in an `stts` body, and the media time up to which every
-/// sample lasts as long.
-fn uniform_durations(stts: &[u8]) -> Option<(u32, u64)> {
+/// The (count, duration) runs of an `stts` body.
+fn parse_stts(stts: &[u8]) -> Option<Vec<(u32, u32)>> {
     let entries = be_u32(stts, 4)? as usize;
-    let first = be_u32(stts, 12)?;
-    let mut until = 0u64;
-    for i in 0..entries {
-        let (count, delta) = (be_u32(stts, 8 + 8 * i)?, be_u32(stts, 12 + 8 * i)?);
-        if delta != first {
-            break;
+    (0..entries)
+        .map(|i| Some((be_u32(stts, 8 + 8 * i)?, be_u32(stts, 12 + 8 * i)?)))
+        .collect()
+}
+
+/// The media time at which sample `index` starts, from `stts` runs.
+pub(crate) fn sample_time(runs: &[(u32, u32)], mut index: u64) -> Option<u64> {
+    let mut time = 0u64;
+    for &(count, duration) in runs {
+        let n = index.min(u64::from(count));
+        time += n * u64::from(duration);
+        index -= n;
+        if index == 0 {
+            return Some(time);
         }
-        until += u64::from(count) * u64::from(delta);
     }
-    Some((first, until))
+    None
+}
+
+/// The number of the sample that starts exactly at media time `time`, from `stts` runs.
+pub(crate) fn sample_at(runs: &[(u32, u32)], time: u64) -> Option<u64> {
+    let (mut start, mut index) = (0u64, 0u64);
+    for &(count, duration) in runs {
+        let span = u64::from(count) * u64::from(duration);
+        if time < start + span {
+            let into = time - start;
+            return (duration > 0 && into.is_multiple_of(u64::from(duration)))
+                .then(|| index + into / u64::from(duration));
+        }
+        start += span;
+        index += u64::from(count);
+    }
+    (time == start).then_some(index)
 }
 
 /// Chapters read from a QuickTime chapter track at most.
@@ -590,18 +611,19 @@ fn read_track<R: Read + Seek>(
         .as_ref()
         .and_then(|mdia| child(r, mdia, b"minf", budget))
         .and_then(|minf| child(r, &minf, b"stbl", budget));
-    let uniform = stbl
+    let durations = stbl
         .as_ref()
         .filter(|_| sound)
         .and_then(|stbl| body_of(r, stbl, b"stts", MAX_STTS))
-        .and_then(|stts| uniform_durations(&stts));
+        .and_then(|stts| parse_stts(&stts))
+        .map(std::sync::Arc::new);
     Some(Mp4Track {
         id,
         sound,
         enabled,
         edit,
         stbl,
-        uniform,
+        durations,
         language,
         media_timescale,
         chapter_track,
@@ -652,6 +674,22 @@ pub(crate) fn parse_itunsmpb(value: &str) -> Option<(u64, u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sample_times_and_numbers_follow_the_runs() {
+        // 3 packets of 1024, one of 1025, then 2 of 1024 (as ffmpeg writes now and then).
+        let runs = [(3, 1024), (1, 1025), (2, 1024)];
+        assert_eq!(sample_time(&runs, 0), Some(0));
+        assert_eq!(sample_time(&runs, 3), Some(3072));
+        assert_eq!(sample_time(&runs, 4), Some(4097));
+        assert_eq!(sample_time(&runs, 6), Some(6145));
+        assert_eq!(sample_time(&runs, 7), None);
+        assert_eq!(sample_at(&runs, 4097), Some(4));
+        assert_eq!(sample_at(&runs, 5121), Some(5));
+        assert_eq!(sample_at(&runs, 5120), None);
+        assert_eq!(sample_at(&runs, 6145), Some(6));
+        assert_eq!(sample_at(&runs, 9999), None);
+    }
     use std::io::Cursor;
 
     fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {

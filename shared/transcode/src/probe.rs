@@ -118,12 +118,11 @@ pub(crate) fn probe(
     };
     let mut trim = Trim::default();
     if format_name == "isomp4" {
-        // Where sample-table time stops being whole packets' worth (stream-copied joins).
-        trim.uniform = Some(
+        trim.durations = Some(
             movie
                 .as_ref()
-                .and_then(|m| m.uniform(track_id))
-                .unwrap_or((0, 0)),
+                .and_then(|m| m.durations(track_id))
+                .unwrap_or_default(),
         );
         if let Some(edit) = movie.as_ref().and_then(|m| m.edit(track_id)) {
             trim.edit = Some(edit);

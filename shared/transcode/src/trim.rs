@@ -5,15 +5,16 @@ use crate::mp4;
 
 /// Which decoded samples are real audio: the encoder's priming at the start and its padding at
 /// the end are dropped, as players that honour the container's edit list do.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Trim {
     pub edit: Option<mp4::TrackEdit>,
     /// (priming, samples) from iTunSMPB, at the track's sample rate.
     pub itunes: Option<(u64, u64)>,
-    /// For an MP4 track: each packet's duration in its sample table, and the media time up to
-    /// which they are all that long. A reading may seek only that far: past it, the samples
-    /// decoded from the start (a whole frame per packet) no longer add up to the media time.
-    pub uniform: Option<(u32, u64)>,
+    /// For an MP4 track: its sample table's durations, (count, duration) runs. A packet's media
+    /// time is not always the samples decoded before it (each packet decodes to a whole frame,
+    /// whatever duration the table gives it: ffmpeg writes 1,025 now and then, a stream-copied
+    /// join a short one), so a seek counts packets instead.
+    pub durations: Option<std::sync::Arc<Vec<(u32, u32)>>>,
     /// Set from the first decoded buffer: frames still to drop, frames still to keep.
     state: Option<(u64, Option<u64>)>,
 }
@@ -37,7 +38,7 @@ impl Trim {
         Self {
             edit: self.edit,
             itunes: self.itunes,
-            uniform: self.uniform,
+            durations: self.durations.clone(),
             state: None,
         }
     }

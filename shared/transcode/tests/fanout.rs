@@ -184,11 +184,11 @@ fn parts_that_seek_join_to_the_one_process_mp3_in_every_format_that_seeks() {
 }
 
 #[test]
-fn a_part_does_not_seek_past_where_an_mp4_joins_two_streams() {
+fn a_part_seeks_by_packets_across_where_an_mp4_joins_two_streams() {
     // sample.mp4's audio three times over, stream-copied by ffmpeg: the last packet of each
     // copy lasts less than a frame in the sample table, so past the first join the media time
-    // is no longer the samples decoded from the start. Parts before it seek; parts after it
-    // read from the start; all of them join into the one-process MP3.
+    // is no longer the samples decoded from the start (1,024 a packet). Parts count packets,
+    // not media time: every part far enough in seeks, and they join into the one-process MP3.
     let dir = std::env::temp_dir().join(format!("fanout-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let looped = dir.join("looped.m4a");
@@ -202,23 +202,13 @@ fn a_part_does_not_seek_past_where_an_mp4_joins_two_streams() {
     assert!(status.success());
     let name = looped.to_str().unwrap();
     let parts = parts(name, 32);
-    let first_join = 6.0 * 44100.0;
-    for (_, figures) in &parts {
-        let start = (figures.index * 32) as f64 * 1152.0;
-        if figures.index > 0 && start + 1152.0 * 32.0 < first_join - 16_384.0 {
-            assert!(
-                figures.passed_over > 0,
-                "part {} did not seek",
-                figures.index
-            );
-        }
-        if start > first_join {
-            assert_eq!(
-                figures.passed_over, 0,
-                "part {} sought past the join",
-                figures.index
-            );
-        }
+    assert!(parts.len() > 20);
+    for (_, figures) in &parts[1..] {
+        assert!(
+            figures.passed_over > 0,
+            "part {} did not seek",
+            figures.index
+        );
     }
     let one = Options {
         threads: 2,
