@@ -126,8 +126,9 @@ def main() -> None:
         part_cpu.append(cpu)
         part_wall.append(wall)
         total_bytes += path.stat().st_size
+        again = "; encoded again without the reservoir" if "without the bit" in text else ""
         print(f"  part {index:3}: {cpu:6.2f} s CPU {wall:6.2f} s wall, "
-              f"{int(figures.group(4)) / 44100:7.0f} s of audio passed over", flush=True)
+              f"{int(figures.group(4)) / 44100:7.0f} s of audio passed over{again}", flush=True)
         index += 1
         if last:
             break

@@ -122,12 +122,17 @@ fn main() -> ExitCode {
             );
             if let Some(part) = &summary.part {
                 println!(
-                    "part {}{}: {} frames, {} bytes, {} samples passed over undecoded",
+                    "part {}{}: {} frames, {} bytes, {} samples passed over undecoded{}",
                     part.index,
                     if part.last { " (the last)" } else { "" },
                     part.frames,
                     part.bytes,
                     part.passed_over,
+                    if part.without_reservoir {
+                        "; encoded again without the bit reservoir"
+                    } else {
+                        ""
+                    },
                 );
             }
             ExitCode::SUCCESS

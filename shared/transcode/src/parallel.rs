@@ -48,6 +48,9 @@ struct Encoded {
     frame_starts: Vec<usize>,
     /// For the first segment: LAME's placeholder info frame and its filled-in info frame.
     info: Option<(Vec<u8>, Vec<u8>)>,
+    /// Whether the segment was encoded again without the bit reservoir, its first frames not
+    /// re-laid.
+    without_reservoir: bool,
 }
 
 impl Encoded {
@@ -65,6 +68,7 @@ impl Encoded {
             bytes,
             frame_starts,
             info,
+            without_reservoir: false,
         })
     }
 }
@@ -146,7 +150,9 @@ fn encode_segment(settings: &Settings, segment: Segment) -> Result<Encoded, Tran
     }
     let (out, frames, _) = run_lame(settings, &segment.pcm, false, false)?;
     let kept = pick(&frames, segment.skip)?;
-    Encoded::new(segment.index, span(&out, &kept).to_vec(), None)
+    let mut encoded = Encoded::new(segment.index, span(&out, &kept).to_vec(), None)?;
+    encoded.without_reservoir = true;
+    Ok(encoded)
 }
 
 /// The parallel encoder: takes interleaved PCM (1 or 2 channels, at the MP3's rate) and writes
@@ -535,6 +541,9 @@ pub struct PartFigures {
     /// Samples of the MP3's audio before the segment that the worker did not decode: it sought
     /// past them (0 where it read from the start).
     pub passed_over: u64,
+    /// Whether the part was encoded a second time, without the bit reservoir, because its
+    /// first frames could not be re-laid (twice the CPU, a larger part).
+    pub without_reservoir: bool,
 }
 
 /// The encoder of one part: keeps only the PCM its segment needs (priming and look-ahead
@@ -663,6 +672,7 @@ impl PartEncoder {
             frame: self.frame,
             segment_frames: self.part.segment_frames,
             passed_over: self.passed_over,
+            without_reservoir: encoded.without_reservoir,
         })
     }
 }

@@ -80,6 +80,7 @@ fn write_bits(bytes: &mut [u8], at: usize, n: u32, value: u32) {
 }
 
 /// One frame, taken apart.
+#[derive(Clone)]
 struct Frame {
     header: [u8; 4],
     side: Vec<u8>,
@@ -109,9 +110,38 @@ fn header_for(header: [u8; 4], layout: Layout, area: usize) -> Option<[u8; 4]> {
 /// main data before the first of them is in `before`: the dropped priming frames, back to
 /// back) so that nothing refers to bytes before the first kept frame. Returns the new frames,
 /// back to back.
+///
+/// The re-laid stream starts with an empty reservoir where LAME's had the bytes its first kept
+/// frames borrowed from the priming frames; in a dense passage that debt can reach a frame
+/// whose data then fits no frame size. Then the first kept frames, one more at a time (up to
+/// [`MAX_WIDENED`]), are given the largest size, whose room pays the debt (at most 511 bytes)
+/// before it is due: a few frames larger, instead of the segment encoded again without the
+/// reservoir (twice the work, and every frame larger).
 pub(crate) fn relay(before: &[u8], kept: &[u8]) -> Option<Vec<u8>> {
     let frames = kept_frames(before, kept)?;
-    lay_out(frames, kept.len())
+    (0..=MAX_WIDENED.min(frames.len())).find_map(|widened| {
+        let mut frames = frames.clone();
+        for frame in frames.iter_mut().take(widened) {
+            frame.header = largest(frame.header, frame.layout)?;
+        }
+        lay_out(frames, kept.len())
+    })
+}
+
+/// The most frames at the start of a segment made their largest to re-lay it.
+const MAX_WIDENED: usize = 8;
+
+/// `header` at its largest frame size (the highest bitrate, padded).
+fn largest(header: [u8; 4], layout: Layout) -> Option<[u8; 4]> {
+    let mut best = None;
+    for index in usize::from(header[2] >> 4)..15 {
+        let mut h = header;
+        h[2] = (h[2] & 0x0d) | ((index as u8) << 4) | (1 << 1);
+        if lame::frame_len(&h).is_some_and(|len| len > 4 + layout.side_info) {
+            best = Some(h);
+        }
+    }
+    best
 }
 
 /// Each kept frame with its own main data, gathered from the main-data stream of the priming
