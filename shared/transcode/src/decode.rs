@@ -64,7 +64,8 @@ impl Decode {
     /// decoder (whose first block lacks what an earlier packet would have given it: the caller
     /// seeks early enough to drop that). Returns the frame the next block starts at; `None`,
     /// back at the start, where the container cannot seek there exactly or counts time in
-    /// other units than the track's samples. Only before the first block is decoded.
+    /// other units than the track's samples. What was decoded before is forgotten either way
+    /// but for the stream's format (the decoder is new from the next packet on).
     pub fn seek(
         &mut self,
         frame: u64,

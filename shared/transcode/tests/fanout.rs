@@ -103,6 +103,39 @@ fn join(parts: &[(Vec<u8>, PartFigures)]) -> Vec<u8> {
     mp3
 }
 
+/// The parts join into the MP3 one process makes with the same segments and `base` options
+/// (see [`same_but_replay_gain`]).
+fn joins_as_one_process(
+    name: &str,
+    parts: &[(Vec<u8>, PartFigures)],
+    segment_frames: usize,
+    base: &Options,
+) {
+    let one = Options {
+        threads: 2,
+        segment_frames,
+        ..base.clone()
+    };
+    let (_, whole) = convert(name, &one).unwrap();
+    same_but_replay_gain(&join(parts), &whole, name);
+}
+
+/// A file ffmpeg makes with `args` (its output last) in a directory of the test's own, which
+/// the caller removes.
+fn made_by_ffmpeg(test: &str, file: &str, args: &[&std::ffi::OsStr]) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("fanout-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(file);
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(&path)
+        .status()
+        .expect("ffmpeg runs (apt-get install ffmpeg)");
+    assert!(status.success(), "ffmpeg could not make {file}");
+    (dir, path)
+}
+
 #[test]
 fn a_fanned_out_mp3_is_the_one_the_engine_makes_in_one_process() {
     // fixtures/sample.mp4: 6 s of stereo AAC at 44.1 kHz (264,600 samples after its edit
@@ -172,14 +205,7 @@ fn parts_that_seek_join_to_the_one_process_mp3_in_every_format_that_seeks() {
         let parts = parts_with(name, 8, &base);
         let sought = parts.iter().filter(|(_, f)| f.passed_over > 0).count();
         assert!(sought >= 1, "{name}: none of {} parts sought", parts.len());
-        let fanned = join(&parts);
-        let one = Options {
-            threads: 2,
-            segment_frames: 8,
-            ..base.clone()
-        };
-        let (_, whole) = convert(name, &one).unwrap();
-        same_but_replay_gain(&fanned, &whole, name);
+        joins_as_one_process(name, &parts, 8, &base);
     }
 }
 
@@ -189,17 +215,15 @@ fn a_part_seeks_by_packets_across_where_an_mp4_joins_two_streams() {
     // copy lasts less than a frame in the sample table, so past the first join the media time
     // is no longer the samples decoded from the start (1,024 a packet). Parts count packets,
     // not media time: every part far enough in seeks, and they join into the one-process MP3.
-    let dir = std::env::temp_dir().join(format!("fanout-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let looped = dir.join("looped.m4a");
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-stream_loop", "2", "-i"])
-        .arg(fixture("sample.mp4"))
-        .args(["-vn", "-c", "copy"])
-        .arg(&looped)
-        .status()
-        .expect("ffmpeg runs (apt-get install ffmpeg)");
-    assert!(status.success());
+    let sample = fixture("sample.mp4");
+    let args = ["-stream_loop", "2", "-i"].map(std::ffi::OsStr::new);
+    let copy = ["-vn", "-c", "copy"].map(std::ffi::OsStr::new);
+    let args: Vec<&std::ffi::OsStr> = args
+        .into_iter()
+        .chain([sample.as_os_str()])
+        .chain(copy)
+        .collect();
+    let (dir, looped) = made_by_ffmpeg("joins", "looped.m4a", &args);
     let name = looped.to_str().unwrap();
     let parts = parts(name, 32);
     assert!(parts.len() > 20);
@@ -210,13 +234,7 @@ fn a_part_seeks_by_packets_across_where_an_mp4_joins_two_streams() {
             figures.index
         );
     }
-    let one = Options {
-        threads: 2,
-        segment_frames: 32,
-        ..Options::default()
-    };
-    let (_, whole) = convert(name, &one).unwrap();
-    same_but_replay_gain(&join(&parts), &whole, name);
+    joins_as_one_process(name, &parts, 32, &Options::default());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -229,19 +247,12 @@ fn every_part_keeps_the_bit_reservoir_even_where_its_start_is_dense() {
     // third (part 111) the first kept frame's own main data is 1,041 bytes, more than the
     // largest frame holds (1,008 at 320 kbit/s): only that part is encoded again without the
     // reservoir.
-    let dir = std::env::temp_dir().join(format!("fanout-dense-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let music = dir.join("music.wav");
     let left = "0.25*sin(2*PI*(220+110*sin(2*PI*0.1*t))*t)+0.15*sin(2*PI*330*t)*sin(2*PI*0.5*t)";
     let right =
         "0.2*sin(2*PI*(330+90*sin(2*PI*0.07*t))*t)+0.1*sin(2*PI*1760*t)*gt(sin(2*PI*2*t)\\,0.6)";
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("aevalsrc={left}|{right}:s=44100:d=30"))
-        .arg(&music)
-        .status()
-        .expect("ffmpeg runs (apt-get install ffmpeg)");
-    assert!(status.success());
+    let source = format!("aevalsrc={left}|{right}:s=44100:d=30");
+    let args = ["-f", "lavfi", "-i", &source].map(std::ffi::OsStr::new);
+    let (dir, music) = made_by_ffmpeg("dense", "music.wav", &args);
     let name = music.to_str().unwrap();
     let parts = parts(name, 8);
     let again: Vec<usize> = parts
@@ -250,13 +261,7 @@ fn every_part_keeps_the_bit_reservoir_even_where_its_start_is_dense() {
         .map(|(_, f)| f.index)
         .collect();
     assert_eq!(again, [111], "parts encoded without the reservoir");
-    let one = Options {
-        threads: 2,
-        segment_frames: 8,
-        ..Options::default()
-    };
-    let (_, whole) = convert(name, &one).unwrap();
-    same_but_replay_gain(&join(&parts), &whole, name);
+    joins_as_one_process(name, &parts, 8, &Options::default());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
