@@ -243,16 +243,20 @@ impl Parallel {
 
     /// First input sample of segment `i` (its priming included).
     fn segment_start(&self, i: usize) -> usize {
-        if i == 0 {
-            0
-        } else {
-            (i * self.segment_frames - PRIMING_FRAMES) * self.frame
-        }
+        self.segment(i).first_sample(self.frame) as usize
     }
 
     /// One past the last input sample segment `i` needs (its look-ahead included).
     fn segment_end(&self, i: usize) -> usize {
-        ((i + 1) * self.segment_frames + LOOKAHEAD_FRAMES) * self.frame - ENCODER_DELAY
+        self.segment(i).end_sample(self.frame) as usize
+    }
+
+    /// Segment `i`, as a part of a fanned-out conversion would make it.
+    fn segment(&self, index: usize) -> Part {
+        Part {
+            index,
+            segment_frames: self.segment_frames,
+        }
     }
 
     /// Takes interleaved samples; dispatches every segment whose audio is complete.
@@ -500,6 +504,11 @@ impl Part {
         }
     }
 
+    /// One past the last sample its segment's encoder takes, its look-ahead included.
+    pub(crate) fn end_sample(&self, frame: usize) -> u64 {
+        (((self.index + 1) * self.segment_frames + LOOKAHEAD_FRAMES) * frame - ENCODER_DELAY) as u64
+    }
+
     /// How many parts a stream of `samples` samples per channel, `frame` samples per MP3 frame,
     /// is cut into: a segment is whole when the audio runs past its look-ahead, and the first
     /// that is not is the last.
@@ -596,8 +605,7 @@ impl PartEncoder {
 
     /// One past the segment's last input sample (its look-ahead included).
     fn end(&self) -> usize {
-        ((self.part.index + 1) * self.part.segment_frames + LOOKAHEAD_FRAMES) * self.frame
-            - ENCODER_DELAY
+        self.part.end_sample(self.frame) as usize
     }
 
     /// Whether the segment has all its audio, the look-ahead after it included.
