@@ -444,6 +444,88 @@ fn transcode_unguarded<W: Write + Seek>(
     })
 }
 
+/// How a conversion can be fanned out over workers ([`Options::part`]), told by a probe of the
+/// source's headers before anything is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FanoutPlan {
+    /// Samples per channel of the MP3's audio, as the container gives its length. A container
+    /// may be wrong: the parts' join ([`join_parts`]) says so.
+    pub samples: u64,
+    /// Samples per channel per MP3 frame.
+    pub frame: usize,
+    pub sample_rate: u32,
+}
+
+impl FanoutPlan {
+    /// The parts of `segment_frames` MP3 frames the audio is cut into ([`Part::count`]).
+    pub fn parts(&self, segment_frames: usize) -> usize {
+        Part::count(self.samples, self.frame, segment_frames)
+    }
+
+    /// The audio's length.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.samples as f64 / f64::from(self.sample_rate.max(1)))
+    }
+}
+
+/// Whether a conversion of `source` with `options` can be fanned out over parts that each seek
+/// to their own segment, and on what grid: `None` where each part would have to decode from
+/// the start (a codec that does not seek exactly, a resampled MP3, levelling, a cut, a
+/// container that does not say its length). Reads the headers only.
+pub fn plan_fanout(
+    source: Box<dyn MediaSource>,
+    extension: Option<&str>,
+    options: &Options,
+) -> Result<Option<FanoutPlan>, TranscodeError> {
+    options.check()?;
+    if options.loudness.is_some() || options.start != 0.0 || options.end.is_some() {
+        return Ok(None);
+    }
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let limits = options.limits();
+        let probed = probe::probe(source, extension, &limits, options)?;
+        let params = probed.params.clone();
+        let Some(rate) = params.sample_rate else {
+            return Ok(None);
+        };
+        let out_rate = options
+            .sample_rate
+            .unwrap_or_else(|| encode::nearest_mp3_rate(rate));
+        let in_mp4 = probed.trim.durations.is_some();
+        let (priming, kept) = probed.trim.plan_at(rate);
+        let samples = kept.or_else(|| probed.track_frames.map(|f| f.saturating_sub(priming)));
+        let decode = decode::Decode::new(
+            probed.format,
+            probed.track_id,
+            &params,
+            probed.codec_name,
+            limits,
+        )?;
+        // The first block says which decoder takes the stream (AAC: symphonia's for plain
+        // AAC-LC, FDK's otherwise) and at what rate it really decodes (HE-AAC doubles it).
+        let mut pass = Pass::new(decode, probed.trim, options, probed.track_frames, Half::All);
+        let mut pcm = Vec::new();
+        let Some(spec) = pass.next(&mut pcm)? else {
+            return Err(pass.decode.nothing_decoded());
+        };
+        let seeks = spec.rate == rate
+            && seeks_exactly(params.codec, pass.decode.by_symphonia())
+            && (!in_mp4 || params.codec == AAC_FRAME.0);
+        Ok(match samples {
+            Some(samples) if seeks && out_rate == rate && samples > 0 => {
+                limits.duration(samples, rate)?;
+                Some(FanoutPlan {
+                    samples,
+                    frame: if rate >= 32_000 { 1152 } else { 576 },
+                    sample_rate: rate,
+                })
+            }
+            _ => None,
+        })
+    }))
+    .unwrap_or_else(|_| Ok(None))
+}
+
 /// AAC, and the samples each of its packets decodes to.
 const AAC_FRAME: (symphonia::core::codecs::audio::AudioCodecId, u64) = (
     symphonia::core::codecs::audio::well_known::CODEC_ID_AAC,

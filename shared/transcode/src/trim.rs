@@ -33,6 +33,12 @@ impl Trim {
         }
     }
 
+    /// The frames dropped at the start and those kept after them (if the container says), at
+    /// `rate`.
+    pub fn plan_at(&self, rate: u32) -> (u64, Option<u64>) {
+        self.plan(rate)
+    }
+
     /// The same trim, before any frame has been counted.
     pub fn restarted(&self) -> Self {
         Self {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use video2mp3_mp3check as mp3check;
 use video2mp3_mp3check::ffmpeg;
 use video2mp3_transcode::{
-    Options, Part, PartFigures, Summary, TranscodeError, join_parts, transcode,
+    Options, Part, PartFigures, Summary, TranscodeError, join_parts, plan_fanout, transcode,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -304,4 +304,56 @@ fn parts_that_do_not_make_the_whole_are_not_joined() {
     };
     let err = convert("sample.mp4", &options).err().map(|e| e.to_string());
     assert!(err.is_some_and(|e| e.contains("4 parts")));
+}
+
+#[test]
+fn the_plan_from_the_headers_gives_the_length_one_process_decodes() {
+    // A planner cuts the parts from the probe alone (no decoding): the count it gets must be
+    // the count converting the file whole gives, in every container and codec that seeks.
+    for name in ["sample.mp4", "tone-mono.wav", "formats/tone.flac"] {
+        let path = fixture(name);
+        let ext = path.extension().and_then(|e| e.to_str());
+        let file = std::fs::File::open(&path).unwrap();
+        let plan = plan_fanout(Box::new(file), ext, &Options::default())
+            .unwrap()
+            .unwrap_or_else(|| panic!("{name}: no plan"));
+        let (summary, _) = convert(name, &Options::default()).unwrap();
+        assert_eq!(plan.samples, summary.frames, "{name}");
+        assert_eq!(plan.sample_rate, summary.sample_rate, "{name}");
+        assert_eq!(plan.parts(8), parts(name, 8).len(), "{name}");
+    }
+    // No plan where a part could not seek to its segment: a codec whose decode from a seek is
+    // not exact (MP3; HE-AAC, which FDK decodes), levelling (which reads the whole first), a resampled MP3, a cut.
+    let refused = [
+        ("formats/lame.mp3", Options::default()),
+        ("formats/he-aac.m4a", Options::default()),
+        (
+            "formats/tone.flac",
+            Options {
+                loudness: Some(-16.0),
+                ..Options::default()
+            },
+        ),
+        (
+            "formats/tone.flac",
+            Options {
+                sample_rate: Some(22_050),
+                ..Options::default()
+            },
+        ),
+        (
+            "formats/tone.flac",
+            Options {
+                start: 0.5,
+                ..Options::default()
+            },
+        ),
+    ];
+    for (name, options) in refused {
+        let path = fixture(name);
+        let ext = path.extension().and_then(|e| e.to_str());
+        let file = std::fs::File::open(&path).unwrap();
+        let plan = plan_fanout(Box::new(file), ext, &options).unwrap();
+        assert_eq!(plan, None, "{name} {options:?}");
+    }
 }
