@@ -929,6 +929,73 @@ impl JobStore for DynamoTable {
         applied(request.send().await)
     }
 
+    async fn record_part(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        index: u32,
+    ) -> Result<Option<u32>, PortError> {
+        // A number set: a part delivered twice is counted once.
+        let result = self
+            .update(user_pk(user), job_sk(job))
+            .update_expression("ADD parts_in :p")
+            .condition_expression("attribute_exists(pk) AND #status = :converting")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":p", AttributeValue::Ns(vec![index.to_string()]))
+            .expression_attribute_values(":converting", s(JobStatus::Converting.as_str()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let count = match out.attributes().and_then(|a| a.get("parts_in")) {
+                    Some(AttributeValue::Ns(set)) => set.len(),
+                    _ => {
+                        return Err(PortError::backend(
+                            "UpdateItem",
+                            false,
+                            "the parts recorded came back as no number set",
+                        ));
+                    }
+                };
+                Ok(Some(u32::try_from(count).unwrap_or(u32::MAX)))
+            }
+            Err(err) if is_condition_failure(&err) => Ok(None),
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+
+    async fn claim_join(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: std::time::Duration,
+    ) -> Result<EmailClaim, PortError> {
+        let result = self
+            .update(user_pk(user), job_sk(job))
+            .update_expression("SET join_claim_until = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND #status = :converting \
+                 AND (attribute_not_exists(join_claim_until) OR join_claim_until < :now)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":converting", s(JobStatus::Converting.as_str()))
+            .expression_attribute_values(":until", epoch(now + hold))
+            .expression_attribute_values(":now", epoch(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(EmailClaim::Claimed),
+            Err(err) if is_condition_failure(&err) => match self.job(user, job).await? {
+                None => Ok(EmailClaim::NoJob),
+                Some(j) if j.status != JobStatus::Converting => Ok(EmailClaim::AlreadySent),
+                Some(_) => Ok(EmailClaim::Busy),
+            },
+            Err(err) => Err(port_error("UpdateItem", err)),
+        }
+    }
+
     async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError> {
         self.update(user_pk(user), job_sk(job))
             .update_expression("SET emailed = :t REMOVE email_claim_until")

@@ -30,6 +30,7 @@ pub async fn job_store(store: &dyn JobStore) {
     a_users_jobs_are_listed_newest_first_in_pages(store).await;
     jobs_are_deleted_unless_converting(store).await;
     webhook_attempts_are_kept_until_delivered_or_the_limit(store).await;
+    a_fanned_out_jobs_parts_are_counted_once_and_joined_by_one(store).await;
 }
 
 /// Every check of an account store (over the same items as its user store).
@@ -428,6 +429,47 @@ async fn one_email_claim_holds_at_a_time(store: &dyn JobStore) {
             .claim_email(&user, &JobId::generate(), t0, hold)
             .await
             .unwrap(),
+        EmailClaim::NoJob
+    );
+}
+
+async fn a_fanned_out_jobs_parts_are_counted_once_and_joined_by_one(store: &dyn JobStore) {
+    let user = UserId::generate();
+    let lease = Lease {
+        owner: "planner".into(),
+        expires_at: now() + time::Duration::minutes(15),
+    };
+    let j = job(
+        &user,
+        JobId::generate(),
+        JobStatus::Converting,
+        Some(lease.clone()),
+    );
+    let id = j.job_id;
+    store.create_job(&j).await.unwrap();
+    // Parts come in any order; a duplicate delivery counts once.
+    assert_eq!(store.record_part(&user, &id, 2).await.unwrap(), Some(1));
+    assert_eq!(store.record_part(&user, &id, 0).await.unwrap(), Some(2));
+    assert_eq!(store.record_part(&user, &id, 2).await.unwrap(), Some(2));
+    assert_eq!(store.record_part(&user, &id, 1).await.unwrap(), Some(3));
+    // One joiner at a time; a joiner that died is replaced once its claim runs out.
+    let hold = Duration::from_secs(60);
+    let t0 = now();
+    let claim = |at| store.claim_join(&user, &id, at, hold);
+    assert_eq!(claim(t0).await.unwrap(), EmailClaim::Claimed);
+    assert_eq!(claim(t0).await.unwrap(), EmailClaim::Busy);
+    let t1 = t0 + time::Duration::seconds(61);
+    assert_eq!(claim(t1).await.unwrap(), EmailClaim::Claimed);
+    // Once the job has ended, nothing more is counted or joined.
+    let done = Transition::done("mp3/x.mp3".into(), JobStats::default()).held(&lease);
+    store.transition(&user, &id, done).await.unwrap();
+    assert_eq!(store.record_part(&user, &id, 3).await.unwrap(), None);
+    let later = t1 + time::Duration::hours(1);
+    assert_eq!(claim(later).await.unwrap(), EmailClaim::AlreadySent);
+    let other = JobId::generate();
+    assert_eq!(store.record_part(&user, &other, 0).await.unwrap(), None);
+    assert_eq!(
+        store.claim_join(&user, &other, t0, hold).await.unwrap(),
         EmailClaim::NoJob
     );
 }

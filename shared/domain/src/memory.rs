@@ -92,6 +92,10 @@ struct StoredJob {
     email_claim_until: Option<i64>,
     /// Until when (epoch seconds) a claim to publish the job's end holds.
     publish_claim_until: Option<i64>,
+    /// The parts of a fanned-out conversion made so far.
+    parts_in: std::collections::BTreeSet<u32>,
+    /// Until when (epoch seconds) a claim to join them holds.
+    join_claim_until: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -256,6 +260,8 @@ impl JobStore for MemoryStore {
                 job: as_stored(job),
                 email_claim_until: None,
                 publish_claim_until: None,
+                parts_in: Default::default(),
+                join_claim_until: None,
             },
         );
         Ok(())
@@ -433,6 +439,38 @@ impl JobStore for MemoryStore {
                 true
             })
             .unwrap_or(false))
+    }
+
+    async fn record_part(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        index: u32,
+    ) -> Result<Option<u32>, PortError> {
+        self.faults.check("UpdateItem")?;
+        Ok(self
+            .stored(user, job, |s| {
+                (s.job.status == crate::JobStatus::Converting).then(|| {
+                    s.parts_in.insert(index);
+                    u32::try_from(s.parts_in.len()).unwrap_or(u32::MAX)
+                })
+            })
+            .flatten())
+    }
+
+    async fn claim_join(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: OffsetDateTime,
+        hold: Duration,
+    ) -> Result<EmailClaim, PortError> {
+        self.claim(user, job, now, hold, |s| {
+            (
+                s.job.status != crate::JobStatus::Converting,
+                &mut s.join_claim_until,
+            )
+        })
     }
 
     async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError> {

@@ -301,6 +301,25 @@ pub trait JobStore: Send + Sync {
     ) -> Result<bool, PortError>;
     /// Records that the email was sent.
     async fn mark_emailed(&self, user: &UserId, job: &JobId) -> Result<(), PortError>;
+    /// Records that part `index` of the job's fanned-out conversion is made (again, for a
+    /// duplicate delivery: counted once). Returns how many distinct parts are in, or `None` when
+    /// there is no such job or it is no longer converting.
+    async fn record_part(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        index: u32,
+    ) -> Result<Option<u32>, PortError>;
+    /// Claims, for `hold` from `now`, the join of a fanned-out job's parts: one claimer at a
+    /// time ([`EmailClaim::Claimed`]); [`EmailClaim::AlreadySent`] when the job is no longer
+    /// converting (it was joined, or failed); a claim whose holder died runs out.
+    async fn claim_join(
+        &self,
+        user: &UserId,
+        job: &JobId,
+        now: time::OffsetDateTime,
+        hold: Duration,
+    ) -> Result<EmailClaim, PortError>;
     /// Gives back a claim made at `now` for `hold` whose email could not be sent, so the next
     /// try need not wait for it to run out; a claim someone else holds by then is left alone.
     async fn release_email_claim(
