@@ -19,6 +19,8 @@ pub struct Config {
     pub progress_every: Duration,
     /// Encoder threads, from the function's memory ([`encoder_threads`]).
     pub threads: usize,
+    /// Fanning long jobs out over workers, when the segments queue is set.
+    pub fanout: Option<crate::FanoutConfig>,
 }
 
 /// Lambda's CPU share per MB of memory: 1,769 MB is one vCPU-second per second.
@@ -48,9 +50,30 @@ impl Config {
     /// Reads `UPLOADS_BUCKET`, `MP3_BUCKET`, `MAX_AUDIO_SECONDS` (default 4 h),
     /// `MAX_UPLOAD_BYTES` (default 20 GiB, as `upload-url`), `LEASE_SECONDS` (default 960: the 900 s function
     /// timeout and a minute), `PROGRESS_MILLIS` (default 2000) and Lambda's own
-    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (the encoder's threads follow it).
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (the encoder's threads follow it). With
+    /// `SEGMENTS_QUEUE_URL` set, audio of `FANOUT_MIN_SECONDS` (default 1,200) or more is fanned
+    /// out in parts of `FANOUT_SEGMENT_FRAMES` MP3 frames (default 9,600; at least 64).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let fanout = match env.required("SEGMENTS_QUEUE_URL") {
+            Ok(_) => {
+                let segment_frames = env.parsed_or("FANOUT_SEGMENT_FRAMES", 9600usize)?;
+                if segment_frames < 64 {
+                    return Err(ConfigError::Invalid {
+                        name: "FANOUT_SEGMENT_FRAMES",
+                        value: segment_frames.to_string(),
+                        reason: "a part is at least 64 MP3 frames".into(),
+                    });
+                }
+                Some(crate::FanoutConfig {
+                    min_audio: Duration::from_secs(env.parsed_or("FANOUT_MIN_SECONDS", 1200)?),
+                    segment_frames,
+                    min_part: crate::MIN_PART,
+                })
+            }
+            Err(_) => None,
+        };
         Ok(Self {
+            fanout,
             uploads_bucket: env.required("UPLOADS_BUCKET")?,
             mp3_bucket: env.required("MP3_BUCKET")?,
             max_audio: Duration::from_secs(env.parsed_or("MAX_AUDIO_SECONDS", 4 * 3600)?),

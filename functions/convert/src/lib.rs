@@ -11,6 +11,7 @@
 
 pub mod config;
 mod event;
+pub mod fanout;
 pub mod metrics;
 mod peak_rss;
 mod progress;
@@ -18,6 +19,7 @@ mod streaming;
 
 pub use config::{Config, encoder_threads};
 pub use event::decode_s3_key;
+pub use fanout::{FanoutConfig, MIN_PART, SegmentMessage, part_key};
 pub use peak_rss::peak_rss_bytes;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -25,11 +27,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 use streaming::{Outcome, store_failure_reason, stream_convert};
-use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher};
+use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher, SqsQueue};
 use video2mp3_domain::{
     Claim, Clock, EncodeSettings, Ended, EventPublisher, FailureReason, Job, JobLife, JobStats,
-    JobStore, Lease, ObjectInfo, ObjectStore, PortError, SourceKey, SourceTrack, SystemClock,
-    mp3_key,
+    JobStore, Lease, MessageQueue, ObjectInfo, ObjectStore, PortError, SourceKey, SourceTrack,
+    SystemClock, mp3_key,
 };
 use video2mp3_transcode::{Options, Quality, Summary, TrackChoice, TranscodeError};
 
@@ -41,14 +43,24 @@ pub struct Deps {
     pub events: Arc<dyn EventPublisher>,
     /// The time leases are taken at.
     pub clock: Arc<dyn Clock>,
+    /// The segments queue a long job's parts are sent to (with `config.fanout`).
+    pub segments: Option<Arc<dyn MessageQueue>>,
     pub config: Config,
 }
 
 impl Deps {
     /// The clients from `sdk`, the table from `TABLE_NAME`, the topic from `TOPIC_ARN`, and
-    /// [`Config::from_env`].
+    /// [`Config::from_env`]; the segments queue from `SEGMENTS_QUEUE_URL` when fanning out.
     pub fn from_env(sdk: &aws_config::SdkConfig, env: &Env) -> Result<Self, ConfigError> {
+        let config = Config::from_env(env)?;
         Ok(Self {
+            segments: match &config.fanout {
+                Some(_) => Some(Arc::new(SqsQueue::new(
+                    aws_sdk_sqs::Client::new(sdk),
+                    env.required("SEGMENTS_QUEUE_URL")?,
+                ))),
+                None => None,
+            },
             jobs: Arc::new(DynamoTable::new(
                 aws_sdk_dynamodb::Client::new(sdk),
                 env.required("TABLE_NAME")?,
@@ -59,7 +71,7 @@ impl Deps {
                 env.required("TOPIC_ARN")?,
             )),
             clock: Arc::new(SystemClock),
-            config: Config::from_env(env)?,
+            config,
         })
     }
 
@@ -122,6 +134,10 @@ pub async fn handle(event: SqsEvent, deps: &Deps) -> SqsBatchResponse {
 }
 
 async fn handle_message(body: &str, deps: &Deps) -> Result<(), ConvertError> {
+    // A part of a fanned-out job (from the segments queue, or redriven to the convert queue).
+    if let Ok(segment) = serde_json::from_str::<SegmentMessage>(body) {
+        return fanout::make_part(&segment, deps).await;
+    }
     match event::parse(body, &deps.config.uploads_bucket) {
         event::Message::Foreign(err) => {
             tracing::warn!(error = %err, "message is not an S3 notification; dropped");
@@ -204,11 +220,26 @@ async fn convert_claimed(
         Ok(object) => object,
         Err((reason, text)) => return fail(&job, reason, text, Some(lease), deps).await,
     };
+    let out_key = mp3_key(&job.user_id, &job.job_id, &job.filename);
+    if fanout::plan(&job, key, &object, &out_key, lease, deps).await? {
+        return Ok(());
+    }
+    convert_whole(job, key, &object, lease, deps).await
+}
+
+/// Converts the whole upload in this process, and records and publishes the job's end.
+pub(crate) async fn convert_whole(
+    job: Job,
+    key: &str,
+    object: &ObjectInfo,
+    lease: &Lease,
+    deps: &Deps,
+) -> Result<(), ConvertError> {
     tracing::info!(bytes = object.size, "converting");
     let started = Instant::now();
     let out_key = mp3_key(&job.user_id, &job.job_id, &job.filename);
     let (summary, mp3_bytes, bytes_read) =
-        match run_conversion(&job, key, &object, &out_key, lease, deps).await? {
+        match run_conversion(&job, key, object, &out_key, lease, deps).await? {
             Ok(converted) => converted,
             Err((reason, text)) => return fail(&job, reason, text, Some(lease), deps).await,
         };
@@ -264,7 +295,7 @@ pub(crate) fn source_tracks(
 }
 
 /// Why a job fails, and the sentence its user reads.
-type Refusal = (FailureReason, String);
+pub(crate) type Refusal = (FailureReason, String);
 
 /// The upload as a HEAD sees it, if it is there, the size announced and within the limit.
 async fn check_upload(
@@ -310,32 +341,8 @@ async fn run_conversion(
     lease: &Lease,
     deps: &Deps,
 ) -> Result<Result<(Summary, u64, u64), Refusal>, ConvertError> {
-    let options = Options {
-        quality: match job.settings {
-            EncodeSettings::Vbr { quality } => Quality::Vbr(quality),
-            EncodeSettings::Cbr { kbps } => Quality::Cbr(kbps),
-        },
-        max_duration: deps.config.max_audio,
-        fallback_title: Some(job.filename.clone()),
-        threads: deps.config.threads,
-        start: job.options.start.unwrap_or(0.0),
-        end: job.options.end,
-        channels: job.options.channels.map(|c| c.count()),
-        sample_rate: job.options.sample_rate,
-        loudness: job.options.loudness,
-        track: job.options.track.as_ref().map(|t| match t {
-            video2mp3_domain::TrackChoice::Index(i) => {
-                TrackChoice::Index(usize::try_from(*i).unwrap_or(usize::MAX))
-            }
-            video2mp3_domain::TrackChoice::Language(l) => TrackChoice::Language(l.clone()),
-        }),
-        strip_tags: job.options.tags == Some(video2mp3_domain::TagsChoice::Strip),
-        ..Options::default()
-    };
-    let extension = job
-        .filename
-        .rsplit_once('.')
-        .map(|(_, ext)| ext.to_ascii_lowercase());
+    let options = engine_options(job, &deps.config);
+    let extension = extension(job);
     let reader = deps.objects.open(&deps.config.uploads_bucket, key, object);
     let bytes_read = reader.bytes_read();
     let writer = deps
@@ -373,6 +380,39 @@ async fn run_conversion(
         },
         Outcome::Io(err) => Err(err.into()),
     }
+}
+
+/// The engine's options for `job`.
+pub(crate) fn engine_options(job: &Job, config: &Config) -> Options {
+    Options {
+        quality: match job.settings {
+            EncodeSettings::Vbr { quality } => Quality::Vbr(quality),
+            EncodeSettings::Cbr { kbps } => Quality::Cbr(kbps),
+        },
+        max_duration: config.max_audio,
+        fallback_title: Some(job.filename.clone()),
+        threads: config.threads,
+        start: job.options.start.unwrap_or(0.0),
+        end: job.options.end,
+        channels: job.options.channels.map(|c| c.count()),
+        sample_rate: job.options.sample_rate,
+        loudness: job.options.loudness,
+        track: job.options.track.as_ref().map(|t| match t {
+            video2mp3_domain::TrackChoice::Index(i) => {
+                TrackChoice::Index(usize::try_from(*i).unwrap_or(usize::MAX))
+            }
+            video2mp3_domain::TrackChoice::Language(l) => TrackChoice::Language(l.clone()),
+        }),
+        strip_tags: job.options.tags == Some(video2mp3_domain::TagsChoice::Strip),
+        ..Options::default()
+    }
+}
+
+/// The upload's file name extension, a hint for the engine.
+pub(crate) fn extension(job: &Job) -> Option<String> {
+    job.filename
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
 }
 
 /// The failure an input error stands for.

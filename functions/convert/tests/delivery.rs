@@ -50,7 +50,9 @@ fn world() -> World {
             lease: LEASE,
             progress_every: Duration::from_millis(20),
             threads: 1,
+            fanout: None,
         },
+        segments: None,
     };
     World {
         clock,

@@ -15,6 +15,7 @@ pub mod s3;
 pub mod secrets;
 pub mod ses;
 pub mod sns;
+pub mod sqs;
 
 pub use dns::SystemResolver;
 pub use dynamo::DynamoTable;
@@ -22,6 +23,7 @@ pub use env::{ConfigError, Env};
 pub use s3::S3Objects;
 pub use ses::SesMailer;
 pub use sns::SnsPublisher;
+pub use sqs::SqsQueue;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 

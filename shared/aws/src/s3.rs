@@ -27,6 +27,19 @@ impl S3Objects {
     }
 }
 
+/// A key as `x-amz-copy-source` takes it: URL-encoded, its slashes kept.
+fn copy_source_key(key: &str) -> String {
+    key.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 fn presigning(expires_in: Duration) -> Result<PresigningConfig, PortError> {
     PresigningConfig::expires_in(expires_in).map_err(|e| PortError::backend("presign", false, e))
 }
@@ -200,6 +213,127 @@ impl ObjectStore for S3Objects {
             .await
             .map(|_| ())
             .map_err(|e| port_error("DeleteObject", e))
+    }
+
+    async fn put_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), PortError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| port_error("PutObject", e))
+    }
+
+    async fn get_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, PortError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(err)
+                if err.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(err) => return Err(port_error("GetObject", err)),
+        };
+        let size = u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0);
+        if size > limit {
+            return Err(PortError::backend(
+                "GetObject",
+                false,
+                format!("{key} is {size} bytes, over {limit}"),
+            ));
+        }
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| PortError::backend("GetObject", true, e))?;
+        Ok(Some(bytes.to_vec()))
+    }
+
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        bytes: Vec<u8>,
+    ) -> Result<HeldPart, PortError> {
+        let size = bytes.len() as u64;
+        let out = self
+            .client
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(i32::try_from(number).unwrap_or(i32::MAX))
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| port_error("UploadPart", e))?;
+        Ok(HeldPart {
+            number,
+            size,
+            etag: out.e_tag().unwrap_or_default().to_owned(),
+        })
+    }
+
+    async fn copy_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        source: &str,
+    ) -> Result<HeldPart, PortError> {
+        let size = self
+            .head(bucket, source)
+            .await?
+            .map(|info| info.size)
+            .ok_or_else(|| PortError::backend("UploadPartCopy", false, "NoSuchKey"))?;
+        let out = self
+            .client
+            .upload_part_copy()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(i32::try_from(number).unwrap_or(i32::MAX))
+            .copy_source(format!("{bucket}/{}", copy_source_key(source)))
+            .send()
+            .await
+            .map_err(|e| port_error("UploadPartCopy", e))?;
+        Ok(HeldPart {
+            number,
+            size,
+            etag: out
+                .copy_part_result()
+                .and_then(|r| r.e_tag())
+                .unwrap_or_default()
+                .to_owned(),
+        })
     }
 
     fn open(&self, bucket: &str, key: &str, info: &ObjectInfo) -> Box<dyn ObjectReader> {

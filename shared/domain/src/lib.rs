@@ -34,8 +34,8 @@ pub use lifecycle::{
 };
 pub use ports::{
     AccountStore, Deletion, EmailClaim, EventPublisher, HeldPart, JobPage, JobStore, LoginAttempt,
-    Mailer, ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PendingSignup, PortError,
-    PresignedUpload, User, UserCredentials, UserStore,
+    Mailer, MessageQueue, ObjectInfo, ObjectReader, ObjectStore, ObjectWriter, PendingSignup,
+    PortError, PresignedUpload, User, UserCredentials, UserStore,
 };
 pub use upload::{Loudness, PartPlan, PartsError, UploadRequest, ValidUpload, ValidationError};
 pub use webhook::{CallbackError, CallbackUrl, WebhookAttempt};

@@ -747,6 +747,38 @@ impl EventPublisher for MemoryEvents {
 }
 
 /// An e-mail as [`MemoryMailer`] received it.
+/// [`MessageQueue`] in memory: keeps what was sent, for the test to deliver.
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    sent: Mutex<Vec<String>>,
+    faults: Faults,
+}
+
+impl MemoryQueue {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The faults injected into this queue's calls.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// Takes the messages sent so far, oldest first.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.sent))
+    }
+}
+
+#[async_trait]
+impl crate::ports::MessageQueue for MemoryQueue {
+    async fn send(&self, bodies: &[String]) -> Result<(), PortError> {
+        self.faults.check("SendMessageBatch")?;
+        lock(&self.sent).extend(bodies.iter().cloned());
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentMail {
     pub to: String,
@@ -1056,6 +1088,78 @@ impl ObjectStore for MemoryObjects {
         self.inner.faults.check("DeleteObject")?;
         self.remove(bucket, key);
         Ok(())
+    }
+
+    async fn put_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        _content_type: &str,
+    ) -> Result<(), PortError> {
+        self.inner.faults.check("PutObject")?;
+        self.inner.put(bucket, key, bytes);
+        Ok(())
+    }
+
+    async fn get_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, PortError> {
+        self.inner.faults.check("GetObject")?;
+        match self.get(bucket, key) {
+            Some(bytes) if bytes.len() as u64 > limit => Err(PortError::backend(
+                "GetObject",
+                false,
+                format!("{key} is {} bytes, over {limit}", bytes.len()),
+            )),
+            found => Ok(found),
+        }
+    }
+
+    async fn upload_part(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        upload_id: &str,
+        number: u32,
+        bytes: Vec<u8>,
+    ) -> Result<HeldPart, PortError> {
+        self.inner.faults.check("UploadPart")?;
+        let size = bytes.len() as u64;
+        if !self.put_part(upload_id, number, bytes) {
+            return Err(PortError::backend("UploadPart", false, "NoSuchUpload"));
+        }
+        Ok(HeldPart {
+            number,
+            size,
+            etag: format!("\"part-{number}-{size}\""),
+        })
+    }
+
+    async fn copy_part(
+        &self,
+        bucket: &str,
+        _key: &str,
+        upload_id: &str,
+        number: u32,
+        source: &str,
+    ) -> Result<HeldPart, PortError> {
+        self.inner.faults.check("UploadPartCopy")?;
+        let bytes = self
+            .get(bucket, source)
+            .ok_or_else(|| PortError::backend("UploadPartCopy", false, "NoSuchKey"))?;
+        let size = bytes.len() as u64;
+        if !self.put_part(upload_id, number, bytes) {
+            return Err(PortError::backend("UploadPartCopy", false, "NoSuchUpload"));
+        }
+        Ok(HeldPart {
+            number,
+            size,
+            etag: format!("\"part-{number}-{size}\""),
+        })
     }
 
     fn open(&self, bucket: &str, key: &str, info: &ObjectInfo) -> Box<dyn ObjectReader> {

@@ -454,12 +454,55 @@ pub trait ObjectStore: Send + Sync {
     ) -> Result<(), PortError>;
     /// Deletes the object; deleting one that is not there is not an error.
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError>;
+    /// Stores `bytes` as the object, whole (for small objects: a part of a fanned-out job).
+    async fn put_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), PortError>;
+    /// The object's bytes, or `None` if there is no such object; an object over `limit` bytes
+    /// is refused (a permanent error), not read.
+    async fn get_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, PortError>;
+    /// Stores `bytes` as part `number` of the upload.
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        bytes: Vec<u8>,
+    ) -> Result<HeldPart, PortError>;
+    /// Copies object `source` (in the same bucket) as part `number` of the upload, within the
+    /// store, without reading it here.
+    async fn copy_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        source: &str,
+    ) -> Result<HeldPart, PortError>;
     /// A reader over the object as `info` describes it. Call inside the async runtime; read on
     /// a blocking thread.
     fn open(&self, bucket: &str, key: &str, info: &ObjectInfo) -> Box<dyn ObjectReader>;
     /// A writer that stores `key` when finished. Call inside the async runtime; write on a
     /// blocking thread.
     fn create(&self, bucket: &str, key: &str, content_type: &str) -> Box<dyn ObjectWriter>;
+}
+
+/// A queue messages are sent to for a function to take (SQS).
+#[async_trait]
+pub trait MessageQueue: Send + Sync {
+    /// Sends each body as one message; all of them, or an error (some may have been sent:
+    /// their takers must bear duplicates).
+    async fn send(&self, bodies: &[String]) -> Result<(), PortError>;
 }
 
 /// Publishes job events (SNS).

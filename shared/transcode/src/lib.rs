@@ -523,7 +523,7 @@ pub fn plan_fanout(
             _ => None,
         })
     }))
-    .unwrap_or_else(|_| Ok(None))
+    .unwrap_or(Ok(None))
 }
 
 /// AAC, and the samples each of its packets decodes to.

@@ -1,0 +1,581 @@
+//! One long conversion fanned out over many workers. The converter that takes the upload
+//! plans it: where the source's headers say each part can seek to its own segment
+//! ([`video2mp3_transcode::plan_fanout`]) and the audio is longer than `FANOUT_MIN_SECONDS`, it
+//! starts the MP3's multipart upload and sends one message per part to the segments queue,
+//! which this same function takes. Each worker converts its part ([`Options::part`]) and
+//! stores its frames and figures under `parts/{user}/{job}/`; the job's item counts the parts
+//! in ([`JobStore::record_part`]). The worker that brings the last one in claims the join
+//! ([`JobStore::claim_join`]), writes the whole stream's info frame into part 0
+//! ([`join_parts`]), assembles the multipart upload (server-side copies of parts of 5 MiB
+//! and more, small ones read and sent together) and ends the job as the single converter
+//! would.
+//!
+//! Every step bears a duplicate delivery: a part made twice is the same bytes, counted once; a
+//! join whose claimer died is claimed again when its claim runs out. A part whose input is bad
+//! fails the job with the reason the single converter gives. Where the container's length
+//! was wrong (the parts do not join), the joiner converts the whole upload itself.
+
+use crate::streaming::{Outcome, store_failure_reason, stream_convert};
+use crate::{ConvertError, Deps, Refusal, engine_options, extension, failure_reason};
+use serde::{Deserialize, Serialize};
+use std::io::{Cursor, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use video2mp3_domain::{
+    EmailClaim, FailureReason, HeldPart, Job, JobId, JobStatus, Lease, ObjectInfo, ObjectWriter,
+    PortError, UserId,
+};
+use video2mp3_transcode::{
+    FanoutPlan, Part, PartFigures, SeekableSource, TranscodeError, join_parts, plan_fanout,
+};
+
+/// S3's smallest multipart part (all but the last).
+pub const MIN_PART: u64 = 5 << 20;
+/// The most of a part read back by the joiner (part 0, and small parts sent together).
+const READ_LIMIT: u64 = 512 << 20;
+/// The most of a part's figures read back.
+const FIGURES_LIMIT: u64 = 4 << 20;
+
+/// Fanning out, as the environment sets it.
+#[derive(Debug, Clone)]
+pub struct FanoutConfig {
+    /// Audio at least this long is fanned out (where its parts can seek).
+    pub min_audio: Duration,
+    /// MP3 frames per part: 9,600 frames are 250.8 s at 44.1 kHz, about 5.8 MB at 190 kbps.
+    pub segment_frames: usize,
+    /// The smallest multipart part but the last: S3's [`MIN_PART`] (lower only in tests of the
+    /// in-memory store).
+    pub min_part: u64,
+}
+
+/// The message that asks a worker for one part of a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentMessage {
+    pub user_id: UserId,
+    pub job_id: JobId,
+    /// Which part (from 0).
+    pub part: u32,
+    /// How many parts the plan made.
+    pub parts: u32,
+    pub segment_frames: usize,
+    /// The MP3's multipart upload.
+    pub upload_id: String,
+    /// The planner's lease on the job: the joiner ends the job as its holder.
+    pub lease_owner: String,
+}
+
+/// A part's figures as stored beside its frames; `None` for a part that lies past the end of
+/// the audio (the container said the audio was longer than it is).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredPart {
+    figures: Option<Figures>,
+}
+
+/// [`PartFigures`], stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Figures {
+    index: usize,
+    last: bool,
+    frames: usize,
+    bytes: u64,
+    checkpoints: Vec<u64>,
+    crc: u16,
+    samples: u64,
+    info: Option<(u64, Vec<u8>)>,
+    frame: usize,
+    segment_frames: usize,
+    passed_over: u64,
+    without_reservoir: bool,
+    sample_rate: u32,
+    bytes_read: u64,
+}
+
+impl Figures {
+    fn new(f: PartFigures, sample_rate: u32, bytes_read: u64) -> Self {
+        Self {
+            index: f.index,
+            last: f.last,
+            frames: f.frames,
+            bytes: f.bytes,
+            checkpoints: f.checkpoints,
+            crc: f.crc,
+            samples: f.samples,
+            info: f.info,
+            frame: f.frame,
+            segment_frames: f.segment_frames,
+            passed_over: f.passed_over,
+            without_reservoir: f.without_reservoir,
+            sample_rate,
+            bytes_read,
+        }
+    }
+
+    fn figures(&self) -> PartFigures {
+        PartFigures {
+            index: self.index,
+            last: self.last,
+            frames: self.frames,
+            bytes: self.bytes,
+            checkpoints: self.checkpoints.clone(),
+            crc: self.crc,
+            samples: self.samples,
+            info: self.info.clone(),
+            frame: self.frame,
+            segment_frames: self.segment_frames,
+            passed_over: self.passed_over,
+            without_reservoir: self.without_reservoir,
+        }
+    }
+}
+
+/// Where part `index`'s frames are kept until the join (in the MP3 bucket).
+pub fn part_key(user: &UserId, job: &JobId, index: u32) -> String {
+    format!("parts/{user}/{job}/{index:05}.mp3")
+}
+
+/// Where part `index`'s figures are kept.
+fn figures_key(user: &UserId, job: &JobId, index: u32) -> String {
+    format!("parts/{user}/{job}/{index:05}.json")
+}
+
+/// Fans the job out if it should be: returns whether it did (the job stays `converting` until
+/// its parts are joined), or `false` for the single converter to go on. A source the probe
+/// cannot read is left to the single converter, which says why.
+pub(crate) async fn plan(
+    job: &Job,
+    key: &str,
+    object: &ObjectInfo,
+    out_key: &str,
+    lease: &Lease,
+    deps: &Deps,
+) -> Result<bool, ConvertError> {
+    let (Some(config), Some(queue)) = (&deps.config.fanout, &deps.segments) else {
+        return Ok(false);
+    };
+    let options = engine_options(job, &deps.config);
+    let reader = deps.objects.open(&deps.config.uploads_bucket, key, object);
+    let size = object.size;
+    let ext = extension(job);
+    let probed = tokio::task::spawn_blocking(move || {
+        plan_fanout(
+            Box::new(SeekableSource::new(reader, size)),
+            ext.as_deref(),
+            &options,
+        )
+    })
+    .await?;
+    let plan: FanoutPlan = match probed {
+        Ok(Some(plan)) => plan,
+        Ok(None) => return Ok(false),
+        Err(err) => {
+            tracing::info!(error = %err, "no fan-out plan; converting in one piece");
+            return Ok(false);
+        }
+    };
+    let parts = plan.parts(config.segment_frames);
+    if plan.duration() < config.min_audio || parts < 2 {
+        return Ok(false);
+    }
+    let parts = u32::try_from(parts).unwrap_or(u32::MAX);
+    let upload_id = deps
+        .objects
+        .create_multipart(&deps.config.mp3_bucket, out_key, "audio/mpeg")
+        .await?;
+    let bodies = (0..parts)
+        .map(|part| {
+            serde_json::to_string(&SegmentMessage {
+                user_id: job.user_id.clone(),
+                job_id: job.job_id,
+                part,
+                parts,
+                segment_frames: config.segment_frames,
+                upload_id: upload_id.clone(),
+                lease_owner: lease.owner.clone(),
+            })
+            .map_err(|e| PortError::backend("encode message", false, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    queue.send(&bodies).await?;
+    tracing::info!(
+        parts,
+        segment_frames = config.segment_frames,
+        audio_seconds = plan.duration().as_secs_f64(),
+        "fanned out"
+    );
+    Ok(true)
+}
+
+/// Makes one part, records it, and joins the parts if it brought the last one in.
+#[tracing::instrument(skip_all, fields(user_id = %msg.user_id, job_id = %msg.job_id, part = msg.part))]
+pub(crate) async fn make_part(msg: &SegmentMessage, deps: &Deps) -> Result<(), ConvertError> {
+    let Some(job) = deps.jobs.job(&msg.user_id, &msg.job_id).await? else {
+        tracing::warn!("no such job; part dropped");
+        return Ok(());
+    };
+    if job.status != JobStatus::Converting {
+        tracing::info!(
+            status = job.status.as_str(),
+            "the job has ended; part dropped"
+        );
+        return Ok(());
+    }
+    let lease = Lease {
+        owner: msg.lease_owner.clone(),
+        expires_at: deps.clock.now() + deps.config.lease,
+    };
+    let Some(object) = deps
+        .objects
+        .head(&deps.config.uploads_bucket, &job.source_key)
+        .await?
+    else {
+        let text = "the uploaded file is no longer there; please upload it again";
+        return give_up(&job, msg, (FailureReason::UploadMissing, text.into()), deps).await;
+    };
+    let stored = match convert_part(&job, msg, &object, deps).await? {
+        Ok(stored) => stored,
+        Err(refusal) => return give_up(&job, msg, refusal, deps).await,
+    };
+    let (user, id) = (&job.user_id, &job.job_id);
+    let text =
+        serde_json::to_vec(&stored).map_err(|e| PortError::backend("encode figures", false, e))?;
+    deps.objects
+        .put_bytes(
+            &deps.config.mp3_bucket,
+            &figures_key(user, id, msg.part),
+            text,
+            "application/json",
+        )
+        .await?;
+    let Some(count) = deps.jobs.record_part(user, id, msg.part).await? else {
+        tracing::info!("the job ended while the part was made");
+        return Ok(());
+    };
+    tracing::info!(parts_in = count, parts = msg.parts, "part recorded");
+    if count < msg.parts {
+        return Ok(());
+    }
+    match deps
+        .jobs
+        .claim_join(user, id, deps.clock.now(), deps.config.lease)
+        .await?
+    {
+        EmailClaim::Claimed => join(&job, msg, &object, &lease, deps).await,
+        EmailClaim::Busy => {
+            // The joiner may have died: this delivery comes back once its claim has run out.
+            tracing::info!("another worker is joining the parts");
+            Err(ConvertError::Store(PortError::backend(
+                "claim join",
+                true,
+                "another worker holds the join",
+            )))
+        }
+        EmailClaim::AlreadySent | EmailClaim::NoJob => Ok(()),
+    }
+}
+
+/// Converts the part and stores its frames; its figures, or why the job fails.
+async fn convert_part(
+    job: &Job,
+    msg: &SegmentMessage,
+    object: &ObjectInfo,
+    deps: &Deps,
+) -> Result<Result<StoredPart, Refusal>, ConvertError> {
+    let mut options = engine_options(job, &deps.config);
+    options.part = Some(Part {
+        index: msg.part as usize,
+        segment_frames: msg.segment_frames,
+    });
+    // A part is one segment: one encoder thread.
+    options.threads = 1;
+    let reader = deps
+        .objects
+        .open(&deps.config.uploads_bucket, &job.source_key, object);
+    let bytes_read = reader.bytes_read();
+    let (writer, buffer) = PartBuffer::new();
+    let size = object.size;
+    let ext = extension(job);
+    let span = tracing::Span::current();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        stream_convert(reader, size, Box::new(writer), ext.as_deref(), &options)
+    })
+    .await?;
+    let read = bytes_read.load(std::sync::atomic::Ordering::Relaxed);
+    let summary = match outcome {
+        Outcome::Done(summary, _) => summary,
+        // The container promised more audio than there is: this part has none.
+        Outcome::BadInput(TranscodeError::Options(why)) if why.contains("after the end") => {
+            tracing::warn!(%why, "the part lies past the end of the audio");
+            return Ok(Ok(StoredPart { figures: None }));
+        }
+        Outcome::BadInput(err) => {
+            tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");
+            return Ok(Err((failure_reason(&err), err.to_string())));
+        }
+        Outcome::Store(err) => {
+            return match store_failure_reason(&err) {
+                Some(reason) => Ok(Err((FailureReason::Store, reason))),
+                None => Err(err.into()),
+            };
+        }
+        Outcome::Io(err) => return Err(err.into()),
+    };
+    let Some(figures) = summary.part.clone() else {
+        return Err(ConvertError::Store(PortError::backend(
+            "convert part",
+            false,
+            "the engine gave no part figures",
+        )));
+    };
+    let bytes = buffer.take();
+    tracing::info!(
+        frames = figures.frames,
+        bytes = figures.bytes,
+        passed_over = figures.passed_over,
+        bytes_read = read,
+        without_reservoir = figures.without_reservoir,
+        "part made"
+    );
+    deps.objects
+        .put_bytes(
+            &deps.config.mp3_bucket,
+            &part_key(&job.user_id, &job.job_id, msg.part),
+            bytes,
+            "audio/mpeg",
+        )
+        .await?;
+    Ok(Ok(StoredPart {
+        figures: Some(Figures::new(figures, summary.sample_rate, read)),
+    }))
+}
+
+/// Fails the job for good (a part's input is bad, or the upload went): the upload is given up.
+async fn give_up(
+    job: &Job,
+    msg: &SegmentMessage,
+    (reason, text): Refusal,
+    deps: &Deps,
+) -> Result<(), ConvertError> {
+    let lease = Lease {
+        owner: msg.lease_owner.clone(),
+        expires_at: deps.clock.now(),
+    };
+    crate::fail(job, reason, text, Some(&lease), deps).await?;
+    let out_key = video2mp3_domain::mp3_key(&job.user_id, &job.job_id, &job.filename);
+    deps.objects
+        .abort_multipart(&deps.config.mp3_bucket, &out_key, &msg.upload_id)
+        .await?;
+    clean_up(job, msg.parts, deps).await;
+    Ok(())
+}
+
+/// Joins the parts into the MP3 and ends the job.
+async fn join(
+    job: &Job,
+    msg: &SegmentMessage,
+    object: &ObjectInfo,
+    lease: &Lease,
+    deps: &Deps,
+) -> Result<(), ConvertError> {
+    let started = std::time::Instant::now();
+    let (user, id) = (&job.user_id, &job.job_id);
+    let bucket = &deps.config.mp3_bucket;
+    let out_key = video2mp3_domain::mp3_key(user, id, &job.filename);
+    let mut stored = Vec::new();
+    for index in 0..msg.parts {
+        let Some(text) = deps
+            .objects
+            .get_bytes(bucket, &figures_key(user, id, index), FIGURES_LIMIT)
+            .await?
+        else {
+            return Err(ConvertError::Store(PortError::backend(
+                "join",
+                true,
+                format!("part {index}'s figures are not there yet"),
+            )));
+        };
+        let part: StoredPart = serde_json::from_slice(&text)
+            .map_err(|e| PortError::backend("decode figures", false, e))?;
+        stored.extend(part.figures);
+    }
+    let figures: Vec<PartFigures> = stored.iter().map(Figures::figures).collect();
+    let (at, info) = match join_parts(&figures) {
+        Ok(joined) => joined,
+        Err(err) => {
+            // The container's length was not the audio's: convert it whole instead.
+            tracing::warn!(error = %err, "the parts do not join; converting in one piece");
+            deps.objects
+                .abort_multipart(bucket, &out_key, &msg.upload_id)
+                .await?;
+            clean_up(job, msg.parts, deps).await;
+            return crate::convert_whole(job.clone(), &job.source_key, object, lease, deps).await;
+        }
+    };
+    // Part 0 with the whole stream's info frame, then the others; each multipart part at
+    // least MIN_PART but the last: a part that large alone is copied within S3, smaller ones
+    // are read and sent with their neighbours.
+    let min_part = deps.config.fanout.as_ref().map_or(MIN_PART, |f| f.min_part);
+    let mut held: Vec<HeldPart> = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut mp3_bytes = 0u64;
+    for (n, part) in stored.iter().enumerate() {
+        let key = part_key(user, id, u32::try_from(part.index).unwrap_or(u32::MAX));
+        let number = u32::try_from(held.len() + 1).unwrap_or(u32::MAX);
+        let head = n == 0;
+        mp3_bytes += if head { 0 } else { part.bytes };
+        if !head && pending.is_empty() && part.bytes >= min_part {
+            held.push(
+                deps.objects
+                    .copy_part(bucket, &out_key, &msg.upload_id, number, &key)
+                    .await?,
+            );
+            continue;
+        }
+        let Some(mut bytes) = deps.objects.get_bytes(bucket, &key, READ_LIMIT).await? else {
+            return Err(ConvertError::Store(PortError::backend(
+                "join",
+                false,
+                format!("part {} is gone", part.index),
+            )));
+        };
+        if head {
+            let at = usize::try_from(at).unwrap_or(usize::MAX);
+            let Some(place) = bytes.get_mut(at..at + info.len()) else {
+                return Err(ConvertError::Store(PortError::backend(
+                    "join",
+                    false,
+                    "part 0 is shorter than its info frame's place",
+                )));
+            };
+            place.copy_from_slice(&info);
+            mp3_bytes += bytes.len() as u64;
+        }
+        pending.append(&mut bytes);
+        if pending.len() as u64 >= min_part {
+            let body = std::mem::take(&mut pending);
+            held.push(
+                deps.objects
+                    .upload_part(bucket, &out_key, &msg.upload_id, number, body)
+                    .await?,
+            );
+        }
+    }
+    if !pending.is_empty() {
+        let number = u32::try_from(held.len() + 1).unwrap_or(u32::MAX);
+        held.push(
+            deps.objects
+                .upload_part(bucket, &out_key, &msg.upload_id, number, pending)
+                .await?,
+        );
+    }
+    deps.objects
+        .complete_multipart(bucket, &out_key, &msg.upload_id, &held)
+        .await?;
+    let last = stored.last();
+    let rate = last.map_or(0, |p| p.sample_rate);
+    let audio_seconds = last.map_or(0.0, |p| p.samples as f64 / f64::from(rate.max(1)));
+    let stats = video2mp3_domain::JobStats {
+        source_bytes: object.size,
+        bytes_read: stored.iter().map(|p| p.bytes_read).sum(),
+        mp3_bytes,
+        audio_seconds,
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        peak_rss_bytes: crate::peak_rss_bytes(),
+        tracks: Vec::new(),
+    };
+    tracing::info!(
+        parts = stored.len(),
+        multipart_parts = held.len(),
+        mp3_bytes,
+        audio_seconds,
+        without_reservoir = stored.iter().filter(|p| p.without_reservoir).count(),
+        "parts joined"
+    );
+    crate::metrics::emit(&crate::metrics::conversion(
+        &stats,
+        crate::metrics::now_ms(),
+    ));
+    match deps.life().finish(job, lease, out_key, stats).await? {
+        video2mp3_domain::Ended::Recorded => {}
+        video2mp3_domain::Ended::Refused => {
+            tracing::warn!("the job was taken over before its parts were joined; result dropped");
+        }
+    }
+    clean_up(job, msg.parts, deps).await;
+    Ok(())
+}
+
+/// Deletes the parts' frames and figures; what is left (a failed delete) the bucket's
+/// lifecycle rule removes.
+async fn clean_up(job: &Job, parts: u32, deps: &Deps) {
+    for index in 0..parts {
+        for key in [
+            part_key(&job.user_id, &job.job_id, index),
+            figures_key(&job.user_id, &job.job_id, index),
+        ] {
+            if let Err(err) = deps.objects.delete(&deps.config.mp3_bucket, &key).await {
+                tracing::warn!(key, error = ?err, "a part could not be deleted");
+            }
+        }
+    }
+}
+
+/// An [`ObjectWriter`] into memory: a part's frames, a few MB.
+struct PartBuffer {
+    out: Cursor<Vec<u8>>,
+    done: Arc<Mutex<Vec<u8>>>,
+}
+
+/// Where a [`PartBuffer`]'s bytes are once finished.
+struct Finished(Arc<Mutex<Vec<u8>>>);
+
+impl Finished {
+    fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default()
+    }
+}
+
+impl PartBuffer {
+    fn new() -> (Self, Finished) {
+        let done = Arc::new(Mutex::new(Vec::new()));
+        (
+            Self {
+                out: Cursor::new(Vec::new()),
+                done: done.clone(),
+            },
+            Finished(done),
+        )
+    }
+}
+
+impl Write for PartBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Seek for PartBuffer {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.out.seek(to)
+    }
+}
+
+impl ObjectWriter for PartBuffer {
+    fn finish(self: Box<Self>) -> Result<u64, PortError> {
+        let bytes = self.out.into_inner();
+        let len = bytes.len() as u64;
+        if let Ok(mut done) = self.done.lock() {
+            *done = bytes;
+        }
+        Ok(len)
+    }
+
+    fn abort(self: Box<Self>) {}
+}
