@@ -482,6 +482,7 @@ async fn join(
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         peak_rss_bytes: crate::peak_rss_bytes(),
         tracks: Vec::new(),
+        parts: Some(u32::try_from(stored.len()).unwrap_or(u32::MAX)),
     };
     tracing::info!(
         parts = stored.len(),

@@ -251,6 +251,7 @@ pub(crate) async fn convert_whole(
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         peak_rss_bytes: peak_rss_bytes(),
         tracks: source_tracks(&summary.tracks, summary.track),
+        parts: None,
     };
     tracing::info!(
         format = %summary.format,

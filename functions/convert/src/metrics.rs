@@ -112,6 +112,7 @@ mod tests {
                 mp3_bytes: 5,
                 peak_rss_bytes: 0,
                 tracks: Vec::new(),
+                parts: None,
             },
             1_700_000_000_000,
         );

@@ -234,6 +234,7 @@ async fn parts_in_any_order_and_twice_join_once_into_the_one_process_mp3() {
         "{}",
         stats.audio_seconds
     );
+    assert_eq!(stats.parts, Some(6));
     // Both ways of assembling were taken.
     let calls = w.objects.faults().calls();
     assert!(
@@ -316,5 +317,7 @@ async fn audio_shorter_than_the_minimum_is_converted_in_one_piece() {
     let (job, body) = w.uploaded(music()).await;
     assert!(w.deliver(&body).await);
     assert!(w.queue.take().is_empty());
-    assert_eq!(w.job(&job).await.status, JobStatus::Done);
+    let done = w.job(&job).await;
+    assert_eq!(done.status, JobStatus::Done);
+    assert_eq!(done.stats.unwrap().parts, None);
 }

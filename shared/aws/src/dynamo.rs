@@ -1044,6 +1044,7 @@ mod tests {
                 elapsed_ms: 7,
                 bytes_read: 321,
                 peak_rss_bytes: 40 << 20,
+                parts: Some(3),
                 tracks: vec![video2mp3_domain::SourceTrack {
                     index: 0,
                     codec: "aac".into(),

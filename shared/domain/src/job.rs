@@ -267,6 +267,10 @@ pub struct JobStats {
     /// The source's audio tracks; the one converted is marked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tracks: Vec<SourceTrack>,
+    /// How many parts the conversion was fanned out in, each made by a worker of its own
+    /// (absent: one converter made it all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<u32>,
 }
 
 /// One audio track of the source, as a job's details list it.

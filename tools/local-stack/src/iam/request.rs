@@ -90,7 +90,7 @@ pub fn checks(
     body: &[u8],
 ) -> Result<Vec<Check>, Unnamed> {
     match service {
-        "s3" => s3(method, path, query, headers).map(|c| vec![c]),
+        "s3" => s3(method, path, query, headers),
         "dynamodb" => dynamodb(place, headers, body),
         "sns" | "sqs" => query_protocol(place, service, headers, body),
         "secretsmanager" => secretsmanager(place, headers, body),
@@ -104,7 +104,14 @@ fn query_has(query: &str, name: &str) -> bool {
 }
 
 /// S3 in path style: `/bucket` or `/bucket/key`, the operation from the method and query.
-fn s3(method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Result<Check, Unnamed> {
+/// A copy (`UploadPartCopy`, `CopyObject`) is two checks, as IAM makes them: `s3:PutObject` on
+/// the object written and `s3:GetObject` on the one read (`x-amz-copy-source`).
+fn s3(
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+) -> Result<Vec<Check>, Unnamed> {
     let path = path.trim_start_matches('/');
     let (bucket, key) = match path.split_once('/') {
         Some((b, k)) if !k.is_empty() => (b, Some(k)),
@@ -143,7 +150,7 @@ fn s3(method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Result<C
             }
             _ => return Err(unnamed()),
         };
-        return Ok(Check::new(action, format!("arn:aws:s3:::{bucket}")));
+        return Ok(vec![Check::new(action, format!("arn:aws:s3:::{bucket}"))]);
     };
     let object = format!("arn:aws:s3:::{bucket}/{key}");
     let has_upload = query_has(query, "uploadId");
@@ -154,7 +161,23 @@ fn s3(method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Result<C
         Method::GET | Method::HEAD => "s3:GetObject",
         Method::PUT if query_has(query, "tagging") => "s3:PutObjectTagging",
         Method::PUT if query_has(query, "acl") => "s3:PutObjectAcl",
-        Method::PUT if headers.contains_key("x-amz-copy-source") => return Err(unnamed()),
+        Method::PUT if headers.contains_key("x-amz-copy-source") => {
+            let source = headers
+                .get("x-amz-copy-source")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split_once("?versionId=").map_or(v, |(s, _)| s))
+                .map(|v| {
+                    percent_encoding::percent_decode_str(v.trim_start_matches('/'))
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+                .filter(|v| v.contains('/'))
+                .ok_or_else(unnamed)?;
+            return Ok(vec![
+                Check::new("s3:PutObject", object),
+                Check::new("s3:GetObject", format!("arn:aws:s3:::{source}")),
+            ]);
+        }
         // A whole object, or one part of a multipart upload: both are PutObject to IAM.
         Method::PUT => "s3:PutObject",
         // CreateMultipartUpload (?uploads) and CompleteMultipartUpload (?uploadId=).
@@ -163,7 +186,7 @@ fn s3(method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Result<C
         Method::DELETE => "s3:DeleteObject",
         _ => return Err(unnamed()),
     };
-    Ok(Check::new(action, object))
+    Ok(vec![Check::new(action, object)])
 }
 
 fn json_body(body: &[u8]) -> Result<Value, Unnamed> {
@@ -361,6 +384,13 @@ fn query_protocol(
             None => "*".into(),
         }
     };
+    // IAM has no actions of SQS's batch calls: each is allowed by its single call's action.
+    let op = match (service, op.as_str()) {
+        ("sqs", "SendMessageBatch" | "DeleteMessageBatch" | "ChangeMessageVisibilityBatch") => {
+            op.trim_end_matches("Batch").to_owned()
+        }
+        _ => op,
+    };
     Ok(vec![Check::new(format!("{service}:{op}"), resource)])
 }
 
@@ -451,7 +481,7 @@ mod tests {
     #[test]
     fn s3_operations_are_named_as_iam_names_them() {
         let h = HeaderMap::new();
-        let name = |m: Method, p: &str, q: &str| s3(&m, p, q, &h).unwrap().action;
+        let name = |m: Method, p: &str, q: &str| s3(&m, p, q, &h).unwrap()[0].action.clone();
         assert_eq!(name(Method::HEAD, "/b/k", ""), "s3:GetObject");
         assert_eq!(
             name(Method::PUT, "/b/k", "partNumber=2&uploadId=u"),
@@ -464,8 +494,49 @@ mod tests {
         );
         assert_eq!(name(Method::GET, "/b", "list-type=2"), "s3:ListBucket");
         let check = s3(&Method::GET, "/b/u%2Fa%20b.mp4", "", &h).unwrap();
-        assert_eq!(check.resource, "arn:aws:s3:::b/u/a b.mp4");
+        assert_eq!(check[0].resource, "arn:aws:s3:::b/u/a b.mp4");
         assert!(s3(&Method::PUT, "/b", "policy", &h).is_err());
+        // A part copied from another object: written here, read there.
+        let mut copy = HeaderMap::new();
+        copy.insert(
+            "x-amz-copy-source",
+            "b/parts/u/j/00001.mp3".parse().unwrap(),
+        );
+        let checks = s3(
+            &Method::PUT,
+            "/b/mp3/u/j/a.mp3",
+            "partNumber=2&uploadId=u",
+            &copy,
+        )
+        .unwrap();
+        let pairs: Vec<(&str, &str)> = checks
+            .iter()
+            .map(|c| (c.action.as_str(), c.resource.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("s3:PutObject", "arn:aws:s3:::b/mp3/u/j/a.mp3"),
+                ("s3:GetObject", "arn:aws:s3:::b/parts/u/j/00001.mp3")
+            ]
+        );
+    }
+
+    #[test]
+    fn sqs_batch_calls_ask_for_their_single_calls_action() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-amz-target",
+            "AmazonSQS.SendMessageBatch".parse().unwrap(),
+        );
+        let body = br#"{"QueueUrl": "http://localhost/123/segments", "Entries": []}"#;
+        let checks = query_protocol(&place(), "sqs", &h, body).unwrap();
+        assert_eq!(checks[0].action, "sqs:SendMessage");
+        assert!(
+            checks[0].resource.ends_with(":segments"),
+            "{}",
+            checks[0].resource
+        );
     }
 
     #[test]
