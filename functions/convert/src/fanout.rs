@@ -17,6 +17,7 @@
 
 use crate::streaming::{Outcome, store_failure_reason, stream_convert};
 use crate::{ConvertError, Deps, Refusal, engine_options, extension, failure_reason};
+use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use std::io::{Cursor, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,9 @@ use video2mp3_transcode::{
 pub const MIN_PART: u64 = 5 << 20;
 /// The most of a part read back by the joiner (part 0, and small parts sent together).
 const READ_LIMIT: u64 = 512 << 20;
+/// The joiner's calls to S3 at once (figures read, parts copied or sent); parts sent are held
+/// in memory meanwhile, a few MB each.
+const JOIN_CALLS: usize = 8;
 /// The most of a part's figures read back.
 const FIGURES_LIMIT: u64 = 4 << 20;
 
@@ -381,13 +385,18 @@ async fn join(
     let (user, id) = (&job.user_id, &job.job_id);
     let bucket = &deps.config.mp3_bucket;
     let out_key = video2mp3_domain::mp3_key(user, id, &job.filename);
+    let texts: Vec<(u32, Option<Vec<u8>>)> = futures_util::stream::iter(0..msg.parts)
+        .map(|index| async move {
+            let key = figures_key(user, id, index);
+            let text = deps.objects.get_bytes(bucket, &key, FIGURES_LIMIT).await?;
+            Ok::<_, PortError>((index, text))
+        })
+        .buffered(JOIN_CALLS)
+        .try_collect()
+        .await?;
     let mut stored = Vec::new();
-    for index in 0..msg.parts {
-        let Some(text) = deps
-            .objects
-            .get_bytes(bucket, &figures_key(user, id, index), FIGURES_LIMIT)
-            .await?
-        else {
+    for (index, text) in texts {
+        let Some(text) = text else {
             return Err(ConvertError::Store(PortError::backend(
                 "join",
                 true,
@@ -415,59 +424,18 @@ async fn join(
     // least MIN_PART but the last: a part that large alone is copied within S3, smaller ones
     // are read and sent with their neighbours.
     let min_part = deps.config.fanout.as_ref().map_or(MIN_PART, |f| f.min_part);
-    let mut held: Vec<HeldPart> = Vec::new();
-    let mut pending: Vec<u8> = Vec::new();
-    let mut mp3_bytes = 0u64;
-    for (n, part) in stored.iter().enumerate() {
-        let key = part_key(user, id, u32::try_from(part.index).unwrap_or(u32::MAX));
-        let number = u32::try_from(held.len() + 1).unwrap_or(u32::MAX);
-        let head = n == 0;
-        mp3_bytes += if head { 0 } else { part.bytes };
-        if !head && pending.is_empty() && part.bytes >= min_part {
-            held.push(
-                deps.objects
-                    .copy_part(bucket, &out_key, &msg.upload_id, number, &key)
-                    .await?,
-            );
-            continue;
-        }
-        let Some(mut bytes) = deps.objects.get_bytes(bucket, &key, READ_LIMIT).await? else {
-            return Err(ConvertError::Store(PortError::backend(
-                "join",
-                false,
-                format!("part {} is gone", part.index),
-            )));
-        };
-        if head {
-            let at = usize::try_from(at).unwrap_or(usize::MAX);
-            let Some(place) = bytes.get_mut(at..at + info.len()) else {
-                return Err(ConvertError::Store(PortError::backend(
-                    "join",
-                    false,
-                    "part 0 is shorter than its info frame's place",
-                )));
-            };
-            place.copy_from_slice(&info);
-            mp3_bytes += bytes.len() as u64;
-        }
-        pending.append(&mut bytes);
-        if pending.len() as u64 >= min_part {
-            let body = std::mem::take(&mut pending);
-            held.push(
-                deps.objects
-                    .upload_part(bucket, &out_key, &msg.upload_id, number, body)
-                    .await?,
-            );
-        }
-    }
-    if !pending.is_empty() {
-        let number = u32::try_from(held.len() + 1).unwrap_or(u32::MAX);
-        held.push(
-            deps.objects
-                .upload_part(bucket, &out_key, &msg.upload_id, number, pending)
-                .await?,
-        );
-    }
+    let sizes: Vec<u64> = stored.iter().map(|p| p.bytes).collect();
+    let pieces = assemble(&sizes, min_part);
+    let head = (at, info.as_slice());
+    let held: Vec<HeldPart> = futures_util::stream::iter(pieces.into_iter().enumerate())
+        .map(|(n, piece)| {
+            let number = u32::try_from(n + 1).unwrap_or(u32::MAX);
+            send_piece(job, msg, &out_key, number, piece, head, deps)
+        })
+        .buffered(JOIN_CALLS)
+        .try_collect()
+        .await?;
+    let mp3_bytes: u64 = held.iter().map(|p| p.size).sum();
     deps.objects
         .complete_multipart(bucket, &out_key, &msg.upload_id, &held)
         .await?;
@@ -504,6 +472,93 @@ async fn join(
     }
     clean_up(job, msg.parts, deps).await;
     Ok(())
+}
+
+/// What goes into one part of the MP3's multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    /// The fanned-out part of this index, copied within S3.
+    Copy(usize),
+    /// These fanned-out parts, read and sent together (part 0 with its info frame written in).
+    Send(Vec<usize>),
+}
+
+/// The multipart upload's parts, from the fanned-out parts' sizes: each at least `min_part`
+/// but the last. A part that large alone is copied within S3 (never part 0, whose info frame
+/// is written in here); smaller ones are read and sent with the parts after them.
+fn assemble(sizes: &[u64], min_part: u64) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let (mut pending, mut pending_bytes) = (Vec::new(), 0u64);
+    for (index, &bytes) in sizes.iter().enumerate() {
+        if index > 0 && pending.is_empty() && bytes >= min_part {
+            pieces.push(Piece::Copy(index));
+            continue;
+        }
+        pending.push(index);
+        pending_bytes += bytes;
+        if pending_bytes >= min_part {
+            pieces.push(Piece::Send(std::mem::take(&mut pending)));
+            pending_bytes = 0;
+        }
+    }
+    if !pending.is_empty() {
+        pieces.push(Piece::Send(pending));
+    }
+    pieces
+}
+
+/// Stores `piece` as part `number` of the MP3's upload; `head` is where part 0's info frame
+/// goes and the frame.
+async fn send_piece(
+    job: &Job,
+    msg: &SegmentMessage,
+    out_key: &str,
+    number: u32,
+    piece: Piece,
+    (at, info): (u64, &[u8]),
+    deps: &Deps,
+) -> Result<HeldPart, ConvertError> {
+    let (user, id, bucket) = (&job.user_id, &job.job_id, &deps.config.mp3_bucket);
+    let key = |index: usize| part_key(user, id, u32::try_from(index).unwrap_or(u32::MAX));
+    let indexes = match piece {
+        Piece::Copy(index) => {
+            return Ok(deps
+                .objects
+                .copy_part(bucket, out_key, &msg.upload_id, number, &key(index))
+                .await?);
+        }
+        Piece::Send(indexes) => indexes,
+    };
+    let mut body = Vec::new();
+    for index in indexes {
+        let Some(mut bytes) = deps
+            .objects
+            .get_bytes(bucket, &key(index), READ_LIMIT)
+            .await?
+        else {
+            return Err(ConvertError::Store(PortError::backend(
+                "join",
+                false,
+                format!("part {index} is gone"),
+            )));
+        };
+        if index == 0 {
+            let at = usize::try_from(at).unwrap_or(usize::MAX);
+            let Some(place) = bytes.get_mut(at..at.saturating_add(info.len())) else {
+                return Err(ConvertError::Store(PortError::backend(
+                    "join",
+                    false,
+                    "part 0 is shorter than its info frame's place",
+                )));
+            };
+            place.copy_from_slice(info);
+        }
+        body.append(&mut bytes);
+    }
+    Ok(deps
+        .objects
+        .upload_part(bucket, out_key, &msg.upload_id, number, body)
+        .await?)
 }
 
 /// Deletes the parts' frames and figures; what is left (a failed delete) the bucket's
@@ -579,4 +634,41 @@ impl ObjectWriter for PartBuffer {
     }
 
     fn abort(self: Box<Self>) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_uploads_parts_are_each_at_least_the_floor_but_the_last() {
+        use Piece::{Copy, Send};
+        // Part 0 is always read (its info frame is written in); a large part alone is copied.
+        assert_eq!(
+            assemble(&[6, 6, 6, 2], 5),
+            [Send(vec![0]), Copy(1), Copy(2), Send(vec![3])]
+        );
+        // Small parts go with the ones after them until the floor is reached, large or not.
+        assert_eq!(
+            assemble(&[2, 2, 9, 1, 1, 6, 1], 5),
+            [Send(vec![0, 1, 2]), Send(vec![3, 4, 5]), Send(vec![6])]
+        );
+        // One part, or all small: one piece.
+        assert_eq!(assemble(&[3], 5), [Send(vec![0])]);
+        assert_eq!(assemble(&[1, 1, 1], 5), [Send(vec![0, 1, 2])]);
+        // Every piece but the last reaches the floor, and each part is in one piece, in order.
+        let sizes = [7, 1, 4, 5, 9, 2, 2, 2, 8, 1];
+        let pieces = assemble(&sizes, 5);
+        let mut order = Vec::new();
+        for (n, piece) in pieces.iter().enumerate() {
+            let indexes = match piece {
+                Copy(i) => vec![*i],
+                Send(v) => v.clone(),
+            };
+            let total: u64 = indexes.iter().map(|&i| sizes[i]).sum();
+            assert!(n + 1 == pieces.len() || total >= 5, "{pieces:?}");
+            order.extend(indexes);
+        }
+        assert_eq!(order, (0..sizes.len()).collect::<Vec<_>>());
+    }
 }
