@@ -30,6 +30,7 @@ help:
 	@echo "make build     sam build for arm64 (installs cargo-lambda and zig first)"
 	@echo "make sam-setup Docker, arm64 emulation, the stand-in base image and make build, for sam local (root)"
 	@echo "make sam-invoke FN=ConvertFunction EVENT=events/convert.json  one built function under sam local invoke"
+	@echo "make demo LONG=1  a 25-minute recording, converted in parts by several workers at once"
 	@echo "make local SAM=1 / make demo SAM=1  the stack with every function under sam local"
 	@echo "make test-sam  every events/ file and the demo path on the built arm64 bootstraps (after sam-setup)"
 	@echo "make sam-down  stop what sam-setup and make local SAM=1 started"
@@ -101,8 +102,11 @@ corpus: venv
 # SAM=1: every function as its built arm64 bootstrap under `sam local` (after make sam-setup).
 SAM_FLAG := $(if $(filter 1 yes true,$(SAM)),--sam)
 
-demo: venv
-	$(CARGO) run --quiet -p local-stack -- demo $(SAM_FLAG)
+# LONG=1: a 25-minute recording (made by ffmpeg), fanned out over the converter's workers.
+LONG_FLAG := $(if $(filter 1 yes true,$(LONG)),--long)
+
+demo: venv $(if $(LONG_FLAG),media-tools)
+	$(CARGO) run --quiet -p local-stack -- demo $(SAM_FLAG) $(LONG_FLAG)
 
 test: venv localstack web-deps media-tools corpus check-format lint checkov unit iam-check sam-validate
 

@@ -256,6 +256,14 @@ pub(crate) async fn make_part(msg: &SegmentMessage, deps: &Deps) -> Result<(), C
     };
     tracing::info!(parts_in = count, parts = msg.parts, "part recorded");
     if count < msg.parts {
+        // The user sees the parts come in (the join is the last percent). Two workers
+        // recording at once may write their figures out of order: a step back, put right by
+        // the next part.
+        let percent =
+            u8::try_from(u64::from(count) * 99 / u64::from(msg.parts.max(1))).unwrap_or(99);
+        if let Err(err) = deps.life().record_progress(&job, &lease, percent).await {
+            tracing::warn!(error = ?err, "progress not recorded");
+        }
         return Ok(());
     }
     match deps

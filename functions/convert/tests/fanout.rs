@@ -216,10 +216,13 @@ async fn parts_in_any_order_and_twice_join_once_into_the_one_process_mp3() {
     let w = world(20_000);
     let wav = music();
     let (job, messages) = planned(&w, wav.clone()).await;
-    // The last part first, the first last, one twice.
-    for i in [5, 2, 3, 2, 1, 4] {
+    // The last part first, the first last, one twice; the job's progress counts the parts in
+    // (a duplicate adds nothing), up to 99% before the join.
+    for (i, progress) in [(5, 16), (2, 33), (3, 49), (2, 49), (1, 66), (4, 82)] {
         assert!(w.deliver(&messages[i]).await, "part {i} was not consumed");
-        assert_eq!(w.job(&job).await.status, JobStatus::Converting);
+        let waiting = w.job(&job).await;
+        assert_eq!(waiting.status, JobStatus::Converting);
+        assert_eq!(waiting.progress, Some(progress), "after part {i}");
     }
     assert!(w.deliver(&messages[0]).await);
     let done = w.job(&job).await;

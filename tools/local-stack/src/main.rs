@@ -55,6 +55,10 @@ enum Command {
         /// Run the functions' built bootstraps under `sam local` (start-api, start-lambda).
         #[arg(long)]
         sam: bool,
+        /// Convert a 25-minute recording instead (made by ffmpeg), long enough to be fanned
+        /// out: its parts are made by several workers at once and joined into one MP3.
+        #[arg(long, env = "LONG")]
+        long: bool,
     },
     /// Invoke one function's built bootstrap with `sam local invoke`, on a fresh local stack
     /// holding the user, job and upload the sample events name (an HTTP event's placeholder
@@ -131,7 +135,12 @@ async fn main() -> Result<()> {
             external,
             sam: false,
         } => serve(&root, api_port, moto_port, external).await,
-        Command::Demo { video, out, sam } => run_demo(&root, video, out, sam).await,
+        Command::Demo {
+            video,
+            out,
+            sam,
+            long,
+        } => run_demo(&root, video, out, sam, long).await,
         Command::SamInvoke { function, event } => sam_invoke(&root, &function, &event).await,
         Command::Dlq { moto_port } => list_dead_letters(moto_port).await,
         Command::Redrive { moto_port } => redrive(moto_port).await,
@@ -219,15 +228,25 @@ async fn serve(root: &Path, api_port: u16, moto_port: u16, external: Vec<String>
 
 /// `demo`: one conversion end to end on a stack of its own (the functions under `sam local`
 /// with `sam`).
-async fn run_demo(root: &Path, video: Option<PathBuf>, out: PathBuf, sam: bool) -> Result<()> {
+async fn run_demo(
+    root: &Path,
+    video: Option<PathBuf>,
+    out: PathBuf,
+    sam: bool,
+    long: bool,
+) -> Result<()> {
     if std::env::var_os("RUST_LOG").is_some() {
         init_logs();
     }
-    let video = video.unwrap_or_else(|| root.join("fixtures/sample.mp4"));
     let out = if out.is_absolute() {
         out
     } else {
         root.join(out)
+    };
+    let video = match (video, long) {
+        (Some(video), _) => video,
+        (None, true) => long_recording(&out)?,
+        (None, false) => root.join("fixtures/sample.mp4"),
     };
     if sam {
         let sam = Sam::locate(root).await?;
@@ -246,11 +265,80 @@ async fn run_demo(root: &Path, video: Option<PathBuf>, out: PathBuf, sam: bool) 
         return result;
     }
     let moto = Moto::start(root, None).await?;
-    let stack = Stack::start(StackOptions::new(root, &moto.url)).await?;
+    let mut options = StackOptions::new(root, &moto.url);
+    // As Lambda runs a queue's messages at once: a worker per core here.
+    options.concurrency = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+    let stack = Stack::start(options).await?;
     let result = demo(&stack, &video, &out).await;
     stack.stop().await;
     moto.stop().await;
     result
+}
+
+/// Polls the job until it ends, printing its progress as it changes (a fanned-out job's counts
+/// its parts in).
+async fn wait_showing_progress(
+    client: &ApiClient,
+    job_id: &str,
+    timeout: Duration,
+) -> Result<serde_json::Value> {
+    let deadline = Instant::now() + timeout;
+    let mut shown = None;
+    loop {
+        let a = client.get(&format!("/jobs/{job_id}")).await?;
+        if a.status != 200 {
+            bail!("GET /jobs/{job_id} answered {}: {}", a.status, a.body);
+        }
+        let status = a.body["status"].as_str().unwrap_or_default().to_owned();
+        if matches!(status.as_str(), "done" | "failed") {
+            return Ok(a.body);
+        }
+        let progress = a.body["progress"].as_u64();
+        if status == "converting" && progress.is_some() && progress != shown {
+            println!("   converting: {}%", progress.unwrap_or_default());
+            shown = progress;
+        }
+        if Instant::now() > deadline {
+            bail!("job {job_id} is still {status} after {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// `demo --long`: 25 minutes of a two-tone recording (a slow vibrato over a steady tone), as
+/// FLAC, made by ffmpeg once into `out`.
+fn long_recording(out: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(out)?;
+    let path = out.join("long-recording.flac");
+    if path.exists() {
+        return Ok(path);
+    }
+    println!(
+        "making a 25-minute recording with ffmpeg: {}",
+        path.display()
+    );
+    let source = "aevalsrc=0.4*sin(2*PI*440*t+40*sin(2*PI*t/7))|0.3*sin(2*PI*660*t):s=44100:d=1500";
+    let partial = out.join("long-recording.partial.flac");
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-sample_fmt",
+            "s16",
+        ])
+        .arg(&partial)
+        .status()
+        .context("make demo LONG=1 makes its recording with ffmpeg: apt-get install ffmpeg")?;
+    if !status.success() {
+        bail!("ffmpeg could not make the recording ({status})");
+    }
+    std::fs::rename(&partial, &path)?;
+    Ok(path)
 }
 
 /// `sam-invoke`: one event through one built bootstrap, on a seeded stack.
@@ -424,13 +512,18 @@ async fn demo(stack: &Stack, video: &Path, out: &Path) -> Result<()> {
         None => println!("4. PUT {} bytes to the presigned URL", bytes.len()),
     }
 
-    let job = client
-        .wait_for_job(&ticket.job_id, Duration::from_secs(120))
-        .await?;
+    let job = wait_showing_progress(&client, &ticket.job_id, Duration::from_secs(600)).await?;
     if job["status"] != "done" {
         bail!("the job failed: {}", job["error"]);
     }
     println!("5. GET /jobs/{} -> done {}", ticket.job_id, job["stats"]);
+    if let Some(parts) = job["stats"]["parts"].as_u64() {
+        println!(
+            "   {:.0} s of audio made in {parts} parts by the converter's workers at once, \
+             joined into one MP3",
+            job["stats"]["audio_seconds"].as_f64().unwrap_or(0.0)
+        );
+    }
     let url = job["download_url"]
         .as_str()
         .context("no download_url on the done job")?;
