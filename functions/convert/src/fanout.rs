@@ -68,68 +68,17 @@ pub struct SegmentMessage {
     pub lease_owner: String,
 }
 
-/// A part's figures as stored beside its frames; `None` for a part that lies past the end of
-/// the audio (the container said the audio was longer than it is).
+/// A part's figures as stored beside its frames, for the joiner; `figures` is `None` for a
+/// part that lies past the end of the audio (the container said the audio was longer than it
+/// is).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredPart {
-    figures: Option<Figures>,
-}
-
-/// [`PartFigures`], stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Figures {
-    index: usize,
-    last: bool,
-    frames: usize,
-    bytes: u64,
-    checkpoints: Vec<u64>,
-    crc: u16,
-    samples: u64,
-    info: Option<(u64, Vec<u8>)>,
-    frame: usize,
-    segment_frames: usize,
-    passed_over: u64,
-    without_reservoir: bool,
+    figures: Option<PartFigures>,
+    /// The rate of the part's audio, and the bytes of the upload it read.
+    #[serde(default)]
     sample_rate: u32,
+    #[serde(default)]
     bytes_read: u64,
-}
-
-impl Figures {
-    fn new(f: PartFigures, sample_rate: u32, bytes_read: u64) -> Self {
-        Self {
-            index: f.index,
-            last: f.last,
-            frames: f.frames,
-            bytes: f.bytes,
-            checkpoints: f.checkpoints,
-            crc: f.crc,
-            samples: f.samples,
-            info: f.info,
-            frame: f.frame,
-            segment_frames: f.segment_frames,
-            passed_over: f.passed_over,
-            without_reservoir: f.without_reservoir,
-            sample_rate,
-            bytes_read,
-        }
-    }
-
-    fn figures(&self) -> PartFigures {
-        PartFigures {
-            index: self.index,
-            last: self.last,
-            frames: self.frames,
-            bytes: self.bytes,
-            checkpoints: self.checkpoints.clone(),
-            crc: self.crc,
-            samples: self.samples,
-            info: self.info.clone(),
-            frame: self.frame,
-            segment_frames: self.segment_frames,
-            passed_over: self.passed_over,
-            without_reservoir: self.without_reservoir,
-        }
-    }
 }
 
 /// Where part `index`'s frames are kept until the join (in the MP3 bucket).
@@ -318,7 +267,11 @@ async fn convert_part(
         // The container promised more audio than there is: this part has none.
         Outcome::BadInput(TranscodeError::Options(why)) if why.contains("after the end") => {
             tracing::warn!(%why, "the part lies past the end of the audio");
-            return Ok(Ok(StoredPart { figures: None }));
+            return Ok(Ok(StoredPart {
+                figures: None,
+                sample_rate: 0,
+                bytes_read: read,
+            }));
         }
         Outcome::BadInput(err) => {
             tracing::info!(reason = %err, detail = ?err, "the input cannot be converted");
@@ -357,7 +310,9 @@ async fn convert_part(
         )
         .await?;
     Ok(Ok(StoredPart {
-        figures: Some(Figures::new(figures, summary.sample_rate, read)),
+        figures: Some(figures),
+        sample_rate: summary.sample_rate,
+        bytes_read: read,
     }))
 }
 
@@ -402,7 +357,7 @@ async fn join(
         .buffered(JOIN_CALLS)
         .try_collect()
         .await?;
-    let mut stored = Vec::new();
+    let mut stored: Vec<StoredPart> = Vec::new();
     for (index, text) in texts {
         let Some(text) = text else {
             return Err(ConvertError::Store(PortError::backend(
@@ -413,9 +368,15 @@ async fn join(
         };
         let part: StoredPart = serde_json::from_slice(&text)
             .map_err(|e| PortError::backend("decode figures", false, e))?;
-        stored.extend(part.figures);
+        stored.push(part);
     }
-    let figures: Vec<PartFigures> = stored.iter().map(Figures::figures).collect();
+    let bytes_read: u64 = stored.iter().map(|p| p.bytes_read).sum();
+    let rate = stored
+        .iter()
+        .rev()
+        .find_map(|p| p.figures.as_ref().map(|_| p.sample_rate))
+        .unwrap_or(0);
+    let figures: Vec<PartFigures> = stored.into_iter().filter_map(|p| p.figures).collect();
     let (at, info) = match join_parts(&figures) {
         Ok(joined) => joined,
         Err(err) => {
@@ -432,7 +393,7 @@ async fn join(
     // least MIN_PART but the last: a part that large alone is copied within S3, smaller ones
     // are read and sent with their neighbours.
     let min_part = deps.config.fanout.as_ref().map_or(MIN_PART, |f| f.min_part);
-    let sizes: Vec<u64> = stored.iter().map(|p| p.bytes).collect();
+    let sizes: Vec<u64> = figures.iter().map(|p| p.bytes).collect();
     let pieces = assemble(&sizes, min_part);
     let head = (at, info.as_slice());
     let held: Vec<HeldPart> = futures_util::stream::iter(pieces.into_iter().enumerate())
@@ -447,25 +408,26 @@ async fn join(
     deps.objects
         .complete_multipart(bucket, &out_key, &msg.upload_id, &held)
         .await?;
-    let last = stored.last();
-    let rate = last.map_or(0, |p| p.sample_rate);
-    let audio_seconds = last.map_or(0.0, |p| p.samples as f64 / f64::from(rate.max(1)));
+    let audio_seconds = figures
+        .last()
+        .map_or(0.0, |p| p.samples as f64 / f64::from(rate.max(1)));
     let stats = video2mp3_domain::JobStats {
         source_bytes: object.size,
-        bytes_read: stored.iter().map(|p| p.bytes_read).sum(),
+        bytes_read,
         mp3_bytes,
         audio_seconds,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         peak_rss_bytes: crate::peak_rss_bytes(),
         tracks: Vec::new(),
-        parts: Some(u32::try_from(stored.len()).unwrap_or(u32::MAX)),
+        parts: Some(u32::try_from(figures.len()).unwrap_or(u32::MAX)),
     };
     tracing::info!(
-        parts = stored.len(),
+        parts = figures.len(),
         multipart_parts = held.len(),
         mp3_bytes,
         audio_seconds,
-        without_reservoir = stored.iter().filter(|p| p.without_reservoir).count(),
+        without_reservoir = figures.iter().filter(|p| p.without_reservoir).count(),
+        replay_gain = figures.iter().all(|p| p.loudness.is_some()),
         "parts joined"
     );
     crate::metrics::emit(&crate::metrics::conversion(

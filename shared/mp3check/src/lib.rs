@@ -413,3 +413,36 @@ pub fn lame_replay_gain(mp3: &[u8]) -> Option<(f64, f64)> {
     let gain = if field & 0x200 != 0 { -tenths } else { tenths } / 10.0;
     Some((gain, f64::from(peak) / f64::from(1u32 << 23)))
 }
+
+/// Asserts that `made` (an MP3 made in parts and joined) is `expected` (the MP3 one process
+/// makes) byte for byte, its LAME tag's ReplayGain included, and that the tag has a
+/// ReplayGain; where the bytes differ, says where.
+pub fn assert_joined_as_one(made: &[u8], expected: &[u8], what: &str) {
+    if made != expected {
+        let lame = info_frame_offset(expected) + 120;
+        let differ: Vec<usize> = (0..made.len().min(expected.len()))
+            .filter(|&i| made[i] != expected[i])
+            .collect();
+        let shown: Vec<String> = differ
+            .iter()
+            .take(12)
+            .map(|&i| match i.checked_sub(lame) {
+                Some(11..=18) => format!("{i} (the LAME tag's ReplayGain)"),
+                Some(34..=35) => format!("{i} (the LAME tag's CRC)"),
+                _ => i.to_string(),
+            })
+            .collect();
+        panic!(
+            "{what}: the joined MP3 ({} bytes) is not the one-process MP3 ({} bytes); they differ \
+             at {} bytes: {}",
+            made.len(),
+            expected.len(),
+            differ.len(),
+            shown.join(", ")
+        );
+    }
+    assert!(
+        lame_replay_gain(made).is_some(),
+        "{what}: the joined MP3's LAME tag has no ReplayGain"
+    );
+}

@@ -2,7 +2,7 @@
 //! cannot carry, clips, and encodes on this thread or in parallel segments; at the end fills in
 //! the Xing/LAME info frame.
 
-use crate::loudness::{Leveller, Measured, Meter};
+use crate::loudness::{Leveller, Measured, Meter, PartMeter};
 use crate::{Options, TranscodeError, downmix, lame, parallel, resample};
 use mp3lame_encoder::Encoder;
 use std::io::{Seek, SeekFrom, Write};
@@ -59,7 +59,7 @@ pub(crate) struct EncodeState {
     /// The gain to the loudness asked for, if any.
     leveller: Option<Leveller>,
     /// Measures what is encoded, for the ReplayGain in the LAME tag.
-    meter: Meter,
+    meter: Measure,
     stereo: Vec<f32>,
     levelled: Vec<f32>,
     resampled: Vec<f32>,
@@ -114,7 +114,13 @@ impl EncodeState {
             remix: Remix::new(source_channels, positions, channels),
             leveller: normalise
                 .map(|(measured, target)| Leveller::new(measured, target, channels, rate)),
-            meter: Meter::new(channels, rate, false)?,
+            meter: match options.part {
+                Some(part) => {
+                    let (own_start, own_end) = part.stretch(settings.frame_samples());
+                    Measure::Part(PartMeter::new(channels, rate, own_start, own_end)?)
+                }
+                None => Measure::Whole(Meter::new(channels, rate, false)?),
+            },
             stereo: Vec::new(),
             levelled: Vec::new(),
             resampled: Vec::new(),
@@ -130,6 +136,9 @@ impl EncodeState {
     pub fn passed_over(&mut self, frames: u64) {
         if let Sink::Part(part) = &mut self.sink {
             part.passed_over(frames);
+        }
+        if let Measure::Part(meter) = &mut self.meter {
+            meter.passed_over(frames);
         }
     }
 
@@ -161,7 +170,7 @@ impl EncodeState {
 
     /// The MP3's channels from here: measured, resampled, clipped, encoded.
     fn measure_and_encode<'a, W: Write + Seek>(
-        meter: &mut Meter,
+        meter: &mut Measure,
         resampler: &mut Option<resample::Resampler>,
         resampled: &'a mut Vec<f32>,
         sink: &mut Sink,
@@ -249,7 +258,36 @@ impl EncodeState {
                 Ok(None)
             }
             Sink::Parallel(parallel) => parallel.finish(out, replay_gain).map(|_| None),
-            Sink::Part(part) => part.finish(out).map(Some),
+            Sink::Part(part) => {
+                let mut figures = part.finish(out)?;
+                if let Measure::Part(meter) = self.meter {
+                    figures.loudness = meter.finish(figures.last);
+                }
+                Ok(Some(figures))
+            }
+        }
+    }
+}
+
+/// What measures the encoded audio: one meter for the whole stream, or a part's share of it.
+enum Measure {
+    Whole(Meter),
+    Part(PartMeter),
+}
+
+impl Measure {
+    fn add(&mut self, pcm: &[f32]) -> Result<(), TranscodeError> {
+        match self {
+            Self::Whole(meter) => meter.add(pcm),
+            Self::Part(meter) => meter.add(pcm),
+        }
+    }
+
+    /// The whole stream's ReplayGain (a part's is the join's to work out).
+    fn replay_gain(&self) -> Option<crate::loudness::ReplayGain> {
+        match self {
+            Self::Whole(meter) => meter.replay_gain(),
+            Self::Part(_) => None,
         }
     }
 }

@@ -39,6 +39,7 @@ mod trim;
 mod wvdsd;
 
 pub use error::TranscodeError;
+pub use loudness::PartLoudness;
 pub use parallel::{Part, PartFigures, join_parts};
 pub use plan::{Mp4Index, Mp4Plan, mp4_audio_plan, mp4_audio_plan_for};
 pub use symphonia::core::io::MediaSource;

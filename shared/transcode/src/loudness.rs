@@ -83,6 +83,174 @@ impl Meter {
     }
 }
 
+/// BS.1770's absolute gate, -70 LUFS, as a gating block's mean square (the `ebur128` crate's
+/// lowest histogram boundary: a block under it is not kept).
+fn absolute_gate() -> f64 {
+    10f64.powf((-70.0 + 0.691) / 10.0)
+}
+
+/// The integrated loudness (LUFS) of gating blocks given by their mean squares, gated as
+/// BS.1770 and the `ebur128` crate gate them: the blocks under -70 LUFS out, then those more
+/// than 10 LU under the mean of the rest; `None` when none are left (silence).
+pub(crate) fn gated_loudness(blocks: impl Iterator<Item = f64> + Clone) -> Option<f64> {
+    let floor = absolute_gate();
+    let (count, sum) = blocks
+        .clone()
+        .filter(|&e| e >= floor)
+        .fold((0u64, 0.0f64), |(n, s), e| (n + 1, s + e));
+    if count == 0 {
+        return None;
+    }
+    let relative = (sum / count as f64) * 10f64.powf(-10.0 / 10.0);
+    let (count, sum) = blocks
+        .filter(|&e| e >= floor && e >= relative)
+        .fold((0u64, 0.0f64), |(n, s), e| (n + 1, s + e));
+    let loudness = 10.0 * (sum / count.max(1) as f64).log10() - 0.691;
+    loudness.is_finite().then_some(loudness)
+}
+
+/// What one part of a fanned-out conversion measured for the whole stream's ReplayGain: the
+/// gating blocks it owns and the peak of its own samples.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PartLoudness {
+    /// The mean square (K-weighted, channels summed) of each 400 ms gating block whose end lies
+    /// in the part's stretch of the stream, in order. The blocks are on the grid of one meter
+    /// reading the stream from its start: every 100 ms from 400 ms.
+    pub blocks: Vec<f64>,
+    /// The highest sample of its stretch, linear (1.0 is full scale).
+    pub peak: f64,
+}
+
+/// The ReplayGain of the stream the parts make, from their measures in order; `None` where a
+/// part measured nothing or the stream is silent.
+pub(crate) fn parts_replay_gain<'a>(
+    parts: impl Iterator<Item = Option<&'a PartLoudness>> + Clone,
+) -> Option<ReplayGain> {
+    let measured: Option<Vec<&PartLoudness>> = parts.collect();
+    let measured = measured?;
+    let loudness = gated_loudness(measured.iter().flat_map(|p| p.blocks.iter().copied()))?;
+    Some(ReplayGain {
+        gain_db: REPLAYGAIN_REFERENCE_LUFS - loudness,
+        peak: measured.iter().map(|p| p.peak).fold(0.0, f64::max),
+    })
+}
+
+/// The meter of one part of a fanned-out conversion: it sees the part's samples (from where the
+/// reading started, some way before its stretch) and keeps the gating blocks that end in its
+/// stretch, each as one meter reading the whole stream would have measured it. The blocks
+/// end every 100 ms from the stream's start; the part's stretch starts at `own_start` and, for
+/// every part but the last, ends at `own_end` (the next part's `own_start`), so each block is
+/// kept by one part. A block needs the 400 ms before its end: the reading starts well before
+/// the stretch (the encoder's priming and the decoder's preroll), and the K-weighting filter
+/// has settled by then.
+pub(crate) struct PartMeter {
+    inner: EbuR128,
+    channels: usize,
+    /// Samples per channel in 100 ms, as the `ebur128` crate counts them.
+    hop: u64,
+    /// Where the next sample lies in the stream, and where the first one given lay.
+    at: u64,
+    first: Option<u64>,
+    own_start: u64,
+    own_end: u64,
+    /// Blocks kept, by where they end.
+    blocks: Vec<(u64, f64)>,
+    /// The peak before `own_end`, and after it (which counts for the last part only).
+    peak: f64,
+    peak_after: f64,
+    /// A block of the stretch began before the first sample given: it cannot be measured.
+    short: bool,
+}
+
+impl PartMeter {
+    pub fn new(
+        channels: usize,
+        rate: u32,
+        own_start: u64,
+        own_end: u64,
+    ) -> Result<Self, TranscodeError> {
+        let ch = u32::try_from(channels).map_err(failed)?;
+        Ok(Self {
+            inner: EbuR128::new(ch, rate, Mode::M).map_err(failed)?,
+            channels: channels.max(1),
+            hop: (u64::from(rate) + 5) / 10,
+            at: 0,
+            first: None,
+            own_start,
+            own_end,
+            blocks: Vec::new(),
+            peak: 0.0,
+            peak_after: 0.0,
+            short: false,
+        })
+    }
+
+    /// `frames` samples per channel of the stream went by unseen (the reading sought past them).
+    pub fn passed_over(&mut self, frames: u64) {
+        self.at += frames;
+    }
+
+    pub fn add(&mut self, pcm: &[f32]) -> Result<(), TranscodeError> {
+        let ch = self.channels;
+        let first = *self.first.get_or_insert(self.at);
+        let mut rest = pcm;
+        while rest.len() >= ch {
+            let boundary = (self.at / self.hop + 1) * self.hop;
+            let take = ((boundary - self.at) as usize).min(rest.len() / ch);
+            let (now, next) = rest.split_at(take * ch);
+            self.inner.add_frames_f32(now).map_err(failed)?;
+            for (n, frame) in now.chunks_exact(ch).enumerate() {
+                if self.at + (n as u64) < self.own_start {
+                    continue;
+                }
+                let peak = frame.iter().fold(0f64, |m, s| m.max(f64::from(s.abs())));
+                if self.at + (n as u64) < self.own_end {
+                    self.peak = self.peak.max(peak);
+                } else {
+                    self.peak_after = self.peak_after.max(peak);
+                }
+            }
+            self.at += take as u64;
+            rest = next;
+            if self.at == boundary && boundary >= 4 * self.hop && boundary > self.own_start {
+                if boundary - 4 * self.hop < first {
+                    self.short = true;
+                }
+                let loudness = self.inner.loudness_momentary().map_err(failed)?;
+                let energy = if loudness.is_finite() {
+                    10f64.powf((loudness + 0.691) / 10.0)
+                } else {
+                    0.0
+                };
+                self.blocks.push((boundary, energy));
+            }
+        }
+        Ok(())
+    }
+
+    /// The part's measure: every block ending in its stretch (`last`: to the end of the
+    /// stream); `None` where the reading started too late to measure them.
+    pub fn finish(self, last: bool) -> Option<PartLoudness> {
+        if self.short {
+            return None;
+        }
+        let end = if last { u64::MAX } else { self.own_end };
+        Some(PartLoudness {
+            blocks: self
+                .blocks
+                .into_iter()
+                .filter(|&(at, _)| at <= end)
+                .map(|(_, e)| e)
+                .collect(),
+            peak: if last {
+                self.peak.max(self.peak_after)
+            } else {
+                self.peak
+            },
+        })
+    }
+}
+
 /// A track's ReplayGain, as the LAME tag carries it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ReplayGain {
@@ -245,6 +413,88 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 30 s of stereo at 44.1 kHz: a tone whose level steps every 2 s (some steps under the
+    /// relative gate, one silent), so the gating decides something.
+    fn stepped() -> Vec<f32> {
+        let levels = [0.5f32, 0.05, 0.3, 0.0, 0.8, 0.01, 0.4, 0.2];
+        (0..30 * 44_100)
+            .flat_map(|n| {
+                let t = n as f32 / 44_100.0;
+                let level = levels[(n / 88_200) % levels.len()];
+                let s = level * (2.0 * std::f32::consts::PI * 440.0 * t).sin();
+                [s, 0.5 * s]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parts_measured_apart_give_the_replay_gain_of_one_meter() {
+        let pcm = stepped();
+        let frames = (pcm.len() / 2) as u64;
+        let mut whole = Meter::new(2, 44_100, false).unwrap();
+        for chunk in pcm.chunks(3_000) {
+            whole.add(chunk).unwrap();
+        }
+        let expected = whole.replay_gain().unwrap();
+        // Stretches of uneven length, each read from some way before it (as a part reads from
+        // its preroll) in uneven chunks.
+        let cuts = [0u64, 301_000, 555_555, 910_000, frames];
+        let parts: Vec<PartLoudness> = cuts
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                let (own_start, own_end) = (w[0], w[1]);
+                let from = own_start.saturating_sub(20_000 + i as u64 * 777);
+                let last = own_end == frames;
+                let to = if last { frames } else { own_end + 3_000 };
+                let mut meter = PartMeter::new(2, 44_100, own_start, own_end).unwrap();
+                meter.passed_over(from);
+                for chunk in pcm[from as usize * 2..to as usize * 2].chunks(2_222) {
+                    meter.add(chunk).unwrap();
+                }
+                meter.finish(last).unwrap()
+            })
+            .collect();
+        // Every block once: 30 s has blocks ending at 0.4 s, 0.5 s, ... 30.0 s.
+        let blocks: usize = parts.iter().map(|p| p.blocks.len()).sum();
+        assert_eq!(blocks, 297);
+        let joined = parts_replay_gain(parts.iter().map(Some)).unwrap();
+        assert!(
+            (joined.gain_db - expected.gain_db).abs() < 1e-9,
+            "{joined:?} against {expected:?}"
+        );
+        assert_eq!(joined.peak, expected.peak);
+        // A part missing its measure: no ReplayGain rather than a wrong one.
+        assert_eq!(
+            parts_replay_gain(parts.iter().enumerate().map(|(i, p)| (i != 2).then_some(p))),
+            None
+        );
+    }
+
+    #[test]
+    fn a_part_read_from_too_late_measures_nothing() {
+        let pcm = stepped();
+        // Its first block (ending 100 ms into its stretch) needs 300 ms before the stretch.
+        let (own_start, own_end) = (441_000u64, 882_000u64);
+        let mut meter = PartMeter::new(2, 44_100, own_start, own_end).unwrap();
+        let from = own_start - 4_410;
+        meter.passed_over(from);
+        meter
+            .add(&pcm[from as usize * 2..(own_end as usize + 4_410) * 2])
+            .unwrap();
+        assert_eq!(meter.finish(false), None);
+    }
+
+    #[test]
+    fn silence_has_no_replay_gain() {
+        let blocks = [0.0, 1e-12, 0.0];
+        assert_eq!(gated_loudness(blocks.iter().copied()), None);
+        // One block at -23 LUFS: that is the loudness.
+        let e = 10f64.powf((-23.0 + 0.691) / 10.0);
+        let l = gated_loudness([e].iter().copied()).unwrap();
+        assert!((l + 23.0).abs() < 1e-9, "{l}");
+    }
 
     fn run(limiter: &mut Limiter, input: &[f32], gain: f32, piece: usize) -> Vec<f32> {
         let mut out = Vec::new();

@@ -504,6 +504,14 @@ impl Part {
         }
     }
 
+    /// The stretch of the stream whose loudness this part measures: from its segment's first
+    /// frame to the next segment's (the last part: to the end of the stream). The stretches
+    /// of a conversion's parts follow each other without a gap.
+    pub(crate) fn stretch(&self, frame: usize) -> (u64, u64) {
+        let at = |i: usize| (i * self.segment_frames * frame) as u64;
+        (at(self.index), at(self.index + 1))
+    }
+
     /// One past the last sample its segment's encoder takes, its look-ahead included.
     pub(crate) fn end_sample(&self, frame: usize) -> u64 {
         (((self.index + 1) * self.segment_frames + LOOKAHEAD_FRAMES) * frame - ENCODER_DELAY) as u64
@@ -523,8 +531,9 @@ impl Part {
 }
 
 /// What a part's worker made, besides its bytes: what [`join_parts`] needs to write the info
-/// frame of the whole MP3 without reading the parts again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// frame of the whole MP3 without reading the parts again. Serialisable, for workers that hand
+/// them to the joiner through storage.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PartFigures {
     pub index: usize,
     /// Whether the audio ended in this part's segment.
@@ -553,6 +562,10 @@ pub struct PartFigures {
     /// Whether the part was encoded a second time, without the bit reservoir, because its
     /// first frames could not be re-laid (twice the CPU, a larger part).
     pub without_reservoir: bool,
+    /// Its share of the whole stream's ReplayGain; `None` where it could not be measured (the
+    /// join then writes none).
+    #[serde(default)]
+    pub loudness: Option<crate::loudness::PartLoudness>,
 }
 
 /// The encoder of one part: keeps only the PCM its segment needs (priming and look-ahead
@@ -681,6 +694,7 @@ impl PartEncoder {
             segment_frames: self.part.segment_frames,
             passed_over: self.passed_over,
             without_reservoir: encoded.without_reservoir,
+            loudness: None,
         })
     }
 }
@@ -733,7 +747,7 @@ pub fn join_parts(parts: &[PartFigures]) -> Result<(u64, Vec<u8>), TranscodeErro
         bytes += part.bytes;
     }
     let last = sorted.last().map_or(first, |p| p);
-    let info = rebuild_info(
+    let mut info = rebuild_info(
         template.clone(),
         &Whole {
             frames: sorted.iter().map(|p| p.frames).sum(),
@@ -744,6 +758,12 @@ pub fn join_parts(parts: &[PartFigures]) -> Result<(u64, Vec<u8>), TranscodeErro
             frame: first.frame,
         },
     )?;
+    // The whole stream's ReplayGain, from the blocks each part measured of its stretch.
+    if let Some(gain) =
+        crate::loudness::parts_replay_gain(sorted.iter().map(|p| p.loudness.as_ref()))
+    {
+        lame::set_replay_gain(&mut info, gain);
+    }
     Ok((first.info.as_ref().map_or(0, |(at, _)| *at), info))
 }
 

@@ -72,23 +72,6 @@ fn parts_with(name: &str, segment_frames: usize, base: &Options) -> Vec<(Vec<u8>
         .collect()
 }
 
-/// `fanned` is `whole` byte for byte but for the LAME tag's ReplayGain (and the tag's CRC
-/// over it), which no part can measure alone.
-fn same_but_replay_gain(fanned: &[u8], whole: &[u8], name: &str) {
-    assert_eq!(fanned.len(), whole.len(), "{name}: lengths");
-    let lame = mp3check::info_frame_offset(whole) + 120;
-    let allowed: Vec<usize> = (lame + 11..lame + 19).chain(lame + 34..lame + 36).collect();
-    let differ: Vec<usize> = (0..whole.len())
-        .filter(|&i| fanned[i] != whole[i])
-        .collect();
-    assert!(
-        differ.iter().all(|i| allowed.contains(i)),
-        "{name}: the fanned-out MP3 differs at {:?}{} (the LAME tag starts at {lame})",
-        &differ[..differ.len().min(12)],
-        if differ.len() > 12 { "..." } else { "" }
-    );
-}
-
 /// The MP3 the parts make: part 0 with the joined info frame written in, then the others.
 fn join(parts: &[(Vec<u8>, PartFigures)]) -> Vec<u8> {
     let figures: Vec<PartFigures> = parts.iter().map(|(_, f)| f.clone()).collect();
@@ -103,8 +86,8 @@ fn join(parts: &[(Vec<u8>, PartFigures)]) -> Vec<u8> {
     mp3
 }
 
-/// The parts join into the MP3 one process makes with the same segments and `base` options
-/// (see [`same_but_replay_gain`]).
+/// The parts join into the MP3 one process makes with the same segments and `base` options,
+/// byte for byte (its ReplayGain too).
 fn joins_as_one_process(
     name: &str,
     parts: &[(Vec<u8>, PartFigures)],
@@ -117,7 +100,7 @@ fn joins_as_one_process(
         ..base.clone()
     };
     let (_, whole) = convert(name, &one).unwrap();
-    same_but_replay_gain(&join(parts), &whole, name);
+    mp3check::assert_joined_as_one(&join(parts), &whole, name);
 }
 
 /// A file ffmpeg makes with `args` (its output last) in a directory of the test's own, which
@@ -160,8 +143,17 @@ fn a_fanned_out_mp3_is_the_one_the_engine_makes_in_one_process() {
     };
     let (_, whole) = convert("sample.mp4", &one).unwrap();
 
-    same_but_replay_gain(&fanned, &whole, "sample.mp4");
-    assert_eq!(mp3check::lame_replay_gain(&fanned), None);
+    mp3check::assert_joined_as_one(&fanned, &whole, "sample.mp4");
+    // The ReplayGain the join worked out from the parts' blocks is the source's loudness as
+    // ffmpeg's ebur128 filter measures it (to -18 LUFS), and ffprobe reads it from the tag.
+    let (gain, _) = mp3check::lame_replay_gain(&fanned).unwrap();
+    let source = std::fs::read(fixture("sample.mp4")).unwrap();
+    let measured = mp3check::ffmpeg::loudness(&source, "mp4").integrated;
+    assert!(
+        (gain - (-18.0 - measured)).abs() <= 0.15,
+        "ReplayGain {gain} dB, ffmpeg measures {measured} LUFS"
+    );
+    assert_eq!(mp3check::ffmpeg::replay_gain(&fanned, "mp3"), Some(gain));
 
     // Gapless and exact: the info frame says the source's length, the LAME tag's CRCs and
     // music length hold over the joined bytes, and ffmpeg decodes the same samples as from the
