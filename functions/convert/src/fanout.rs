@@ -15,7 +15,7 @@
 //! fails the job with the reason the single converter gives. Where the container's length
 //! was wrong (the parts do not join), the joiner converts the whole upload itself.
 
-use crate::streaming::{Outcome, store_failure_reason, stream_convert};
+use crate::streaming::{Mp4Read, Opened, Outcome, store_failure_reason, stream_convert};
 use crate::{ConvertError, Deps, Refusal, engine_options, extension, failure_reason};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -23,8 +23,8 @@ use std::io::{Cursor, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use video2mp3_domain::{
-    EmailClaim, FailureReason, HeldPart, Job, JobId, JobStatus, Lease, ObjectInfo, ObjectWriter,
-    PortError, UserId,
+    EmailClaim, FailureReason, HeldPart, Job, JobId, JobStatus, Lease, ObjectInfo, ObjectReader,
+    ObjectWriter, PortError, UserId,
 };
 use video2mp3_transcode::{
     FanoutPlan, Part, PartFigures, SeekableSource, TranscodeError, join_parts, plan_fanout,
@@ -91,9 +91,58 @@ fn figures_key(user: &UserId, job: &JobId, index: u32) -> String {
     format!("parts/{user}/{job}/{index:05}.json")
 }
 
-/// Fans the job out if it should be: returns whether it did (the job stays `converting` until
-/// its parts are joined), or `false` for the single converter to go on. A source the probe
-/// cannot read is left to the single converter, which says why.
+/// What the plan decided.
+pub(crate) enum Planned {
+    /// Sent out in parts: the job stays `converting` until they are joined.
+    FannedOut,
+    /// For the single converter: the upload as the plan opened it (`None` where fanning out
+    /// is not configured and nothing was read).
+    Whole(Option<Opened>),
+}
+
+/// The bytes of an MP4's audio the plan's probe reads ahead (it decodes one packet).
+const PROBE_AHEAD: u64 = 64 << 10;
+
+/// The first `bytes` of the sorted `ranges`.
+fn plan_start(ranges: &[std::ops::Range<u64>], bytes: u64) -> Vec<std::ops::Range<u64>> {
+    let mut left = bytes;
+    let mut start = Vec::new();
+    for r in ranges {
+        if left == 0 {
+            break;
+        }
+        let end = r.end.min(r.start.saturating_add(left));
+        start.push(r.start..end);
+        left -= end - r.start;
+    }
+    start
+}
+
+/// A reader lent to the probe, which takes its source by value, and got back afterwards.
+struct Lent(Arc<Mutex<Box<dyn ObjectReader>>>);
+
+impl std::io::Read for Lent {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("reader poisoned"))?
+            .read(buf)
+    }
+}
+
+impl Seek for Lent {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("reader poisoned"))?
+            .seek(to)
+    }
+}
+
+/// Fans the job out if it should be, or leaves it to the single converter. A source the probe
+/// cannot read is left to the single converter, which says why. The upload is read once for
+/// both: an MP4's `moov` by the fetch plan (the probe takes it from there), and the single
+/// converter goes on with the same reader.
 pub(crate) async fn plan(
     job: &Job,
     key: &str,
@@ -101,33 +150,72 @@ pub(crate) async fn plan(
     out_key: &str,
     lease: &Lease,
     deps: &Deps,
-) -> Result<bool, ConvertError> {
+) -> Result<Planned, ConvertError> {
     let (Some(config), Some(queue)) = (&deps.config.fanout, &deps.segments) else {
-        return Ok(false);
+        return Ok(Planned::Whole(None));
     };
-    let options = engine_options(job, &deps.config);
-    let reader = deps.objects.open(&deps.config.uploads_bucket, key, object);
+    let mut options = engine_options(job, &deps.config);
+    let mut reader = deps.objects.open(&deps.config.uploads_bucket, key, object);
     let size = object.size;
     let ext = extension(job);
-    let probed = tokio::task::spawn_blocking(move || {
-        plan_fanout(
-            Box::new(SeekableSource::new(reader, size)),
-            ext.as_deref(),
-            &options,
-        )
+    let min_audio = config.min_audio;
+    let (probed, opened) = tokio::task::spawn_blocking(move || {
+        let mp4 = video2mp3_transcode::mp4_audio_plan_for(&mut reader, options.track.as_ref());
+        // An MP4 whose sample table says its audio is short is not probed at all (most
+        // uploads are short videos), nor is a fragmented one, whose sample tables are in its
+        // fragments: a part could not seek by packet number.
+        let skip = mp4.as_ref().is_some_and(|p| {
+            p.fragmented || p.audio_seconds.is_some_and(|s| s < min_audio.as_secs_f64())
+        });
+        let mp4 = mp4.map(Box::new);
+        if skip {
+            let mp4 = Mp4Read::Done(mp4);
+            return (Ok(None), Ok(Opened { reader, mp4 }));
+        }
+        if let Some(plan) = &mp4 {
+            // The probe decodes one packet: read ahead only the start of the audio.
+            reader.set_fetch_plan(plan_start(&plan.ranges, PROBE_AHEAD), plan.unused.clone());
+            options.mp4_index = Some(plan.index.clone());
+        }
+        let shared = Arc::new(Mutex::new(reader));
+        let probed = match Lent(shared.clone()).seek(SeekFrom::Start(0)) {
+            Ok(_) => plan_fanout(
+                Box::new(SeekableSource::new(Lent(shared.clone()), size)),
+                ext.as_deref(),
+                &options,
+            ),
+            Err(err) => Err(err.into()),
+        };
+        // The probe has dropped its source: the reader is ours again.
+        let reader = match Arc::try_unwrap(shared) {
+            Ok(mutex) => mutex.into_inner().map_err(|_| "reader poisoned"),
+            Err(_) => Err("the probe kept the reader"),
+        };
+        let mp4 = Mp4Read::Done(mp4);
+        (probed, reader.map(|reader| Opened { reader, mp4 }))
     })
     .await?;
+    let opened = match opened {
+        Ok(opened) => Some(opened),
+        Err(why) => {
+            tracing::warn!(
+                why,
+                "the plan's reader was not given back; opening the upload again"
+            );
+            None
+        }
+    };
     let plan: FanoutPlan = match probed {
         Ok(Some(plan)) => plan,
-        Ok(None) => return Ok(false),
+        Ok(None) => return Ok(Planned::Whole(opened)),
         Err(err) => {
             tracing::info!(error = %err, "no fan-out plan; converting in one piece");
-            return Ok(false);
+            return Ok(Planned::Whole(opened));
         }
     };
     let parts = plan.parts(config.segment_frames);
     if plan.duration() < config.min_audio || parts < 2 {
-        return Ok(false);
+        return Ok(Planned::Whole(opened));
     }
     let parts = u32::try_from(parts).unwrap_or(u32::MAX);
     let upload_id = deps
@@ -155,7 +243,7 @@ pub(crate) async fn plan(
         audio_seconds = plan.duration().as_secs_f64(),
         "fanned out"
     );
-    Ok(true)
+    Ok(Planned::FannedOut)
 }
 
 /// Makes one part, records it, and joins the parts if it brought the last one in.
@@ -258,7 +346,14 @@ async fn convert_part(
     let span = tracing::Span::current();
     let outcome = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        stream_convert(reader, size, Box::new(writer), ext.as_deref(), &options)
+        stream_convert(
+            reader,
+            size,
+            Box::new(writer),
+            ext.as_deref(),
+            &options,
+            Mp4Read::NotYet,
+        )
     })
     .await?;
     let read = bytes_read.load(std::sync::atomic::Ordering::Relaxed);
@@ -386,7 +481,8 @@ async fn join(
                 .abort_multipart(bucket, &out_key, &msg.upload_id)
                 .await?;
             clean_up(job, msg.parts, deps).await;
-            return crate::convert_whole(job.clone(), &job.source_key, object, lease, deps).await;
+            return crate::convert_whole(job.clone(), &job.source_key, object, lease, deps, None)
+                .await;
         }
     };
     // Part 0 with the whole stream's info frame, then the others; each multipart part at

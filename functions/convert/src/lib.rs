@@ -26,7 +26,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
-use streaming::{Outcome, store_failure_reason, stream_convert};
+use streaming::{Mp4Read, Opened, Outcome, store_failure_reason, stream_convert};
 use video2mp3_aws::{ConfigError, DynamoTable, Env, S3Objects, SnsPublisher, SqsQueue};
 use video2mp3_domain::{
     Claim, Clock, EncodeSettings, Ended, EventPublisher, FailureReason, Job, JobLife, JobStats,
@@ -221,10 +221,12 @@ async fn convert_claimed(
         Err((reason, text)) => return fail(&job, reason, text, Some(lease), deps).await,
     };
     let out_key = mp3_key(&job.user_id, &job.job_id, &job.filename);
-    if fanout::plan(&job, key, &object, &out_key, lease, deps).await? {
-        return Ok(());
+    match fanout::plan(&job, key, &object, &out_key, lease, deps).await? {
+        fanout::Planned::FannedOut => Ok(()),
+        fanout::Planned::Whole(opened) => {
+            convert_whole(job, key, &object, lease, deps, opened).await
+        }
     }
-    convert_whole(job, key, &object, lease, deps).await
 }
 
 /// Converts the whole upload in this process, and records and publishes the job's end.
@@ -234,12 +236,13 @@ pub(crate) async fn convert_whole(
     object: &ObjectInfo,
     lease: &Lease,
     deps: &Deps,
+    opened: Option<Opened>,
 ) -> Result<(), ConvertError> {
     tracing::info!(bytes = object.size, "converting");
     let started = Instant::now();
     let out_key = mp3_key(&job.user_id, &job.job_id, &job.filename);
     let (summary, mp3_bytes, bytes_read) =
-        match run_conversion(&job, key, object, &out_key, lease, deps).await? {
+        match run_conversion(&job, key, object, &out_key, lease, deps, opened).await? {
             Ok(converted) => converted,
             Err((reason, text)) => return fail(&job, reason, text, Some(lease), deps).await,
         };
@@ -341,10 +344,14 @@ async fn run_conversion(
     out_key: &str,
     lease: &Lease,
     deps: &Deps,
+    opened: Option<Opened>,
 ) -> Result<Result<(Summary, u64, u64), Refusal>, ConvertError> {
     let options = engine_options(job, &deps.config);
     let extension = extension(job);
-    let reader = deps.objects.open(&deps.config.uploads_bucket, key, object);
+    let Opened { reader, mp4 } = opened.unwrap_or_else(|| Opened {
+        reader: deps.objects.open(&deps.config.uploads_bucket, key, object),
+        mp4: Mp4Read::NotYet,
+    });
     let bytes_read = reader.bytes_read();
     let writer = deps
         .objects
@@ -355,7 +362,7 @@ async fn run_conversion(
         progress::report_progress(deps.life(), job, lease, deps.config.progress_every, options);
     let outcome = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        stream_convert(reader, size, writer, extension.as_deref(), &options)
+        stream_convert(reader, size, writer, extension.as_deref(), &options, mp4)
     })
     .await;
     reporters.progress.abort();

@@ -5,7 +5,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex};
 use video2mp3_domain::{ObjectReader, ObjectWriter, PortError};
-use video2mp3_transcode::{Options, SeekableSource, Summary, TranscodeError};
+use video2mp3_transcode::{Mp4Plan, Options, SeekableSource, Summary, TranscodeError};
 
 /// How a conversion on the blocking thread ended.
 pub(crate) enum Outcome {
@@ -19,6 +19,23 @@ pub(crate) enum Outcome {
     Io(std::io::Error),
 }
 
+/// Whether the upload's `moov` was read already (by the fan-out's plan), and what it gave.
+pub(crate) enum Mp4Read {
+    /// Read it here, if the upload is an MP4.
+    NotYet,
+    /// Read: the fetch plan, or `None` for an upload that is not an MP4 (or whose audio has
+    /// no plan).
+    Done(Option<Box<Mp4Plan>>),
+}
+
+/// The upload as the fan-out's plan left it, for the single converter to go on with: the same
+/// reader (what the plan fetched counts in the job's figures, and the blocks it keeps serve
+/// the conversion's first reads) and the MP4 fetch plan it read.
+pub(crate) struct Opened {
+    pub reader: Box<dyn ObjectReader>,
+    pub mp4: Mp4Read,
+}
+
 /// Reads the upload in ranges (for an MP4, only its audio and index, as its fetch plan says),
 /// converts it, and streams the MP3 to `writer`, which is stored only if everything succeeded.
 pub(crate) fn stream_convert(
@@ -27,10 +44,16 @@ pub(crate) fn stream_convert(
     writer: Box<dyn ObjectWriter>,
     extension: Option<&str>,
     options: &Options,
+    mp4: Mp4Read,
 ) -> Outcome {
     let mut options = options.clone();
-    if let Some(plan) = video2mp3_transcode::mp4_audio_plan_for(&mut reader, options.track.as_ref())
-    {
+    let plan = match mp4 {
+        Mp4Read::NotYet => {
+            video2mp3_transcode::mp4_audio_plan_for(&mut reader, options.track.as_ref())
+        }
+        Mp4Read::Done(plan) => plan.map(|p| *p),
+    };
+    if let Some(plan) = plan {
         tracing::info!(
             ranges = plan.ranges.len(),
             bytes = plan.bytes(),

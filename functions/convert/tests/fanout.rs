@@ -117,9 +117,19 @@ fn sqs_event(message_id: &str, body: &str) -> SqsEvent {
 impl World {
     /// A job whose upload has arrived; the S3 event's body.
     async fn uploaded(&self, bytes: Vec<u8>) -> (Job, String) {
+        self.uploaded_as(bytes, "long talk.wav", "audio/wav").await
+    }
+
+    /// A job whose upload `filename` has arrived; the S3 event's body.
+    async fn uploaded_as(
+        &self,
+        bytes: Vec<u8>,
+        filename: &str,
+        content_type: &str,
+    ) -> (Job, String) {
         let upload = ValidUpload {
-            filename: "long talk.wav".into(),
-            content_type: "audio/wav".into(),
+            filename: filename.into(),
+            content_type: content_type.into(),
             size: bytes.len() as u64,
             settings: EncodeSettings::default(),
             options: Default::default(),
@@ -311,4 +321,38 @@ async fn audio_shorter_than_the_minimum_is_converted_in_one_piece() {
     let done = w.job(&job).await;
     assert_eq!(done.status, JobStatus::Done);
     assert_eq!(done.stats.unwrap().parts, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_video_is_read_as_much_whether_fanning_out_is_on_or_off() {
+    // The plan reads an MP4's `moov` for the fetch plan, sees 6 s of audio in its sample table
+    // and hands the same reader to the single converter: no probe, nothing read twice.
+    let video = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/sample.mp4"
+    ))
+    .unwrap();
+    let mut on = world(convert::MIN_PART);
+    if let Some(fanout) = on.deps.config.fanout.as_mut() {
+        fanout.min_audio = Duration::from_secs(60);
+    }
+    let mut off = world(convert::MIN_PART);
+    off.deps.config.fanout = None;
+    off.deps.segments = None;
+    let mut read = Vec::new();
+    for w in [&on, &off] {
+        let (job, body) = w.uploaded_as(video.clone(), "clip.mp4", "video/mp4").await;
+        assert!(w.deliver(&body).await);
+        assert!(w.queue.take().is_empty());
+        let done = w.job(&job).await;
+        assert_eq!(done.status, JobStatus::Done, "{:?}", done.error);
+        let stats = done.stats.unwrap();
+        let calls = w.objects.faults().calls();
+        read.push((stats.bytes_read, calls.get("GetObject").copied()));
+    }
+    assert_eq!(
+        read[0], read[1],
+        "(bytes, reads) with fanning out on, then off"
+    );
+    assert!(read[0].0 > 0);
 }

@@ -16,7 +16,7 @@ const MAX_TABLE: u64 = 32 << 20;
 const MAX_FRAGMENTS: usize = 200_000;
 
 /// What the plan covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Mp4Plan {
     /// Sorted, disjoint byte ranges the demuxer will read for the audio track: its samples and,
     /// in a fragmented file, each `moof` and the header of every top-level box.
@@ -27,6 +27,9 @@ pub struct Mp4Plan {
     pub unused: Vec<Range<u64>>,
     /// Whether the file is fragmented.
     pub fragmented: bool,
+    /// The audio track's length in seconds as its sample table says (before any edit list);
+    /// `None` where the table has none (a fragmented file's samples are in its fragments).
+    pub audio_seconds: Option<f64>,
     /// The `moov` as read for the plan: give it to the engine ([`crate::Options::mp4_index`])
     /// so it does not walk the `moov` again.
     pub index: Mp4Index,
@@ -82,6 +85,20 @@ pub fn mp4_audio_plan_for<R: Read + Seek>(
         }
     }
     let fragmented = movie.mvex.is_some();
+    let audio_seconds = movie
+        .tracks
+        .iter()
+        .find(|t| t.id == track_id)
+        .and_then(|t| {
+            let ticks: u64 = t
+                .durations
+                .as_ref()?
+                .iter()
+                .map(|&(count, each)| u64::from(count) * u64::from(each))
+                .sum();
+            let scale = t.media_timescale.filter(|&s| s > 0)?;
+            (ticks > 0).then(|| ticks as f64 / f64::from(scale))
+        });
     if let Some(mvex) = &movie.mvex {
         let defaults = trex_default_sizes(r, mvex);
         fragment_ranges(
@@ -102,6 +119,7 @@ pub fn mp4_audio_plan_for<R: Read + Seek>(
         ranges,
         unused,
         fragmented,
+        audio_seconds,
         index: Mp4Index(std::sync::Arc::new(movie)),
     })
 }
