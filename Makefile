@@ -15,7 +15,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv localstack checkov web-deps media-tools corpus demo test sam-setup sam-down sam-invoke test-sam check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream bench-upload bench-fanout fuzz clean
+.PHONY: help venv localstack checkov web-deps media-tools corpus demo test sam-setup sam-down sam-invoke test-sam test-fanout-long check-format lint unit iam-check iam-report sam-validate local user dlq redrive build fixtures bench bench-lambda bench-init bench-stream bench-upload bench-fanout fuzz clean
 
 help:
 	@echo "make demo      convert fixtures/sample.mp4 (or VIDEO=path) end to end on the local stack"
@@ -39,6 +39,7 @@ help:
 	@echo "make bench-init  each function's init time (to its first /next call) and bootstrap size"
 	@echo "make bench-stream  hour-long uploads through S3 on the local stack: bytes read, peak RSS"
 	@echo "make bench-fanout  one conversion fanned out in parts: CPU per part, modelled wall time on AWS"
+	@echo "make test-fanout-long  the fan-out end to end with a four-hour upload (about ten minutes)"
 	@echo "make bench-upload  uploads in parts through the local stack, one and several at once: MB/s"
 	@echo "make fuzz      fuzz the decode->encode path (FUZZ_SECONDS=600; installs cargo-fuzz)"
 
@@ -171,6 +172,16 @@ sam-invoke: venv
 # One test at a time: each runs its own containers, and arm64 under emulation wants both cores.
 test-sam: venv
 	$(CARGO) test -p local-stack --features sam --test sam -- --test-threads=1
+
+# The fan-out end to end on the local stack with a four-hour upload (FANOUT_TEST_SECONDS) in
+# the stack's default parts (FANOUT_TEST_SEGMENT): the MP3 checked as make test checks its
+# 300-second one; prints the figures. About ten minutes on 2 cores; not part of make test.
+FANOUT_TEST_SECONDS ?= 14400
+FANOUT_TEST_SEGMENT ?= 9600
+test-fanout-long: venv media-tools
+	FANOUT_TEST_SECONDS=$(FANOUT_TEST_SECONDS) FANOUT_TEST_SEGMENT=$(FANOUT_TEST_SEGMENT) \
+	  $(CARGO) test -p local-stack --test fanout \
+	    a_long_upload_is_converted_in_parts_by_several_workers_and_joined_exactly -- --exact --nocapture
 
 # Remakes the committed media fixtures (needs ffmpeg; tests do not).
 fixtures:

@@ -10,9 +10,12 @@ segments of --segment-frames MP3 frames (default: the fewest frames that make a 
 5 MiB, S3's smallest multipart part, at the bitrate the whole MP3 came out at). Prints each
 part's CPU and wall time, the parts' total CPU against the one worker's, and then the model:
 
-  wall = cold start + waves x (S3 first byte + part time) + finisher
+  wall = cold start + waves x worker + joiner
   waves = ceil(parts / workers); part time = CPU per part / min(1, memory / 1769 MB)
-  finisher = S3 GET and PUT of part 0 (the head goes in front of it) + completing the upload
+  worker = S3 first byte + part time + PUT of its frames + PUT of its figures
+  joiner = rounds x (GET of a part's figures) + rounds x (copy of a part within S3)
+           + GET and PUT of part 0 (its head written in) + completing the upload
+  rounds = ceil(parts / 8): the joiner makes eight calls at once (JOIN_CALLS)
 
 Every constant of the model is an argument, with its default's source in --help and in the
 README ("Fanning one job out"). The machine is shared and noisy, and x86_64 (Graviton runs LAME
@@ -20,7 +23,7 @@ without its SIMD code): read the times as this machine's. Best of --runs runs pe
 
 Usage: tools/bench/bench_fanout.py [--minutes 60] [--runs 2] [--segment-frames N]
        [--memory 3008] [--workers 1,10,100,1000] [--cold-start-ms 250] [--first-byte-ms 100]
-       [--s3-mb-per-s 90]
+       [--s3-mb-per-s 90] [--complete-ms 200]
 """
 import argparse
 import math
@@ -38,6 +41,8 @@ import bench  # noqa: E402  (the inputs of make bench)
 ROOT = Path(__file__).resolve().parent.parent.parent
 PART_MIN_BYTES = 5 * 1024 * 1024
 VCPU_MB = 1769
+# The joiner's calls to S3 at once (functions/convert/src/fanout.rs, JOIN_CALLS).
+JOIN_CALLS = 8
 
 
 def transcode() -> Path:
@@ -86,7 +91,9 @@ def main() -> None:
                              "for small objects; the low end)")
     parser.add_argument("--s3-mb-per-s", type=float, default=90.0,
                         help="one S3 connection's throughput from Lambda (AWS's guidelines: "
-                             "85-90 MB/s)")
+                             "85-90 MB/s); a copy within S3 is assumed no faster")
+    parser.add_argument("--complete-ms", type=float, default=200.0,
+                        help="completing the multipart upload and recording the job (assumed)")
     args = parser.parse_args()
     bench.need("ffmpeg")
     bench.need("ffprobe")
@@ -144,11 +151,21 @@ def main() -> None:
     part_time = cpu_per_part / share
     part_audio = segment * 1152 / 44100
     mb = segment * per_frame / 1e6
-    finisher = 2 * (args.first_byte_ms / 1000 + mb / args.s3_mb_per_s) + 0.2
+    first_byte = args.first_byte_ms / 1000
+    transfer = first_byte + mb / args.s3_mb_per_s
+    # A worker: its GETs' first byte, the part, then its frames and its figures PUT.
+    worker = first_byte + part_time + transfer + first_byte
+
+    def joiner(parts):
+        rounds = math.ceil(parts / JOIN_CALLS)
+        # Part 0 is read and sent in the first round of copies (its two transfers, not one).
+        return (rounds * first_byte + rounds * transfer + transfer
+                + args.complete_ms / 1000)
+
     print(f"\nmodel at {args.memory} MB ({share:.2f} vCPU for a part's one thread): "
-          f"a part {part_time:.2f} s (the slowest whole part here), start "
-          f"{args.cold_start_ms:.0f} ms, first byte {args.first_byte_ms:.0f} ms, finisher "
-          f"{finisher:.2f} s")
+          f"a part {part_time:.2f} s (the slowest whole part here), a worker {worker:.2f} s, "
+          f"start {args.cold_start_ms:.0f} ms, first byte {args.first_byte_ms:.0f} ms, "
+          f"joiner {joiner(15):.2f} s for 15 parts, {joiner(58):.2f} s for 58")
     print("| audio | parts | " + " | ".join(f"{w} workers" for w in args.workers.split(","))
           + " | one worker, one thread |")
     print("|---|---|" + "---|" * (len(args.workers.split(",")) + 1))
@@ -158,8 +175,7 @@ def main() -> None:
         cells = []
         for workers in (int(w) for w in args.workers.split(",")):
             waves = math.ceil(parts / workers)
-            wall = (args.cold_start_ms / 1000 + waves * (args.first_byte_ms / 1000 + part_time)
-                    + finisher)
+            wall = args.cold_start_ms / 1000 + waves * worker + joiner(parts)
             cells.append(f"{wall:.1f} s")
         one = cpu_per_audio_second * hours * 3600 / share
         print(f"| {hours} h | {parts} | " + " | ".join(cells) + f" | {one:.0f} s |")
