@@ -235,6 +235,59 @@ fn decode(path: &Path) -> Vec<f32> {
         .collect()
 }
 
+/// The samples per channel ffmpeg decodes from `bytes` (any file it reads; the name's extension
+/// is `extension`), and the channels: counted as its PCM streams by, so an hours-long file
+/// costs no memory (`probe` holds the PCM).
+pub fn decoded_samples(bytes: &[u8], extension: &str) -> (u64, usize) {
+    use std::io::Read;
+    let file = TempFile::new(bytes, extension);
+    let channels = probe_channels(file.path());
+    let mut child = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(file.path())
+        .args(["-map", "0:a:0", "-f", "s16le", "-"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("ffmpeg could not be run ({e}): install FFmpeg (Debian: apt-get install ffmpeg)")
+        });
+    let mut stdout = child.stdout.take().expect("ffmpeg's stdout");
+    let (mut bytes_out, mut buf) = (0u64, vec![0u8; 1 << 20]);
+    loop {
+        match stdout.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => bytes_out += n as u64,
+            Err(e) => panic!("reading ffmpeg's output: {e}"),
+        }
+    }
+    assert!(
+        child.wait().expect("ffmpeg ran").success(),
+        "ffmpeg failed to decode"
+    );
+    (bytes_out / (2 * channels.max(1) as u64), channels)
+}
+
+fn probe_channels(path: &Path) -> usize {
+    let out = run(
+        "ffprobe",
+        &[
+            "-v".as_ref(),
+            "error".as_ref(),
+            "-select_streams".as_ref(),
+            "a:0".as_ref(),
+            "-show_entries".as_ref(),
+            "stream=channels".as_ref(),
+            "-of".as_ref(),
+            "default=noprint_wrappers=1:nokey=1".as_ref(),
+            path.as_os_str(),
+        ],
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("ffprobe's channels")
+}
+
 /// EBU R128 figures from ffmpeg's `ebur128` filter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Loudness {
