@@ -72,32 +72,11 @@ pub fn probe(bytes: &[u8], extension: &str) -> Probe {
 }
 
 pub fn probe_file(path: &Path) -> Probe {
-    let out = run(
-        "ffprobe",
-        &[
-            "-v".as_ref(),
-            "error".as_ref(),
-            "-select_streams".as_ref(),
-            "a:0".as_ref(),
-            "-show_entries".as_ref(),
-            "stream=codec_name,sample_rate,channels".as_ref(),
-            "-of".as_ref(),
-            "default=noprint_wrappers=1".as_ref(),
-            path.as_os_str(),
-        ],
-    );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("ffprobe gave no {name}: {text}"))
-            .to_owned()
-    };
-    let channels: usize = field("channels").parse().expect("ffprobe's channels");
+    let (codec, sample_rate, channels) = stream_info(path);
     let pcm = decode(path);
     Probe {
-        codec: field("codec_name"),
-        sample_rate: field("sample_rate").parse().expect("ffprobe's sample rate"),
+        codec,
+        sample_rate,
         channels,
         samples: (pcm.len() / channels.max(1)) as u64,
         pcm,
@@ -241,7 +220,7 @@ fn decode(path: &Path) -> Vec<f32> {
 pub fn decoded_samples(bytes: &[u8], extension: &str) -> (u64, usize) {
     use std::io::Read;
     let file = TempFile::new(bytes, extension);
-    let channels = probe_channels(file.path());
+    let (_, _, channels) = stream_info(file.path());
     let mut child = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(file.path())
@@ -267,7 +246,8 @@ pub fn decoded_samples(bytes: &[u8], extension: &str) -> (u64, usize) {
     (bytes_out / (2 * channels.max(1) as u64), channels)
 }
 
-fn probe_channels(path: &Path) -> usize {
+/// The first audio stream's codec, sample rate and channels, as ffprobe reads them.
+fn stream_info(path: &Path) -> (String, u32, usize) {
     let out = run(
         "ffprobe",
         &[
@@ -276,16 +256,24 @@ fn probe_channels(path: &Path) -> usize {
             "-select_streams".as_ref(),
             "a:0".as_ref(),
             "-show_entries".as_ref(),
-            "stream=channels".as_ref(),
+            "stream=codec_name,sample_rate,channels".as_ref(),
             "-of".as_ref(),
-            "default=noprint_wrappers=1:nokey=1".as_ref(),
+            "default=noprint_wrappers=1".as_ref(),
             path.as_os_str(),
         ],
     );
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("ffprobe's channels")
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("ffprobe gave no {name}: {text}"))
+            .to_owned()
+    };
+    (
+        field("codec_name"),
+        field("sample_rate").parse().expect("ffprobe's sample rate"),
+        field("channels").parse().expect("ffprobe's channels"),
+    )
 }
 
 /// EBU R128 figures from ffmpeg's `ebur128` filter.
